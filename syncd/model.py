@@ -1,0 +1,77 @@
+"""Value types shared by every layer. Frozen, no I/O, no clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date whose year may be unknown (vCard `--0415`, Apple's omit-year)."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def iso(self) -> str:
+        if self.year is None:
+            return f"--{self.month:02d}-{self.day:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+    def next_on_or_after(self, today: dt.date) -> dt.date:
+        """The next anniversary of this date on or after `today`; 29 Feb falls on 28 Feb in
+        common years, as most calendar apps show it."""
+        for year in (today.year, today.year + 1):
+            day = self.day
+            if self.month == 2 and day == 29 and not _is_leap(year):
+                day = 28
+            occurrence = dt.date(year, self.month, day)
+            if occurrence >= today:
+                return occurrence
+        raise AssertionError("unreachable: next year always qualifies")
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One person, as read from one vCard. `interests` are normalised tags."""
+
+    uid: str
+    name: str
+    source: str  # file path or URL the card came from
+    line: int = 1  # line of BEGIN:VCARD in that source
+    emails: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+    birthday: PartialDate | None = None
+    anniversary: PartialDate | None = None
+    note: str = ""
+    languages: tuple[str, ...] = ()  # vCard LANG values, preferred first
+    # RFC 6715 INTEREST / HOBBY / EXPERTISE values, raw, before normalisation.
+    declared_interests: tuple[str, ...] = ()
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.line}"
+
+
+REASONS = ("give-back", "keep-in-touch", "birthday", "anniversary", "get-to-know")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One thing the planner wants in the calendar: (contact, reason, cycle) is its identity."""
+
+    contact: Contact
+    reason: str
+    cycle: str  # generation of this reason for this contact, e.g. birthday year
+    due: dt.date
+    common_ground: tuple[str, ...] = ()
+    ideas: tuple[str, ...] = field(default=())
+    introductions: tuple[str, ...] = field(default=())
+    questions: tuple[str, ...] = field(default=())
+    occasion: dt.date | None = None  # the birthday itself, for a birthday follow-up
