@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -75,3 +76,14 @@ class FollowUp:
     introductions: tuple[str, ...] = field(default=())
     questions: tuple[str, ...] = field(default=())
     occasion: dt.date | None = None  # the birthday itself, for a birthday follow-up
+
+    @property
+    def uid(self) -> str:
+        """Stable across runs, restarts and crashes: the same (contact, reason, cycle) is always
+        the same calendar object, so a re-run can never duplicate it."""
+        return followup_uid(self.contact.uid, self.reason, self.cycle)
+
+
+def followup_uid(contact_uid: str, reason: str, cycle: str) -> str:
+    digest = hashlib.sha256(f"{contact_uid}\0{reason}\0{cycle}".encode()).hexdigest()
+    return f"syncd-{digest[:32]}"

@@ -1,0 +1,145 @@
+"""What the planner wants vs what the target holds vs what syncd last wrote → actions (pure).
+
+| wanted | in the target                      | action                                        |
+|--------|------------------------------------|-----------------------------------------------|
+| yes    | absent, never written              | create (If-None-Match: *)                     |
+| yes    | unchanged since syncd wrote it     | update (If-Match) only if the content differs |
+| yes/no | changed by someone else            | leave it; the person's version wins from now  |
+| no     | unchanged since syncd wrote it     | delete (If-Match)                             |
+| any    | COMPLETED                          | completed: recorded, never rewritten          |
+| —      | gone, written before               | dismissed: not re-created                     |
+
+"Unchanged" is decided by the etag first and, when the etag moved, by the content hash (a server
+that re-serialises or restamps an object has not changed it). An object at a syncd href that the
+state file does not know (a crash after the PUT, before the state write) is adopted when it is
+still exactly as syncd wrote it, by the hash syncd embedded in it; anything else is left alone.
+Reconciliation runs in two steps: `to_fetch` names the objects whose body is needed, the caller
+fetches them, then `reconcile` decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from syncd.model import FollowUp
+from syncd.render import Stored
+from syncd.state import OURS, Written
+
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+UNCHANGED = "unchanged"
+ADOPT = "adopt"  # record an object syncd wrote but did not remember; no write
+REFRESH = "refresh"  # same content, new etag: remember the etag; no write
+PERSON_EDITED = "person-edited"
+COMPLETED = "completed"
+DISMISS = "dismissed"
+FORGET = "forget"  # drop a state row that no longer matters; no write
+SKIP = "skip"  # not ours, or cannot decide: leave it
+
+
+@dataclass(frozen=True)
+class Desired:
+    followup: FollowUp
+    href: str
+    item: str
+    hash: str
+
+    @property
+    def uid(self) -> str:
+        return self.followup.uid
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    uid: str
+    href: str
+    desired: Desired | None = None
+    etag: str | None = None  # the etag to send with If-Match, or the one to remember
+    hash: str | None = None  # the content hash to remember
+    written: Written | None = None
+
+
+def to_fetch(
+    desired: Mapping[str, Desired], listing: Mapping[str, str], written: Mapping[str, Written]
+) -> set[str]:
+    """Hrefs whose content must be read before deciding."""
+    hrefs = set()
+    for uid, entry in written.items():
+        if entry.owner == OURS and entry.href in listing and listing[entry.href] != entry.etag:
+            hrefs.add(entry.href)
+    for uid, want in desired.items():
+        if uid not in written and want.href in listing:
+            hrefs.add(want.href)
+    return hrefs
+
+
+def reconcile(
+    desired: Mapping[str, Desired],
+    listing: Mapping[str, str],
+    written: Mapping[str, Written],
+    fetched: Mapping[str, Stored],
+) -> list[Action]:
+    """One action per follow-up UID that is wanted or was written. `listing` maps href → etag;
+    `fetched` holds the parsed objects for the hrefs `to_fetch` asked for (a missing entry means
+    the read failed: that object is skipped this cycle)."""
+    actions = []
+    for uid in sorted(desired.keys() | written.keys()):
+        want, entry = desired.get(uid), written.get(uid)
+        if entry is None:
+            assert want is not None
+            actions.append(_new(want, listing, fetched))
+        else:
+            actions.append(_known(want, entry, listing, fetched))
+    return actions
+
+
+def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored]) -> Action:
+    if want.href not in listing:
+        return Action(CREATE, want.uid, want.href, want)
+    stored = fetched.get(want.href)
+    if stored is None or not stored.is_ours or stored.uid != want.uid or not stored.untouched:
+        return Action(SKIP, want.uid, want.href, want)
+    etag = listing[want.href]
+    if stored.status == "COMPLETED":
+        return Action(COMPLETED, want.uid, want.href, want, etag=etag, hash=stored.hash)
+    if stored.hash == want.hash:
+        return Action(ADOPT, want.uid, want.href, want, etag=etag, hash=stored.hash)
+    return Action(UPDATE, want.uid, want.href, want, etag=etag)
+
+
+def _known(
+    want: Desired | None,
+    entry: Written,
+    listing: Mapping[str, str],
+    fetched: Mapping[str, Stored],
+) -> Action:
+    uid, href = entry.uid, entry.href
+    if entry.owner != OURS:
+        # The person's object (edited, completed or deleted): never touched again. The row is
+        # kept while the follow-up is still wanted, so that it is not re-created.
+        if want is None:
+            return Action(FORGET, uid, href, written=entry)
+        return Action(SKIP, uid, href, want, written=entry)
+    if href not in listing:
+        kind = DISMISS if want is not None else FORGET
+        return Action(kind, uid, href, want, written=entry)
+
+    etag, hash_ = listing[href], entry.hash
+    if etag != entry.etag:
+        stored = fetched.get(href)
+        if stored is None:
+            return Action(SKIP, uid, href, want, written=entry)
+        if stored.status == "COMPLETED":
+            return Action(COMPLETED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
+        if stored.hash != entry.hash:
+            return Action(PERSON_EDITED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
+    if want is None:
+        return Action(DELETE, uid, href, etag=etag, written=entry)
+    if want.hash != hash_:
+        return Action(UPDATE, uid, href, want, etag=etag, written=entry)
+    if etag != entry.etag:
+        return Action(REFRESH, uid, href, want, etag=etag, hash=hash_, written=entry)
+    return Action(UNCHANGED, uid, href, want, written=entry)

@@ -1,0 +1,220 @@
+"""FollowUp → iCalendar text, and back (pure).
+
+Built with icalendar, which escapes every TEXT value: a NOTE holding `\\nEND:VTODO\\nBEGIN:VEVENT`
+stays text inside DESCRIPTION. Our own `X-SYNCD-*` properties are wrapped in `vText` explicitly:
+icalendar 7.3.2 passes unknown properties through raw, and a newline there is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+
+import icalendar
+
+from syncd import __version__
+from syncd.model import FollowUp
+
+PRODID = f"-//syncd//syncd {__version__}//EN"
+MARK_CONTACT = "X-SYNCD-CONTACT"
+MARK_REASON = "X-SYNCD-REASON"
+MARK_CYCLE = "X-SYNCD-CYCLE"
+# The content hash as syncd wrote it: lets a crashed run recognise its own untouched object
+# even when the state file never learned about it.
+MARK_HASH = "X-SYNCD-HASH"
+# Properties servers and clients rewrite without any change of meaning (as vdirsyncer ignores).
+VOLATILE = frozenset({"DTSTAMP", "LAST-MODIFIED", "CREATED", "PRODID", "SEQUENCE", MARK_HASH})
+
+_TEXT = {
+    "en": {
+        "summary": {
+            "keep-in-touch": "Get in touch with {name}",
+            "birthday": "Birthday: {name} on {date}",
+            "anniversary": "Anniversary: {name} on {date}",
+            "give-back": "Give back to {name}",
+            "get-to-know": "Get to know {name}",
+        },
+        "why": {
+            "keep-in-touch": "It has been a while: time to catch up with {name}.",
+            "birthday": "{name}'s birthday is on {date}.",
+            "anniversary": "{name}'s anniversary is on {date}.",
+            "give-back": "{name} gave you something: time to give back.",
+            "get-to-know": "You know little about {name} yet: find out what they care about.",
+        },
+        "interests": "Interests",
+        "common_ground": "Common ground",
+        "ideas": "Ideas",
+        "introductions": "Introductions",
+        "questions": "Questions",
+        "email": "Email",
+        "months": "January February March April May June July August September October "
+        "November December",
+        "date": "{month} {day}",
+    },
+    "it": {
+        "summary": {
+            "keep-in-touch": "Fatti sentire con {name}",
+            "birthday": "Compleanno di {name} il {date}",
+            "anniversary": "Anniversario di {name} il {date}",
+            "give-back": "Ricambia {name}",
+            "get-to-know": "Conosci meglio {name}",
+        },
+        "why": {
+            "keep-in-touch": "È passato un po' di tempo: è ora di risentire {name}.",
+            "birthday": "Il compleanno di {name} è il {date}.",
+            "anniversary": "L'anniversario di {name} è il {date}.",
+            "give-back": "{name} ti ha dato qualcosa: è ora di ricambiare.",
+            "get-to-know": "Sai ancora poco di {name}: scopri che cosa gli sta a cuore.",
+        },
+        "interests": "Interessi",
+        "common_ground": "In comune",
+        "ideas": "Idee",
+        "introductions": "Presentazioni",
+        "questions": "Domande",
+        "email": "Email",
+        "months": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
+        "novembre dicembre",
+        "date": "{day} {month}",
+    },
+}
+LANGUAGES = tuple(_TEXT)
+
+
+def format_date(day: dt.date, language: str) -> str:
+    text = _TEXT[language]
+    month = text["months"].split()[day.month - 1]
+    return text["date"].format(month=month, day=day.day)
+
+
+def summary(followup: FollowUp, language: str) -> str:
+    return _fill(_TEXT[language]["summary"][followup.reason], followup, language)
+
+
+def description(followup: FollowUp, language: str) -> str:
+    text = _TEXT[language]
+    lines = [_fill(text["why"][followup.reason], followup, language)]
+    contact = followup.contact
+    if contact.interests:
+        lines.append(f"{text['interests']}: " + " ".join(f"#{tag}" for tag in contact.interests))
+    if followup.common_ground:
+        lines.append(f"{text['common_ground']}: " + " ".join(f"#{t}" for t in followup.common_ground))
+    for key in ("ideas", "introductions", "questions"):
+        entries = getattr(followup, key)
+        if entries:
+            lines.append(f"{text[key]}:")
+            lines.extend(f"- {entry}" for entry in entries)
+    if contact.emails:
+        lines.append(f"{text['email']}: {contact.emails[0]}")
+    return "\n".join(lines)
+
+
+def _fill(template: str, followup: FollowUp, language: str) -> str:
+    date = format_date(followup.occasion or followup.due, language)
+    return template.format(name=followup.contact.name, date=date)
+
+
+def render(followup: FollowUp, *, language: str, component: str, now: dt.datetime) -> str:
+    """The iCalendar object for one follow-up: a VTODO due on a day, or an all-day VEVENT."""
+    item = icalendar.Todo() if component == "todo" else icalendar.Event()
+    item.add("uid", followup.uid)
+    item.add("dtstamp", now.astimezone(dt.timezone.utc).replace(microsecond=0))
+    item.add("summary", summary(followup, language))
+    item.add("description", description(followup, language))
+    if component == "todo":
+        item.add("due", followup.due)
+        item.add("status", "NEEDS-ACTION")
+    else:
+        item.add("dtstart", followup.due)
+        item.add("dtend", followup.due + dt.timedelta(days=1))
+        item.add("transp", "TRANSPARENT")
+    item.add("categories", ["syncd", followup.reason])
+    item.add(MARK_CONTACT, icalendar.vText(followup.contact.uid))
+    item.add(MARK_REASON, icalendar.vText(followup.reason))
+    item.add(MARK_CYCLE, icalendar.vText(followup.cycle))
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add_component(item)
+    item.add(MARK_HASH, icalendar.vText(_hash(calendar)))
+    return calendar.to_ical().decode("utf-8")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What syncd needs to know of an object read back from a target."""
+
+    uid: str | None
+    hash: str  # content hash, volatile properties left out
+    status: str | None  # STATUS of the first VTODO/VEVENT, upper case
+    contact_uid: str | None  # the X-SYNCD-* marks; None when the object is not syncd's
+    reason: str | None
+    cycle: str | None
+    written_hash: str | None  # X-SYNCD-HASH: the hash when syncd last wrote it
+
+    @property
+    def is_ours(self) -> bool:
+        return self.contact_uid is not None and self.reason is not None
+
+    @property
+    def untouched(self) -> bool:
+        """Exactly as syncd wrote it (by its own embedded hash)."""
+        return self.written_hash == self.hash
+
+
+def read(item: str) -> Stored:
+    """Parse a stored object; raises ValueError when it is not iCalendar."""
+    calendar = icalendar.Calendar.from_ical(item)
+    main = next(
+        (c for c in calendar.walk() if c.name in ("VTODO", "VEVENT", "VJOURNAL")), None
+    )
+    if main is None:
+        return Stored(None, _hash(calendar), None, None, None, None, None)
+
+    def mark(name: str) -> str | None:
+        value = main.get(name)
+        return None if value is None else _unescape_text(value.to_ical().decode())
+
+    status = main.get("STATUS")
+    return Stored(
+        uid=str(main.get("UID")) if main.get("UID") is not None else None,
+        hash=_hash(calendar),
+        status=str(status).upper() if status is not None else None,
+        contact_uid=mark(MARK_CONTACT),
+        reason=mark(MARK_REASON),
+        cycle=mark(MARK_CYCLE),
+        written_hash=mark(MARK_HASH),
+    )
+
+
+_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
+
+
+def _unescape_text(raw: str) -> str:
+    """RFC 5545 TEXT unescaping; icalendar reads unknown X- properties back still escaped and
+    its own helper for this is deprecated."""
+    return _TEXT_ESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), raw)
+
+
+def content_hash(item: str) -> str:
+    return _hash(icalendar.Calendar.from_ical(item))
+
+
+def _hash(calendar: icalendar.Calendar) -> str:
+    """A hash of what the object means, not of how it was serialised: volatile properties are
+    left out and properties are compared as sorted content lines, so a server that reorders or
+    re-folds the text, or restamps DTSTAMP, does not look like a person's edit."""
+    lines: list[bytes] = []
+    for component in calendar.walk():
+        lines.append(b"BEGIN:" + component.name.encode())
+        props: list[bytes] = []
+        for name, value in component.items():
+            if name.upper() in VOLATILE:
+                continue
+            for one in value if isinstance(value, list) else [value]:
+                params = getattr(one, "params", {}) or {}
+                param_text = ";".join(f"{k.upper()}={params[k]}" for k in sorted(params))
+                props.append(f"{name.upper()};{param_text}:".encode() + one.to_ical())
+        lines.extend(sorted(props))
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
