@@ -1,0 +1,546 @@
+import copy
+import dataclasses
+import pickle
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from syncd.config import (
+    MAX_NODES,
+    CalendarConfig,
+    Config,
+    MeConfig,
+    Rules,
+    SourceConfig,
+    TagsConfig,
+    default_config_path,
+    effective_yaml,
+    load_config,
+    parse_duration,
+    reference_markdown,
+)
+from syncd.config_schema import SCHEMA, Section, SectionList, reference_rows
+from syncd.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.yaml"
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    """Every test runs in tmp_path, with its own HOME and XDG dirs and no SYNCD_CONFIG."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    monkeypatch.delenv("SYNCD_CONFIG", raising=False)
+    return tmp_path / "home"
+
+
+def write(text: str, name: str = "config.yaml") -> Path:
+    path = Path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(text: str, name: str = "config.yaml") -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(text, name))
+    assert raised.value.exit_code == 2
+    return raised.value.problems
+
+
+MINIMAL = "contacts:\n  - type: vdir\n    path: cards\n"
+
+
+# --- message formats, with line numbers counted by hand --------------------------------------
+
+
+def test_bad_duration_names_file_line_and_key_path():
+    text = (
+        "contacts:\n"  # 1
+        "  - type: vdir\n"  # 2
+        "    path: cards\n"  # 3
+        "rules:\n"  # 4
+        "  keep_in_touch:\n"  # 5
+        "    default: 9o d\n"  # 6
+    )
+    assert problems(text) == ["config.yaml:6: rules.keep_in_touch.default: '9o d' is not a duration like 30d"]
+
+
+def test_unknown_key_suggests_the_close_one():
+    text = (
+        "contacts:\n"  # 1
+        "  - type: vdir\n"  # 2
+        "    path: cards\n"  # 3
+        "rules:\n"  # 4
+        "  weekly_caps: 5\n"  # 5
+        "  frobnicate: yes\n"  # 6
+    )
+    assert problems(text) == [
+        "config.yaml:5: rules.weekly_caps: unknown key; did you mean 'weekly_cap'?",
+        "config.yaml:6: rules.frobnicate: unknown key",
+    ]
+
+
+def test_every_problem_is_reported_at_once_in_file_order():
+    text = (
+        "contacts:\n"  # 1
+        "  - type: vdir\n"  # 2
+        "    path: cards\n"  # 3
+        "  - type: vcff\n"  # 4
+        "    path: all.vcf\n"  # 5
+        "  - type: vcf\n"  # 6
+        "calendar:\n"  # 7
+        "  component: task\n"  # 8
+        "me:\n"  # 9
+        "  language: de\n"  # 10
+        "  interests: sailing\n"  # 11
+        "rules:\n"  # 12
+        "  weekly_cap: true\n"  # 13
+        "  working_days: [Mon, tue, mon, someday]\n"  # 14
+        "  horizon: 12h\n"  # 15
+        "  birthday: {lead: 0d}\n"  # 16
+        "  keep_in_touch:\n"  # 17
+        "    default: 90\n"  # 18
+        "    categories: {close-friends: 1w, family: soon}\n"  # 19
+        "state: [a]\n"  # 20
+    )
+    assert problems(text) == [
+        "config.yaml:4: contacts[1].type: 'vcff' is not one of vdir, vcf; did you mean 'vcf'?",
+        "config.yaml:6: contacts[2].path: required key is missing",
+        "config.yaml:8: calendar.component: 'task' is not one of todo, event",
+        "config.yaml:10: me.language: 'de' is not one of en, it",
+        "config.yaml:11: me.interests: expected a list like [a, b], got 'sailing'",
+        "config.yaml:13: rules.weekly_cap: expected a positive whole number, got 'true'",
+        "config.yaml:14: rules.working_days[2]: 'mon' is listed twice",
+        "config.yaml:14: rules.working_days[3]: 'someday' is not a weekday; use mon, tue, wed, thu, fri, sat, sun",
+        "config.yaml:15: rules.horizon: '12h' is not a whole number of days; write it like 7d or 2w",
+        "config.yaml:16: rules.birthday.lead: '0d' is not a duration like 30d",
+        "config.yaml:18: rules.keep_in_touch.default: '90' is not a duration like 30d; add a unit, e.g. 90d",
+        "config.yaml:19: rules.keep_in_touch.categories.family: 'soon' is not a duration like 30d",
+        "config.yaml:20: state: expected text, got a list",
+    ]
+
+
+def test_missing_required_key_is_reported_at_the_parent_mapping():
+    text = (
+        "contacts:\n"  # 1
+        "  - type: vdir\n"  # 2
+        "    path: cards\n"  # 3
+        "calendar:\n"  # 4
+        "  type: caldav\n"  # 5
+        "  username: anna\n"  # 6
+    )
+    assert problems(text) == ["config.yaml:5: calendar.url: required key is missing"]
+
+
+def test_keys_of_the_other_calendar_type_are_named():
+    text = (
+        "contacts: [{type: vdir, path: cards}]\n"  # 1
+        "calendar:\n"  # 2
+        "  url: https://dav.example.com/\n"  # 3
+        "  path: cal\n"  # 4
+        "  verify: false\n"  # 5
+    )
+    assert problems(text) == [
+        "config.yaml:3: calendar.url: only valid with type: caldav (this one is type: local)",
+        "config.yaml:5: calendar.verify: only valid with type: caldav (this one is type: local)",
+    ]
+    text = (
+        "contacts: [{type: vdir, path: cards}]\n"  # 1
+        "calendar:\n"  # 2
+        "  type: caldav\n"  # 3
+        "  url: https://dav.example.com/\n"  # 4
+        "  path: cal\n"  # 5
+    )
+    assert problems(text) == ["config.yaml:5: calendar.path: only valid with type: local (this one is type: caldav)"]
+
+
+def test_at_most_one_password_source():
+    text = (
+        "contacts: [{type: vdir, path: cards}]\n"  # 1
+        "calendar:\n"  # 2
+        "  type: caldav\n"  # 3
+        "  url: https://dav.example.com/\n"  # 4
+        "  password: hunter2\n"  # 5
+        "  password_env: DAV_PASSWORD\n"  # 6
+    )
+    assert problems(text) == [
+        "config.yaml:6: calendar.password_env: set only one of password, password_command, password_env"
+        " (also set: password)"
+    ]
+
+
+def test_duplicate_key_is_an_error():
+    text = (
+        "contacts:\n"  # 1
+        "  - type: vdir\n"  # 2
+        "    path: cards\n"  # 3
+        "rules:\n"  # 4
+        "  weekly_cap: 5\n"  # 5
+        "  horizon: 14d\n"  # 6
+        "  weekly_cap: 7\n"  # 7
+    )
+    assert problems(text) == ["config.yaml:7: rules.weekly_cap: duplicate key; first given on line 5"]
+
+
+def test_duplicate_key_inside_a_free_mapping():
+    text = "contacts: [{type: vdir, path: cards}]\ntags:\n  synonyms:\n    ml: machine-learning\n    ml: ml\n"
+    assert problems(text) == ["config.yaml:5: tags.synonyms.ml: duplicate key; first given on line 4"]
+
+
+def test_tab_indentation_is_one_syntax_problem():
+    text = "contacts:\n\t- type: vdir\n\t  path: cards\n"
+    assert problems(text) == ["config.yaml:2: found character '\\t' that cannot start any token"]
+
+
+def test_bad_indentation_is_one_syntax_problem():
+    text = (
+        "contacts:\n"  # 1
+        "  - type: vdir\n"  # 2
+        "    path: cards\n"  # 3
+        "rules:\n"  # 4
+        "  weekly_cap: 5\n"  # 5
+        " horizon: 14d\n"  # 6
+    )
+    [problem] = problems(text)
+    assert problem.startswith("config.yaml:6: ")
+
+
+def test_the_file_is_named_as_the_user_gave_it(tmp_path):
+    text = "contacts: [{type: vdir, path: cards}]\nme: {langauge: it}\n"
+    assert problems(text, "sub/dir/my.yaml") == [
+        "sub/dir/my.yaml:2: me.langauge: unknown key; did you mean 'language'?"
+    ]
+    absolute = tmp_path / "abs.yaml"
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(text, str(absolute)))
+    assert raised.value.problems[0].startswith(f"{absolute}:2: ")
+
+
+def test_empty_file_misses_contacts():
+    assert problems("") == ["config.yaml:1: contacts: required key is missing"]
+    assert problems("# just a comment\n") == ["config.yaml:1: contacts: required key is missing"]
+
+
+def test_contacts_needs_at_least_one_source():
+    assert problems("contacts: []\n") == ["config.yaml:1: contacts: needs at least 1 entry"]
+    assert problems("me: {}\ncontacts:\n") == ["config.yaml:2: contacts: needs a value"]
+
+
+def test_top_level_must_be_a_mapping():
+    assert problems("- contacts\n") == ["config.yaml:1: expected a mapping of keys, got a list"]
+
+
+def test_missing_file_names_it_and_suggests_the_example():
+    with pytest.raises(ConfigError) as raised:
+        load_config(Path("nowhere/config.yaml"))
+    [problem] = raised.value.problems
+    assert problem.startswith("nowhere/config.yaml: ")
+    assert "config/example.yaml" in problem
+
+
+# --- aliases ---------------------------------------------------------------------------------
+
+
+def test_alias_bomb_is_refused():
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for n in range(1, 9):
+        lines.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]")
+    lines.append("contacts: *a8")
+    [problem] = problems("\n".join(lines) + "\n")
+    assert re.fullmatch(rf"config\.yaml:\d+: aliases expand this to more than {MAX_NODES} values; .*", problem)
+
+
+def test_recursive_alias_is_refused():
+    text = "contacts: &c\n  - type: vdir\n    path: *c\n"
+    assert problems(text) == [  # a node's line is that of its &anchor
+        "config.yaml:1: an *alias refers to the &anchor that contains it; refusing to read it"
+    ]
+
+
+def test_aliases_and_merge_keys_work():
+    path = write(
+        "contacts:\n"
+        "  - &card {type: vdir, path: cards}\n"
+        "  - <<: *card\n"
+        "    path: more-cards\n"
+        "me: {interests: &mine [sailing, chess]}\n"
+        "tags: {markers: *mine}\n"
+    )
+    config = load_config(path)
+    assert [source.path.name for source in config.contacts] == ["cards", "more-cards"]
+    assert config.tags.markers == ("sailing", "chess")
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def test_defaults(home, tmp_path):
+    config = load_config(write(MINIMAL))
+    assert config.contacts == (SourceConfig("vdir", tmp_path / "cards"),)
+    assert config.calendar == CalendarConfig()
+    assert config.calendar.path == tmp_path / "xdg_data_home" / "syncd" / "calendar"
+    assert config.state == tmp_path / "xdg_state_home" / "syncd" / "syncd.sqlite"
+    assert config.me == MeConfig(name=None, interests=(), language="en")
+    assert config.tags == TagsConfig(markers=("Interests", "Interessi"), synonyms={})
+    assert config.rules == Rules(
+        keep_in_touch_default=90 * DAY,
+        keep_in_touch_categories={},
+        birthday_lead=7 * DAY,
+        weekly_cap=10,
+        working_days=(0, 1, 2, 3, 4),
+        horizon=28 * DAY,
+    )
+    assert config.calendar.calendar == "Follow-ups" and config.calendar.component == "todo"
+    assert config.calendar.verify is True
+    assert config.path == tmp_path / "config.yaml"
+
+
+def test_empty_sections_mean_defaults():
+    config = load_config(write(MINIMAL + "calendar:\nme:\ntags: {}\nrules:\n  birthday:\n"))
+    assert (config.calendar, config.me, config.tags, config.rules) == (
+        CalendarConfig(), MeConfig(), TagsConfig(), Rules()
+    )
+
+
+def test_every_key_read(tmp_path):
+    config = load_config(write(
+        "contacts:\n"
+        "  - {type: VCF, path: /data/all.vcf}\n"
+        "calendar:\n"
+        "  type: caldav\n"
+        "  url: https://dav.example.com/anna/\n"
+        "  calendar: Persone\n"
+        "  username: anna\n"
+        "  password_command: pass show dav\n"
+        "  verify: no\n"
+        "  component: event\n"
+        "me: {name: Anna, interests: [leadership, sailing], language: it}\n"
+        "tags: {markers: [Hobby], synonyms: {ml: machine-learning, vela: sailing}}\n"
+        "rules:\n"
+        "  keep_in_touch: {default: 2w, categories: {close-friends: 30d, work: 48h}}\n"
+        "  birthday: {lead: 1w}\n"
+        "  weekly_cap: 3\n"
+        "  working_days: [SAT, sun, mon]\n"
+        "  horizon: 60d\n"
+        "state: db/state.sqlite\n"
+    ))
+    assert config.contacts == (SourceConfig("vcf", Path("/data/all.vcf")),)
+    assert config.calendar == CalendarConfig(
+        type="caldav", url="https://dav.example.com/anna/", calendar="Persone", username="anna",
+        password_command="pass show dav", verify=False, component="event",
+    )
+    assert config.me == MeConfig("Anna", ("leadership", "sailing"), "it")
+    assert config.tags.markers == ("Hobby",)
+    assert dict(config.tags.synonyms) == {"ml": "machine-learning", "vela": "sailing"}
+    assert config.rules == Rules(
+        keep_in_touch_default=14 * DAY,
+        keep_in_touch_categories={"close-friends": 30 * DAY, "work": 2 * DAY},
+        birthday_lead=7 * DAY,
+        weekly_cap=3,
+        working_days=(0, 5, 6),
+        horizon=60 * DAY,
+    )
+    assert config.state == tmp_path / "db" / "state.sqlite"
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path):
+    config = load_config(write("contacts: [{type: vdir, path: cards}]\nstate: ../state.sqlite\n", "etc/syncd.yaml"))
+    assert config.contacts[0].path == tmp_path / "etc" / "cards"
+    assert config.state == tmp_path / "etc" / ".." / "state.sqlite"
+
+
+def test_home_and_variables_expand(home, monkeypatch):
+    monkeypatch.setenv("CARDS", "/srv/cards")
+    config = load_config(write(
+        "contacts:\n"
+        "  - {type: vdir, path: ~/contacts/default}\n"
+        "  - {type: vdir, path: $CARDS/work}\n"
+        "  - {type: vcf, path: '${CARDS}/all.vcf'}\n"
+    ))
+    assert [source.path for source in config.contacts] == [
+        home / "contacts" / "default", Path("/srv/cards/work"), Path("/srv/cards/all.vcf")
+    ]
+
+
+def test_unset_variable_in_a_path_is_an_error():
+    assert problems("contacts:\n  - {type: vdir, path: $NOPE_NOT_SET/x}\n") == [
+        "config.yaml:2: contacts[0].path: '$NOPE_NOT_SET/x' uses $NOPE_NOT_SET, which is not set"
+    ]
+
+
+def test_durations():
+    assert parse_duration("30d") == 30 * DAY
+    assert parse_duration("2w") == 14 * DAY
+    assert parse_duration("12h") == timedelta(hours=12)
+    assert parse_duration("90m") == timedelta(minutes=90)
+    assert parse_duration("45s") == timedelta(seconds=45)
+    for bad in ("0d", "-3d", "3", "d", "3 days", "1.5d", "3D", ""):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_working_days_must_not_be_empty():
+    assert problems(MINIMAL + "rules: {working_days: []}\n") == ["config.yaml:4: rules.working_days: needs at least one day"]
+
+
+def test_weekly_cap_must_be_positive():
+    assert problems(MINIMAL + "rules: {weekly_cap: 0}\n") == [
+        "config.yaml:4: rules.weekly_cap: expected a positive whole number, got '0'"
+    ]
+
+
+def test_caldav_url_must_be_http_and_password_env_a_name():
+    text = MINIMAL + "calendar: {type: caldav, url: 'dav.example.com', password_env: 'my password'}\n"
+    assert problems(text) == [
+        "config.yaml:4: calendar.url: 'dav.example.com' is not an http:// or https:// URL",
+        "config.yaml:4: calendar.password_env: 'my password' is not an environment variable name",
+    ]
+
+
+def test_marker_and_interest_items_must_be_non_empty_text():
+    assert problems(MINIMAL + "tags: {markers: [Interests, '', [x]]}\n") == [
+        "config.yaml:4: tags.markers[1]: must not be empty",
+        "config.yaml:4: tags.markers[2]: expected text, got a list",
+    ]
+
+
+# --- the result types ------------------------------------------------------------------------
+
+
+def test_result_types_are_frozen_hashable_and_copyable():
+    rules = Rules(keep_in_touch_categories={"family": 30 * DAY})
+    tags = TagsConfig(synonyms={"ml": "machine-learning"})
+    config = Config(contacts=(SourceConfig("vdir", Path("/c")),), rules=rules, tags=tags)
+    assert hash(config) == hash(copy.deepcopy(config))
+    assert pickle.loads(pickle.dumps(config)) == config
+    assert dataclasses.asdict(config)["rules"]["keep_in_touch_categories"] == {"family": 30 * DAY}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rules.weekly_cap = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        rules.keep_in_touch_categories["x"] = DAY  # type: ignore[index]
+
+
+def test_a_callers_dict_cannot_change_the_config():
+    synonyms = {"ml": "machine-learning"}
+    tags = TagsConfig(synonyms=synonyms)
+    synonyms["ml"] = "mailing-list"
+    assert tags.synonyms["ml"] == "machine-learning"
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def test_password_never_appears_in_output():
+    config = load_config(write(
+        MINIMAL + "calendar:\n  type: caldav\n  url: https://anna:s3cret-url@dav.example.com/\n  password: hunter2\n"
+    ))
+    shown = effective_yaml(config)
+    for text in (shown, repr(config), str(config.calendar)):
+        assert "hunter2" not in text and "s3cret-url" not in text
+    assert "password: '********'" in shown
+    assert "url: https://anna:********@dav.example.com/" in shown
+    assert config.calendar.password == "hunter2"
+
+
+def test_password_command_and_env_are_shown():
+    config = load_config(write(
+        MINIMAL + "calendar: {type: caldav, url: 'https://dav.example.com/', password_command: pass show dav}\n"
+    ))
+    shown = effective_yaml(config)
+    assert "password_command: pass show dav" in shown
+    assert "password: null" in shown and "password_env: null" in shown
+
+
+def test_effective_yaml_fills_defaults_and_reads_back(tmp_path):
+    config = load_config(write(MINIMAL + "rules: {keep_in_touch: {default: 2w}, working_days: [fri, mon]}\n"))
+    shown = effective_yaml(config)
+    assert "default: 14d" in shown and "horizon: 28d" in shown and "lead: 7d" in shown
+    assert "working_days:\n  - mon\n  - fri\n" in shown
+    assert f"state: {tmp_path / 'xdg_state_home' / 'syncd' / 'syncd.sqlite'}" in shown
+    again = load_config(write(shown, "again.yaml"))
+    assert dataclasses.replace(again, path=config.path) == config
+
+
+# --- where the file is -----------------------------------------------------------------------
+
+
+def test_default_path_is_in_xdg_config_home(tmp_path):
+    path = tmp_path / "xdg_config_home" / "syncd" / "config.yaml"
+    assert default_config_path() == path
+    write(MINIMAL, str(path))
+    assert load_config().path == path
+
+
+def test_syncd_config_overrides_the_default_path(tmp_path, monkeypatch):
+    write(MINIMAL, "elsewhere.yaml")
+    monkeypatch.setenv("SYNCD_CONFIG", "elsewhere.yaml")
+    assert load_config().path == tmp_path / "elsewhere.yaml"
+    monkeypatch.setenv("SYNCD_CONFIG", "missing.yaml")
+    with pytest.raises(ConfigError, match=r"^missing\.yaml: no such file"):
+        load_config()
+
+
+def test_an_explicit_path_wins_over_syncd_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNCD_CONFIG", "missing.yaml")
+    assert load_config(write(MINIMAL)).path == tmp_path / "config.yaml"
+
+
+# --- the schema, the example and the reference -----------------------------------------------
+
+
+def _leaf_paths() -> list[str]:
+    return [path for path, *_ in reference_rows()]
+
+
+def test_example_validates_and_shows_every_key():
+    config = load_config(EXAMPLE)
+    assert len(config.contacts) == 2
+    text = EXAMPLE.read_text()
+    for path in _leaf_paths():
+        name = path.rpartition(".")[2].removesuffix("[]")
+        assert re.search(rf"^\s*(#\s*)?(- )?{name}:", text, re.MULTILINE), f"example.yaml lacks {path}"
+
+
+def test_reference_mentions_every_key():
+    table = reference_markdown()
+    assert table.startswith("| key | type | default | meaning |\n|---|---|---|---|\n")
+    expected = {
+        "contacts", "contacts[].type", "contacts[].path",
+        "calendar", "calendar.type", "calendar.path", "calendar.url", "calendar.calendar",
+        "calendar.username", "calendar.password", "calendar.password_command", "calendar.password_env",
+        "calendar.verify", "calendar.component",
+        "me", "me.name", "me.interests", "me.language",
+        "tags", "tags.markers", "tags.synonyms",
+        "rules", "rules.keep_in_touch", "rules.keep_in_touch.default", "rules.keep_in_touch.categories",
+        "rules.birthday", "rules.birthday.lead", "rules.weekly_cap", "rules.working_days", "rules.horizon",
+        "state",
+    }  # fmt: skip
+    assert set(_leaf_paths()) == expected
+    for path in expected:
+        assert f"| `{path}` |" in table
+    for line in table.splitlines():
+        assert len(re.split(r"(?<!\\)\|", line)) == 6, line  # four cells: no stray pipe
+    assert "| `rules.keep_in_touch.default` | duration in days (`30d`, `2w`) | `90d` |" in table
+
+
+def test_every_dataclass_field_has_exactly_one_key():
+    def filled(section: Section) -> set[str]:
+        names = set()
+        for key in section.keys:
+            if isinstance(key.type, Section) and key.type.prefix:
+                names |= filled(key.type)
+            else:
+                names.add(section.prefix + key.field_name)
+            if isinstance(key.type, Section):
+                assert filled(key.type) <= {f.name for f in dataclasses.fields(key.type.cls)}
+            if isinstance(key.type, SectionList):
+                assert filled(key.type.section) == {f.name for f in dataclasses.fields(key.type.section.cls)}
+        return names
+
+    assert filled(SCHEMA) == {f.name for f in dataclasses.fields(Config)} - {"path"}
