@@ -1,0 +1,158 @@
+"""Who needs a follow-up, when and why (pure: values and a clock in, follow-ups out).
+
+Reasons in this slice: `keep-in-touch` (the cadence of the contact's category, else the default,
+has passed since the last contact; a contact never seen before is due now), `birthday` and
+`anniversary` (due `birthday.lead` before the day, never deferred).
+
+Keep-in-touch load is spread: at most `weekly_cap` new ones per ISO week, only on working days,
+the most overdue first, evenly over the days of a week. A follow-up already in the calendar keeps
+the day it was given (`pinned`), so a plan re-run tomorrow does not move what the person sees.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from syncd.config import Rules
+from syncd.interests import common_ground, normalise
+from syncd.model import Contact, FollowUp, PartialDate, followup_uid
+
+KEEP_IN_TOUCH = "keep-in-touch"
+NEVER_SEEN = "new"
+
+
+class _Candidate(NamedTuple):
+    sort_key: tuple
+    contact: Contact
+    cycle: str
+    earliest: dt.date
+
+
+def cadence(contact: Contact, rules: Rules, by_category: Mapping[str, dt.timedelta]) -> dt.timedelta:
+    """The shortest cadence among the contact's categories, else the default.
+    `by_category` is `rules.keep_in_touch_categories` with normalised names."""
+    matches = [by_category[tag] for tag in map(normalise, contact.categories) if tag in by_category]
+    return min(matches, default=rules.keep_in_touch_default)
+
+
+def plan(
+    contacts: Iterable[Contact],
+    rules: Rules,
+    today: dt.date,
+    *,
+    my_interests: Iterable[str] = (),
+    last_contact: Mapping[str, dt.date] | None = None,
+    pinned: Mapping[str, dt.date] | None = None,
+) -> list[FollowUp]:
+    """Every follow-up that should be in the calendar on `today`.
+
+    `last_contact` maps a contact UID to the day of the last exchange with them; `pinned` maps a
+    follow-up UID already written to the due date it was written with.
+    """
+    last_contact = last_contact or {}
+    pinned = pinned or {}
+    mine = tuple(my_interests)
+    horizon_end = today + rules.horizon
+    followups: list[FollowUp] = []
+    candidates: list[_Candidate] = []
+    taken: Counter[dt.date] = Counter()
+    by_category = {normalise(name): every for name, every in rules.keep_in_touch_categories.items()}
+
+    for contact in contacts:
+        ground = common_ground(contact.interests, mine)
+        for reason, day in (("birthday", contact.birthday), ("anniversary", contact.anniversary)):
+            followup = _occasion(contact, reason, day, rules, today, ground)
+            if followup and followup.due <= horizon_end:
+                followups.append(followup)
+
+        last = last_contact.get(contact.uid)
+        cycle = last.isoformat() if last else NEVER_SEEN
+        uid = followup_uid(contact.uid, KEEP_IN_TOUCH, cycle)
+        if uid in pinned:
+            taken[pinned[uid]] += 1
+            followups.append(FollowUp(contact, KEEP_IN_TOUCH, cycle, pinned[uid], ground))
+            continue
+        due = last + cadence(contact, rules, by_category) if last else today
+        if due > horizon_end:
+            continue
+        # Most overdue first; people never seen after those we know are late; then by name.
+        overdue = (today - due).days if last else -1
+        sort_key = (-overdue, contact.name.casefold(), contact.uid)
+        candidates.append(_Candidate(sort_key, contact, cycle, max(due, today)))
+
+    candidates.sort(key=lambda c: c.sort_key)
+    slots = _Slots(rules, today, horizon_end, taken)
+    for candidate in candidates:
+        day = slots.take(candidate.earliest)
+        if day is None:
+            if slots.full():
+                break
+            continue
+        ground = common_ground(candidate.contact.interests, mine)
+        followups.append(FollowUp(candidate.contact, KEEP_IN_TOUCH, candidate.cycle, day, ground))
+
+    followups.sort(key=lambda f: (f.due, f.reason, f.contact.name.casefold(), f.contact.uid))
+    return followups
+
+
+def _occasion(
+    contact: Contact,
+    reason: str,
+    day: PartialDate | None,
+    rules: Rules,
+    today: dt.date,
+    ground: tuple[str, ...],
+) -> FollowUp | None:
+    if day is None:
+        return None
+    occasion = day.next_on_or_after(today)
+    due = max(today, occasion - rules.birthday_lead)
+    return FollowUp(contact, reason, str(occasion.year), due, ground, occasion=occasion)
+
+
+class _Slots:
+    """Working days from today to the horizon, each ISO week holding at most `weekly_cap`."""
+
+    def __init__(self, rules: Rules, today: dt.date, end: dt.date, taken: Counter[dt.date]):
+        self.cap = rules.weekly_cap
+        self.days = [
+            today + dt.timedelta(days=n)
+            for n in range((end - today).days + 1)
+            if (today + dt.timedelta(days=n)).weekday() in rules.working_days
+        ]
+        self.per_day = Counter({day: taken[day] for day in self.days})
+        self.per_week: Counter[tuple[int, int]] = Counter()
+        for day, count in taken.items():
+            self.per_week[_week(day)] += count
+        self.open_weeks = {_week(day) for day in self.days if self.per_week[_week(day)] < self.cap}
+
+    def full(self) -> bool:
+        return not self.open_weeks
+
+    def take(self, earliest: dt.date) -> dt.date | None:
+        """The least busy working day of the first week with room, on or after `earliest`."""
+        start = bisect.bisect_left(self.days, earliest)
+        week_days: list[dt.date] = []
+        for day in self.days[start:]:
+            if week_days and _week(day) != _week(week_days[0]):
+                break
+            if _week(day) in self.open_weeks:
+                week_days.append(day)
+        if not week_days:
+            return None
+        day = min(week_days, key=lambda d: (self.per_day[d], d))
+        self.per_day[day] += 1
+        week = _week(day)
+        self.per_week[week] += 1
+        if self.per_week[week] >= self.cap:
+            self.open_weeks.discard(week)
+        return day
+
+
+def _week(day: dt.date) -> tuple[int, int]:
+    year, week, _ = day.isocalendar()
+    return year, week

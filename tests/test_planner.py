@@ -1,0 +1,103 @@
+import datetime as dt
+
+from syncd.config import Rules
+from syncd.model import Contact, PartialDate, followup_uid
+from syncd.planner import plan
+
+MONDAY = dt.date(2026, 11, 30)
+DAY = dt.timedelta(days=1)
+
+
+def person(n, **fields):
+    return Contact(uid=f"u{n:04d}", name=f"Person {n:04d}", source="s", **fields)
+
+
+def rules(**overrides):
+    return Rules(**overrides)
+
+
+def test_never_seen_contact_is_due_today_on_a_working_day():
+    [followup] = plan([person(1)], rules(), MONDAY)
+    assert (followup.reason, followup.due, followup.cycle) == ("keep-in-touch", MONDAY, "new")
+
+
+def test_weekend_today_moves_to_next_working_day():
+    saturday = dt.date(2026, 11, 28)
+    [followup] = plan([person(1)], rules(), saturday)
+    assert followup.due == MONDAY
+
+
+def test_weekly_cap_working_days_and_spread():
+    people = [person(n) for n in range(300)]
+    followups = plan(people, rules(weekly_cap=10, horizon=dt.timedelta(days=27)), MONDAY)
+    by_week: dict = {}
+    for f in followups:
+        assert f.due.weekday() < 5
+        by_week.setdefault(f.due.isocalendar()[1], []).append(f.due)
+    assert len(followups) == 40  # four weeks inside the horizon, ten each
+    for days in by_week.values():
+        assert len(days) == 10
+        counts = [days.count(d) for d in set(days)]
+        assert max(counts) - min(counts) <= 1  # two per working day, not ten on Monday
+
+
+def test_most_overdue_first_and_birthdays_never_deferred():
+    last = {f"u{n:04d}": MONDAY - dt.timedelta(days=90 + n) for n in range(5)}
+    people = [person(n) for n in range(5)] + [
+        person(9, birthday=PartialDate(12, 3, 1980))
+    ]
+    followups = plan(people, rules(weekly_cap=2), MONDAY, last_contact=last)
+    keep = [f for f in followups if f.reason == "keep-in-touch"]
+    assert [f.contact.uid for f in keep if f.due < MONDAY + 7 * DAY] == ["u0004", "u0003"]
+    birthday = [f for f in followups if f.reason == "birthday"]
+    # 3 December is inside the 7-day lead: due today, although the week is full.
+    assert [(b.due, b.occasion, b.cycle) for b in birthday] == [
+        (MONDAY, dt.date(2026, 12, 3), "2026")
+    ]
+
+
+def test_birthday_lead_and_inside_lead_due_today():
+    near = person(1, birthday=PartialDate(12, 2))  # in two days, lead 7 → due today
+    [f] = [f for f in plan([near], rules(), MONDAY) if f.reason == "birthday"]
+    assert f.due == MONDAY and f.occasion == dt.date(2026, 12, 2)
+
+
+def test_leap_day_birthday_in_common_year_is_28_february():
+    leap = person(1, birthday=PartialDate(2, 29, 1988))
+    today = dt.date(2027, 2, 20)
+    [f] = [f for f in plan([leap], rules(), today) if f.reason == "birthday"]
+    assert f.occasion == dt.date(2027, 2, 28) and f.due == dt.date(2027, 2, 21)
+
+
+def test_category_cadence_shortest_wins_and_not_due_yet():
+    rules_ = rules(
+        keep_in_touch_default=dt.timedelta(days=90),
+        keep_in_touch_categories={"close-friends": dt.timedelta(days=30)},
+    )
+    friend = person(1, categories=("Close Friends",))
+    other = person(2)
+    last = {"u0001": MONDAY - 20 * DAY, "u0002": MONDAY - 20 * DAY}
+    [f] = plan([friend, other], rules_, MONDAY, last_contact=last)
+    assert f.contact.uid == "u0001" and f.due == MONDAY + 10 * DAY
+    assert f.cycle == (MONDAY - 20 * DAY).isoformat()
+
+
+def test_pinned_follow_up_keeps_its_day_and_uses_the_cap():
+    uid = followup_uid("u0000", "keep-in-touch", "new")
+    people = [person(n) for n in range(3)]
+    pinned = {uid: MONDAY - 3 * DAY}  # written last week, still open
+    followups = plan(people, rules(weekly_cap=1), MONDAY + DAY, pinned=pinned)
+    assert [(f.contact.uid, f.due) for f in followups][:2] == [
+        ("u0000", MONDAY - 3 * DAY), ("u0001", MONDAY + DAY)
+    ]
+
+
+def test_same_input_same_plan():
+    people = [person(n, birthday=PartialDate(1 + n % 12, 1 + n % 28)) for n in range(50)]
+    assert plan(people, rules(), MONDAY) == plan(list(reversed(people)), rules(), MONDAY)
+
+
+def test_common_ground_from_my_interests():
+    sailor = person(1, interests=("history", "sailing"))
+    [f] = plan([sailor], rules(), MONDAY, my_interests=("sailing", "leadership"))
+    assert f.common_ground == ("sailing",)
