@@ -1,0 +1,102 @@
+"""The two file-based contact sources: a vdir (one folder of `.vcf` files, as written by
+vdirsyncer, khard, Evolution or a phone export) and a single `.vcf` file holding many cards."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+from pathlib import Path
+
+from syncd.errors import SourceError
+from syncd.model import Contact
+from syncd.sources import dedupe
+from syncd.sources.vcard import parse_cards
+
+log = logging.getLogger(__name__)
+
+
+def decode(data: bytes, where: str) -> str:
+    """UTF-8 with or without BOM; UTF-16 when it has a BOM; anything else is read as Latin-1
+    (every byte is valid there) with a warning."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n" if b"\n" in data else b"\r", 0, error.start) + 1
+        log.warning("%s:%d: not valid UTF-8; the file is read as Latin-1", where, line)
+        return data.decode("latin-1")
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def read_vcf(path: Path) -> list[Contact]:
+    """The cards of one file; raises OSError when it cannot be read."""
+    where = str(path)
+    return parse_cards(decode(path.read_bytes(), where), where)
+
+
+class VcfFileSource:
+    """One file with any number of cards."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.description = str(self.path)
+
+    def read(self) -> list[Contact]:
+        try:
+            contacts = read_vcf(self.path)
+        except FileNotFoundError:
+            raise SourceError(f"{self.path}: cannot read contacts: no such file") from None
+        except IsADirectoryError:
+            raise SourceError(f"{self.path}: cannot read contacts: a folder, not a file") from None
+        except OSError as error:
+            raise SourceError(f"{self.path}: cannot read contacts: {_reason(error)}") from None
+        return dedupe(contacts)
+
+
+class VdirSource:
+    """Every `*.vcf` file directly in one folder, in name order; dotfiles and `*.tmp` (files
+    being written by a sync tool) are ignored. A file that cannot be read is skipped with a
+    warning; a folder that cannot be listed is a SourceError."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.description = str(self.path)
+
+    def files(self) -> list[Path]:
+        try:
+            with os.scandir(self.path) as entries:
+                names = [entry.name for entry in entries if _wanted(entry)]
+        except FileNotFoundError:
+            raise SourceError(f"{self.path}: cannot read contacts: no such folder") from None
+        except NotADirectoryError:
+            raise SourceError(f"{self.path}: cannot read contacts: not a folder") from None
+        except OSError as error:
+            raise SourceError(f"{self.path}: cannot read contacts: {_reason(error)}") from None
+        return [self.path / name for name in sorted(names)]
+
+    def read(self) -> list[Contact]:
+        contacts: list[Contact] = []
+        for path in self.files():
+            try:
+                contacts.extend(read_vcf(path))
+            except OSError as error:
+                log.warning("%s: cannot read: %s; skipped", path, _reason(error))
+        return dedupe(contacts)
+
+
+def _wanted(entry: os.DirEntry[str]) -> bool:
+    name = entry.name
+    if name.startswith(".") or not name.lower().endswith(".vcf"):
+        return False  # `.tmp` files end in `.tmp`, so they fall here too
+    try:
+        return entry.is_file()
+    except OSError:
+        return False

@@ -1,0 +1,438 @@
+"""vCard text to `Contact`s (pure: no file I/O).
+
+Hand-written on purpose instead of vobject. Measured with vobject 0.9.9 on this project's
+corpus: it cuts every text value at its first unescaped comma (`NOTE:Interests: sailing,
+leadership` reads as `Interests: sailing`, `FN:Rossi, Mario` as `Rossi`, a URL with `?a=1,2`
+as `?a=1`), and real exporters do leave commas unescaped; it mangles vCard 4.0 data-URI photos;
+it raises on a line without a colon and on an unterminated card, and in a stream of cards one
+bad card stops the whole stream. It is also slow: ~2,900 cards/s against ~38,000 for a plain
+content-line reader on 10,000 cards. This reader, building whole `Contact`s, read 10,000 mixed
+3.0/4.0 cards (folded notes, 20% with photos) at ~33,000 cards/s against vobject's ~2,300 in
+the same run; the per-line loop in `RawCard.properties` is the hot spot.
+
+It follows RFC 6350 §3.2-3.4 (plus vCard 2.1 quoted-printable and bare parameters), keeps every
+value whole, and skips only what it cannot read, with one warning `source:line: message` each.
+
+Layers: `iter_cards` cuts the text into `RawCard`s; their `properties()` unfold the lines and
+read each content line into a `Property` (group, name, params, raw value), whose `text()`,
+`values()` and `components()` unescape it as one text, a comma list or a `;` structure;
+`parse_cards` turns the properties syncd uses into `Contact`s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from itertools import accumulate
+from types import MappingProxyType
+from typing import NamedTuple
+
+from syncd.model import Contact, PartialDate
+
+log = logging.getLogger(__name__)
+
+# A physical line that does not start with a space or tab starts a new logical line.
+_LOGICAL_LINE = re.compile(r"\n(?![ \t])")
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\"}
+# Searched in the text with a "\n" put in front: a literal first char lets `re` skip ahead fast,
+# where `^` with MULTILINE tries every position (5x slower on 8 MB).
+_KEYWORD = re.compile(r"\n(BEGIN|END):VCARD[ \t]*(?=\n|\Z)", re.IGNORECASE)
+_QP_RUN = re.compile(r"(?:=[0-9A-Fa-f]{2})+")
+_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"  # 1980-04-15
+    r"|([0-9]{4})([0-9]{2})([0-9]{2})"  # 19800415
+    r"|--([0-9]{2})-?([0-9]{2})"  # --0415, --04-15
+)
+# vCard 2.1 parameters written without a name (`TEL;CELL;VOICE:`) are TYPE values, except these.
+_BARE_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"})
+_DATE_PROPERTIES = {"BDAY": "birthday", "ANNIVERSARY": "anniversary", "X-ANNIVERSARY": "anniversary"}
+_INTEREST_PROPERTIES = frozenset({"INTEREST", "HOBBY", "EXPERTISE"})
+_NO_PARAMS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+USED_PROPERTIES = frozenset(
+    {"UID", "FN", "N", "EMAIL", "CATEGORIES", "LANG", "NOTE", *_DATE_PROPERTIES, *_INTEREST_PROPERTIES}
+)
+
+
+class Property(NamedTuple):
+    """One content line. `value` is raw: still escaped and, for 2.1 cards, maybe QP-encoded."""
+
+    name: str  # upper case
+    value: str
+    params: Mapping[str, tuple[str, ...]] = _NO_PARAMS  # keys upper case
+    group: str | None = None
+    line: int = 0
+
+    def param(self, key: str) -> str | None:
+        values = self.params.get(key.upper())
+        return values[0] if values else None
+
+    def decoded(self) -> str:
+        """The value with any quoted-printable encoding undone; escapes still in place."""
+        if not self.params:
+            return self.value
+        encoding = self.param("ENCODING")
+        if encoding is None or encoding.upper() != "QUOTED-PRINTABLE":
+            return self.value
+        return _decode_qp(self.value, self.param("CHARSET") or "utf-8")
+
+    def text(self) -> str:
+        """A single text value (FN, NOTE, URL…): unescaped, unescaped commas kept literally."""
+        return unescape(self.decoded())
+
+    def values(self) -> list[str]:
+        """A list value (CATEGORIES, NICKNAME): split at unescaped commas."""
+        return [unescape(part) for part in _split_unescaped(self.decoded(), ",")]
+
+    def components(self) -> list[str]:
+        """A structured value (N, ADR): split at unescaped `;`, each component unescaped."""
+        return [unescape(part) for part in _split_unescaped(self.decoded(), ";")]
+
+
+@dataclass(frozen=True, slots=True)
+class RawCard:
+    """The text between BEGIN:VCARD and END:VCARD, still folded."""
+
+    line: int  # of BEGIN:VCARD
+    body: str  # newlines normalised to \n
+
+    def logical_lines(self) -> Iterable[tuple[int, str]]:
+        """(physical line number, unfolded line) for every logical line."""
+        body = self.body
+        chunks = _LOGICAL_LINE.split(body)
+        if "=\n" not in body and body[-1:] != "=":  # no line that could be a QP soft break
+            # The common case, in comprehensions: twice as fast as the loop below.
+            steps = [1 + chunk.count("\n") for chunk in chunks[:-1]]
+            numbers = accumulate(steps, initial=self.line + 1)
+            lines = [
+                chunk.replace("\n ", "").replace("\n\t", "") if "\n" in chunk else chunk
+                for chunk in chunks
+            ]
+            return zip(numbers, lines)
+        return self._qp_logical_lines(chunks)
+
+    def _qp_logical_lines(self, chunks: list[str]) -> Iterator[tuple[int, str]]:
+        count = len(chunks)
+        number = self.line + 1
+        index = 0
+        while index < count:
+            line = chunks[index]
+            start = number
+            index += 1
+            number += 1 + line.count("\n")
+            qp = _is_qp_head(line)
+            if qp:
+                line = line.replace("=\n", "")  # QP soft breaks: the next line joins as it is
+            line = line.replace("\n ", "").replace("\n\t", "")
+            # QP soft breaks before lines that do not start with whitespace.
+            while qp and line[-1:] == "=" and index < count:
+                following = chunks[index]
+                index += 1
+                number += 1 + following.count("\n")
+                following = following.replace("=\n", "").replace("\n ", "").replace("\n\t", "")
+                line = line[:-1] + following
+            yield start, line
+
+    def properties(self, source: str | None, names: Collection[str] | None = None) -> list[Property]:
+        """Every property (or only those named, upper case). A line with no `:` or no name is
+        skipped, with a warning unless `source` is None."""
+        found: list[Property] = []
+        for number, text in self.logical_lines():
+            # This loop is most of the time spent reading a card: keep it inline.
+            if not text:
+                continue
+            colon = text.find(":")
+            semi = text.find(";", 0, colon)
+            group, _, name = text[: colon if semi < 0 else semi].rpartition(".")
+            name = name.upper()
+            if colon < 0 or not name:
+                if source is not None:
+                    problem = "no ':'" if colon < 0 else "no property name"
+                    log.warning("%s:%d: line with %s skipped: %.60r", source, number, problem, text)
+                continue
+            if names is not None and name not in names:
+                continue
+            if semi < 0:
+                found.append(Property(name, text[colon + 1 :], _NO_PARAMS, group or None, number))
+                continue
+            if '"' in text[semi:colon]:
+                colon = _colon_outside_quotes(text, semi, colon)
+            params = parse_params(text[semi + 1 : colon])
+            found.append(Property(name, text[colon + 1 :], params, group or None, number))
+        return found
+
+
+def unescape(value: str) -> str:
+    r"""RFC 6350 §3.4: `\n` `\N` newline, `\,` `\;` `\\`; any other escaped char is kept."""
+    if "\\" not in value:
+        return value
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), value)
+
+
+def _split_unescaped(value: str, separator: str) -> list[str]:
+    """Split at `separator` unless it is escaped; the parts keep their escapes."""
+    if "\\" not in value:
+        return value.split(separator)
+    parts: list[str] = []
+    start = 0
+    index = 0
+    length = len(value)
+    while index < length:
+        char = value[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == separator:
+            parts.append(value[start:index])
+            start = index + 1
+        index += 1
+    parts.append(value[start:])
+    return parts
+
+
+def _decode_qp(value: str, charset: str) -> str:
+    def run(match: re.Match[str]) -> str:
+        data = bytes.fromhex(match.group().replace("=", ""))
+        try:
+            return data.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                return data.decode("latin-1")
+
+    return _QP_RUN.sub(run, value).replace("\r\n", "\n")
+
+
+def _colon_outside_quotes(line: str, start: int, first_colon: int) -> int:
+    quoted = False
+    for index in range(start, len(line)):
+        char = line[index]
+        if char == '"':
+            quoted = not quoted
+        elif char == ":" and not quoted:
+            return index
+    return first_colon  # an unbalanced quote: fall back to the first colon
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    if '"' not in text:
+        return text.split(separator)
+    parts: list[str] = []
+    start = 0
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _param_values(raw: str) -> tuple[str, ...]:
+    if '"' not in raw:
+        return tuple(raw.split(","))
+    return tuple(
+        value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+        for value in _split_outside_quotes(raw, ",")
+    )
+
+
+def parse_params(head: str) -> dict[str, tuple[str, ...]]:
+    """`;TYPE=home,pref;CELL;LABEL="a;b"` (without the property name) to upper keys → values."""
+    params: dict[str, tuple[str, ...]] = {}
+    for raw in _split_outside_quotes(head, ";"):
+        if not raw:
+            continue
+        key, equals, value = raw.partition("=")
+        if equals:
+            key = key.strip().upper()
+            values = _param_values(value)
+        else:
+            bare = key.strip()
+            key = "ENCODING" if bare.upper() in _BARE_ENCODINGS else "TYPE"
+            values = (bare,)
+        params[key] = params.get(key, ()) + values
+    return params
+
+
+def parse_property(line: str, number: int = 0) -> Property | None:
+    """One unfolded content line `[group.]NAME[;param...]:value`; None when it has no `:` or
+    no name."""
+    found = RawCard(number - 1, line).properties(None)
+    return found[0] if len(found) == 1 else None
+
+
+def _is_qp_head(line: str) -> bool:
+    colon = line.find(":")
+    return "QUOTED-PRINTABLE" in line[: colon if colon >= 0 else len(line)].upper()
+
+
+def split_cards(text: str, source: str) -> list[RawCard]:
+    return list(iter_cards(text, source))
+
+
+def iter_cards(text: str, source: str) -> Iterator[RawCard]:
+    """Cut `text` into cards. An unterminated card and text outside cards are skipped with a
+    warning; blank lines between cards are not. Lazy, so that a caller reading each card as it
+    comes logs every warning in line order."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "\n" + text
+    begin = 0  # line of the open card's BEGIN:VCARD, 0 when no card is open
+    body_start = 0
+    outside_start, outside_line = 1, 1  # where text outside any card starts
+    position, number = 0, 0  # lines are counted incrementally: `number` "\n"s before `position`
+    for match in _KEYWORD.finditer(text):
+        number += text.count("\n", position, match.start() + 1)
+        position = match.start() + 1
+        is_begin = match.group(1).upper() == "BEGIN"
+        if not begin:
+            if is_begin:
+                _check_outside(text[outside_start : match.start()], source, outside_line)
+                begin, body_start = number, match.end() + 1
+            # else a stray END:VCARD: stays part of the text outside cards
+        elif is_begin:
+            log.warning("%s:%d: card has no END:VCARD before the BEGIN:VCARD at line %d; skipped",
+                        source, begin, number)
+            begin, body_start = number, match.end() + 1
+        else:
+            yield RawCard(begin, text[body_start : match.start()])
+            begin = 0
+            outside_start, outside_line = match.end(), number
+    if begin:
+        log.warning("%s:%d: card has no END:VCARD before the end of the text; skipped", source, begin)
+    else:
+        _check_outside(text[outside_start:], source, outside_line)
+
+
+def _check_outside(text: str, source: str, line: int) -> None:
+    if not text or text.isspace():
+        return
+    lines = [number for number, content in enumerate(text.split("\n"), line) if content.strip()]
+    what = "1 line" if len(lines) == 1 else f"{len(lines)} lines"
+    log.warning("%s:%d: %s outside BEGIN:VCARD ... END:VCARD ignored", source, lines[0], what)
+
+
+def parse_date(prop: Property, source: str) -> PartialDate | None:
+    """BDAY / ANNIVERSARY to a `PartialDate`; None for empty or VALUE=text values (silently)
+    and for anything that is not a calendar date (with a warning)."""
+    value = prop.text().strip()
+    value_type = prop.param("VALUE")
+    if not value or (value_type is not None and value_type.lower() == "text"):
+        return None
+    match = _DATE.fullmatch(value.partition("T")[0])
+    if match is None:
+        log.warning("%s:%d: %s %r is not a date; ignored", source, prop.line, prop.name, value)
+        return None
+    groups = match.groups()
+    if groups[0] is not None:
+        year, month, day = int(groups[0]), int(groups[1]), int(groups[2])
+    elif groups[3] is not None:
+        year, month, day = int(groups[3]), int(groups[4]), int(groups[5])
+    else:
+        year, month, day = None, int(groups[6]), int(groups[7])
+    omit = prop.param("X-APPLE-OMIT-YEAR")
+    if year is not None and omit is not None and omit.strip() == f"{year:04d}":
+        year = None
+    try:
+        dt.date(2000 if year is None else year, month, day)  # 2000 is leap: --0229 is valid
+    except ValueError:
+        log.warning("%s:%d: %s %r is not a valid date; ignored", source, prop.line, prop.name, value)
+        return None
+    return PartialDate(month, day, year)
+
+
+def _name_from_n(prop: Property) -> str:
+    """N is `Family;Given;Additional;Prefix;Suffix`, each a comma list: `Given Family`."""
+    parts = _split_unescaped(prop.decoded(), ";")
+    words = [
+        " ".join(w for w in (unescape(v).strip() for v in _split_unescaped(part, ",")) if w)
+        for part in parts[1::-1]  # given, then family
+    ]
+    return " ".join(word for word in words if word)
+
+
+def _pref(prop: Property) -> int:
+    try:
+        return int(prop.param("PREF") or 101)
+    except ValueError:
+        return 101
+
+
+def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contact:
+    """One card's used properties to a `Contact`. `taken` counts derived UIDs already handed
+    out in this source, so two UID-less cards with the same name still differ."""
+    uid = fn = ""
+    n_prop: Property | None = None
+    emails: list[str] = []
+    categories: dict[str, None] = {}
+    declared: list[str] = []
+    languages: list[tuple[int, int, str]] = []
+    notes: list[str] = []
+    dates: dict[str, PartialDate | None] = {"birthday": None, "anniversary": None}
+    for prop in card.properties(source, USED_PROPERTIES):
+        name = prop.name
+        if name == "EMAIL":
+            email = prop.text().strip()
+            if email:
+                emails.append(email)
+        elif name == "NOTE":
+            notes.append(prop.text())
+        elif name == "CATEGORIES":
+            for category in prop.values():
+                category = category.strip()
+                if category:
+                    categories[category] = None
+        elif name in _INTEREST_PROPERTIES:
+            interest = prop.text().strip()
+            if interest:
+                declared.append(interest)
+        elif name == "LANG":
+            language = prop.text().strip()
+            if language:
+                languages.append((_pref(prop), len(languages), language))
+        elif name in _DATE_PROPERTIES:
+            key = _DATE_PROPERTIES[name]
+            if dates[key] is None:
+                dates[key] = parse_date(prop, source)
+        elif name == "UID":
+            uid = uid or prop.text().strip()
+        elif name == "FN":
+            fn = fn or prop.text().strip()
+        elif name == "N":
+            n_prop = n_prop or prop
+    name = fn or (_name_from_n(n_prop) if n_prop else "") or (emails[0] if emails else "")
+    if not uid:
+        uid = "syncd-" + hashlib.sha1(f"{source}\0{name}".encode()).hexdigest()[:16]
+        seen = taken.get(uid, 0)
+        taken[uid] = seen + 1
+        if seen:
+            uid = f"{uid}-{seen + 1}"
+    return Contact(
+        uid=uid,
+        name=name or uid,
+        source=source,
+        line=card.line,
+        emails=tuple(emails),
+        categories=tuple(categories),
+        birthday=dates["birthday"],
+        anniversary=dates["anniversary"],
+        note="\n".join(notes),
+        languages=tuple(language for _, _, language in sorted(languages)),
+        declared_interests=tuple(declared),
+    )
+
+
+def parse_cards(text: str, source: str) -> list[Contact]:
+    """Every readable card of `text` as a `Contact`, in file order; see the module docstring."""
+    taken: dict[str, int] = {}
+    return [card_to_contact(card, source, taken) for card in iter_cards(text, source)]
