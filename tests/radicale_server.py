@@ -1,0 +1,181 @@
+"""A real Radicale on 127.0.0.1, for the tests and the demo.
+
+    with RadicaleServer(storage_dir, auth=True) as server:
+        server.url, server.username, server.password
+
+Radicale runs as a subprocess (`python -m radicale`) on a free port, with its storage and (when
+`auth` is true) a plain-text htpasswd file inside `storage_dir`. No configuration file is read
+(neither /etc/radicale/config nor the user's), so the server is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class RadicaleError(RuntimeError):
+    """Radicale did not start; the message carries its stderr."""
+
+
+class RadicaleServer:
+    def __init__(
+        self,
+        storage_dir: str | os.PathLike[str],
+        auth: bool = True,
+        username: str = "alice",
+        password: str = "s3cret-pw",
+        startup_timeout: float = 20.0,
+    ) -> None:
+        self.storage_dir = Path(storage_dir)
+        self.auth = auth
+        self.username = username
+        self.password = password if auth else None
+        self.startup_timeout = startup_timeout
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server root, e.g. http://127.0.0.1:PORT/ (the CalDAV context path)."""
+        return f"http://{HOST}:{self.port}/"
+
+    @property
+    def user_url(self) -> str:
+        """The user's principal collection, e.g. http://127.0.0.1:PORT/alice/."""
+        return f"{self.url}{self.username}/"
+
+    def _command(self) -> list[str]:
+        command = [
+            sys.executable, "-m", "radicale",
+            "--server-hosts", f"{HOST}:{self.port}",
+            "--storage-filesystem-folder", str(self.storage_dir / "collections"),
+            "--logging-level", "warning",
+            "--auth-delay", "0",
+        ]
+        if self.auth:
+            users = self.storage_dir / "htpasswd"
+            users.write_text(f"{self.username}:{self.password}\n", encoding="utf-8")
+            users.chmod(0o600)
+            command += [
+                "--auth-type", "htpasswd",
+                "--auth-htpasswd-filename", str(users),
+                "--auth-htpasswd-encryption", "plain",
+            ]
+        else:
+            command += ["--auth-type", "none"]
+        return command
+
+    def start(self) -> RadicaleServer:
+        self.storage_dir.mkdir(parents=True, exist_ok=True)
+        last_error: RadicaleError | None = None
+        for _ in range(3):  # another process may take the free port between probe and bind
+            try:
+                self._start_once()
+                return self
+            except RadicaleError as error:
+                last_error = error
+                if "address already in use" not in str(error).lower():
+                    raise
+        assert last_error is not None
+        raise last_error
+
+    def _start_once(self) -> None:
+        self.port = free_port()
+        self._stderr = tempfile.TemporaryFile()
+        env = dict(os.environ, RADICALE_CONFIG="")  # "" = no configuration files at all
+        self._process = subprocess.Popen(
+            self._command(), stdin=subprocess.DEVNULL, stdout=self._stderr,
+            stderr=subprocess.STDOUT, env=env,
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                output = self._output()
+                self._cleanup()
+                raise RadicaleError(
+                    f"Radicale exited with status {self._process.returncode} before "
+                    f"listening on {HOST}:{self.port}:\n{output}"
+                )
+            try:
+                with socket.create_connection((HOST, self.port), timeout=0.2):
+                    log.debug("Radicale listening on %s", self.url)
+                    return
+            except OSError:
+                time.sleep(0.05)
+        output = self._output()
+        self.stop()
+        raise RadicaleError(
+            f"Radicale did not listen on {HOST}:{self.port} within {self.startup_timeout:g} s:\n"
+            f"{output}"
+        )
+
+    def _output(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace").strip() or "(no output)"
+
+    def _cleanup(self) -> None:
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self._cleanup()
+
+    def __enter__(self) -> RadicaleServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":  # manual check: python tests/radicale_server.py
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)  # stop Radicale and clean up on kill, too
+    with tempfile.TemporaryDirectory() as folder, RadicaleServer(folder) as server:
+        print(f"Radicale at {server.url} as {server.username}; Ctrl-C stops it")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass

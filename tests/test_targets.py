@@ -1,0 +1,405 @@
+"""Every target keeps the same contract (TargetContract); then what is particular to each."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import errno
+import logging
+import os
+import stat
+from pathlib import Path
+
+import caldav
+import icalendar
+import pytest
+from radicale_server import free_port
+
+from syncd.errors import PreconditionFailed, TargetError
+from syncd.targets import MemoryTarget
+from syncd.targets.caldav import CalDAVTarget, normalize_href
+from syncd.targets.local import LocalTarget
+
+
+def make_item(uid: str, summary: str = "Call Ada", due: dt.date = dt.date(2026, 12, 1)) -> str:
+    todo = icalendar.Todo()
+    todo.add("uid", uid)
+    todo.add("dtstamp", dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc))
+    todo.add("summary", summary)
+    todo.add("due", due)  # a date: DUE;VALUE=DATE
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//syncd//tests//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(todo)
+    text = calendar.to_ical().decode("utf-8")
+    assert "DUE;VALUE=DATE:" in text
+    return text
+
+
+def parsed(item: str) -> tuple[str, str, dt.date]:
+    todo = icalendar.Calendar.from_ical(item).walk("VTODO")[0]
+    return str(todo["UID"]), str(todo["SUMMARY"]), todo["DUE"].dt
+
+
+class TargetContract:
+    """The Target contract; each subclass provides a fresh, empty `target`."""
+
+    @pytest.fixture
+    def target(self):  # pragma: no cover - always overridden
+        raise NotImplementedError
+
+    def test_starts_empty(self, target):
+        assert target.list() == {}
+
+    def test_create_then_list_and_get(self, target):
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1", "Call Ada"))
+        assert etag
+        assert target.list() == {href: etag}
+        item, got_etag = target.get(href)
+        assert got_etag == etag
+        assert parsed(item) == ("uid-1", "Call Ada", dt.date(2026, 12, 1))
+
+    def test_href_for_is_stable_and_listed_as_is(self, target):
+        for uid in ("ada@example.org", "a+b=c_d-e.f", "with space/and slash", "Ünïcode"):
+            href = target.href_for(uid)
+            assert href == target.href_for(uid)
+            target.create(href, make_item(uid))
+        listing = target.list()
+        assert sorted(listing) == sorted(
+            target.href_for(uid)
+            for uid in ("ada@example.org", "a+b=c_d-e.f", "with space/and slash", "Ünïcode"))
+        for href in listing:
+            item, _ = target.get(href)
+            assert parsed(item)[0] in ("ada@example.org", "a+b=c_d-e.f",
+                                       "with space/and slash", "Ünïcode")
+
+    def test_create_twice_fails_and_keeps_the_first(self, target):
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1", "First"))
+        with pytest.raises(PreconditionFailed):
+            target.create(href, make_item("uid-1", "Second"))
+        item, got_etag = target.get(href)
+        assert parsed(item)[1] == "First"
+        assert got_etag == etag
+        assert target.list() == {href: etag}
+
+    def test_update_with_current_etag(self, target):
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1", "Before"))
+        new = target.update(href, make_item("uid-1", "After", dt.date(2027, 1, 2)), etag)
+        assert new and new != etag
+        assert target.list() == {href: new}
+        item, got_etag = target.get(href)
+        assert got_etag == new
+        assert parsed(item) == ("uid-1", "After", dt.date(2027, 1, 2))
+
+    def test_update_with_stale_etag_fails_and_keeps_the_item(self, target):
+        href = target.href_for("uid-1")
+        stale = target.create(href, make_item("uid-1", "One"))
+        current = target.update(href, make_item("uid-1", "Two"), stale)
+        with pytest.raises(PreconditionFailed):
+            target.update(href, make_item("uid-1", "Three"), stale)
+        item, etag = target.get(href)
+        assert parsed(item)[1] == "Two"
+        assert etag == current
+
+    def test_delete_with_stale_etag_fails_and_keeps_the_item(self, target):
+        href = target.href_for("uid-1")
+        stale = target.create(href, make_item("uid-1", "One"))
+        current = target.update(href, make_item("uid-1", "Two"), stale)
+        with pytest.raises(PreconditionFailed):
+            target.delete(href, stale)
+        assert target.list() == {href: current}
+        assert parsed(target.get(href)[0])[1] == "Two"
+
+    def test_delete(self, target):
+        keep = target.href_for("keep")
+        keep_etag = target.create(keep, make_item("keep"))
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1"))
+        target.delete(href, etag)
+        assert target.list() == {keep: keep_etag}
+        with pytest.raises(TargetError):
+            target.get(href)
+
+    def test_update_or_delete_of_a_missing_item_fails(self, target):
+        href = target.href_for("gone")
+        etag = target.create(href, make_item("gone"))
+        target.delete(href, etag)
+        with pytest.raises(PreconditionFailed):
+            target.update(href, make_item("gone"), etag)
+        with pytest.raises(PreconditionFailed):
+            target.delete(href, etag)
+        assert target.list() == {}
+
+    def test_get_of_a_missing_item_fails(self, target):
+        with pytest.raises(TargetError):
+            target.get(target.href_for("never-written"))
+
+
+class TestMemoryTarget(TargetContract):
+    @pytest.fixture
+    def target(self):
+        return MemoryTarget()
+
+
+class TestLocalTarget(TargetContract):
+    @pytest.fixture
+    def target(self, tmp_path):
+        return LocalTarget(tmp_path / "calendar")
+
+    def test_hrefs_are_file_names(self, target):
+        assert target.href_for("abc-123@example.org") == "abc-123@example.org.ics"
+        for uid in ("a/b", "../x", ".hidden", "x" * 300, "tab\there", ""):
+            href = target.href_for(uid)
+            assert "/" not in href and not href.startswith(".") and href.endswith(".ics")
+            assert len(href) < 100
+
+    def test_folder_and_files_are_private(self, tmp_path):
+        target = LocalTarget(tmp_path / "deep" / "er" / "calendar")
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1"))
+        for folder in (tmp_path / "deep", tmp_path / "deep" / "er", target.path):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        assert stat.S_IMODE((target.path / href).stat().st_mode) == 0o600
+        etag = target.update(href, make_item("uid-1", "Again"), etag)
+        assert stat.S_IMODE((target.path / href).stat().st_mode) == 0o600
+        assert sorted(os.listdir(target.path)) == [href]  # no temporary file left behind
+
+    def test_existing_folder_keeps_its_mode(self, tmp_path):
+        folder = tmp_path / "shared"
+        folder.mkdir(mode=0o755)
+        os.chmod(folder, 0o755)
+        LocalTarget(folder).create("a.ics", make_item("a"))
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+
+    def test_list_ignores_other_files(self, target):
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1"))
+        (target.path / ".hidden.ics").write_text(make_item("hidden"))
+        (target.path / ".x.ics.1234.tmp").write_text(make_item("tmp"))
+        (target.path / "y.ics.tmp").write_text(make_item("tmp"))
+        (target.path / "notes.txt").write_text("hello")
+        (target.path / "sub.ics").mkdir()
+        assert target.list() == {href: etag}
+
+    def test_a_persons_edit_changes_the_etag(self, target):
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1", "Mine"))
+        file = target.path / href
+        file.write_text(make_item("uid-1", "Edited by hand"))
+        new = target.list()[href]
+        assert new != etag
+        with pytest.raises(PreconditionFailed):
+            target.update(href, make_item("uid-1", "Mine again"), etag)
+        assert parsed(file.read_text())[1] == "Edited by hand"
+        assert target.get(href) == (file.read_bytes().decode(), new)
+
+    def test_missing_folder_lists_empty(self, tmp_path):
+        assert LocalTarget(tmp_path / "nope").list() == {}
+
+    def test_bad_href_is_refused(self, target):
+        for href in ("../x.ics", "a/b.ics", ".x.ics", "x.txt", ""):
+            with pytest.raises(TargetError):
+                target.get(href)
+
+    def test_disk_full_names_the_path_and_leaves_nothing(self, target, monkeypatch):
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1", "Kept"))
+
+        def full(fd):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr("syncd.targets.local.os.fsync", full)
+        with pytest.raises(TargetError) as caught:
+            target.update(href, make_item("uid-1", "Lost"), etag)
+        assert str(target.path / href) in str(caught.value)
+        assert "No space left on device" in str(caught.value)
+        with pytest.raises(TargetError):
+            target.create(target.href_for("uid-2"), make_item("uid-2"))
+        monkeypatch.undo()
+        assert os.listdir(target.path) == [href]
+        assert target.get(href) == ((target.path / href).read_bytes().decode(), etag)
+        assert parsed(target.get(href)[0])[1] == "Kept"
+
+    def test_path_that_is_a_file(self, tmp_path):
+        (tmp_path / "file").write_text("x")
+        with pytest.raises(TargetError) as caught:
+            LocalTarget(tmp_path / "file").create("a.ics", make_item("a"))
+        assert str(tmp_path / "file") in str(caught.value)
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+    def test_os_error_names_the_path(self, tmp_path):
+        folder = tmp_path / "locked"
+        target = LocalTarget(folder)
+        target.create("a.ics", make_item("a"))
+        os.chmod(folder, 0o500)
+        try:
+            with pytest.raises(TargetError) as caught:
+                target.create("b.ics", make_item("b"))
+        finally:
+            os.chmod(folder, 0o700)
+        assert str(folder / "b.ics") in str(caught.value)
+        assert "ermission denied" in str(caught.value)
+        assert not isinstance(caught.value, PreconditionFailed)
+
+
+class TestCalDAVTarget(TargetContract):
+    @pytest.fixture
+    def target(self, caldav_target):
+        return caldav_target()
+
+    def _calendars(self, radicale, name):
+        client = caldav.DAVClient(url=radicale.url, username=radicale.username,
+                                  password=radicale.password, auth_type="basic")
+        calendars = client.get_principal().get_calendars()
+        return [c for c in calendars if c.get_display_name() == name]
+
+    def test_calendar_is_created_once_and_found_again(self, caldav_target, radicale,
+                                                      calendar_name):
+        first = caldav_target()
+        assert self._calendars(radicale, calendar_name) == []
+        href = first.href_for("uid-1")
+        etag = first.create(href, make_item("uid-1"))
+        found = self._calendars(radicale, calendar_name)
+        assert len(found) == 1
+        assert normalize_href(str(found[0].url.path)) + "uid-1.ics" == href
+        second = caldav_target()
+        assert second.list() == {href: etag}
+        assert len(self._calendars(radicale, calendar_name)) == 1
+
+    def test_renamed_calendar_is_found_by_its_id(self, caldav_target, radicale,
+                                                 calendar_name):
+        first = caldav_target()
+        href = first.href_for("uid-1")
+        etag = first.create(href, make_item("uid-1"))
+        self._calendars(radicale, calendar_name)[0].set_properties(
+            [caldav.elements.dav.DisplayName("Renamed in an app")])
+        again = caldav_target()
+        assert again.list() == {href: etag}
+        assert self._calendars(radicale, calendar_name) == []
+
+    def test_created_calendar_holds_the_component(self, caldav_target, radicale, calendar_name):
+        caldav_target().list()
+        calendar = self._calendars(radicale, calendar_name)[0]
+        assert calendar.get_supported_components() == ["VTODO"]
+
+    def test_calendar_url_without_name(self, caldav_target, radicale):
+        named = caldav_target()
+        href = named.href_for("uid-1")
+        etag = named.create(href, make_item("uid-1"))
+        direct = CalDAVTarget(radicale.url.rstrip("/") + href.rsplit("/", 1)[0] + "/", None,
+                              radicale.username, radicale.password)
+        assert direct.href_for("uid-1") == href
+        assert direct.list() == {href: etag}
+        assert direct.requests == 1
+
+    def test_request_counts(self, caldav_target):
+        target = caldav_target()
+        target.list()  # setup: principal, calendars, creation
+        setup = target.requests
+        assert setup <= 8
+        href = target.href_for("uid-1")
+        before = target.requests
+        etag = target.create(href, make_item("uid-1"))
+        target.list()
+        target.get(href)
+        etag = target.update(href, make_item("uid-1", "Two"), etag)
+        target.delete(href, etag)
+        assert target.requests - before == 5
+        before = target.requests
+        target.list()
+        assert target.requests - before == 1
+        found = caldav_target()
+        found.list()
+        assert found.requests == 4  # principal, calendar home, calendars, the listing
+
+    def test_wrong_password(self, caldav_target, radicale):
+        target = caldav_target(password="not-the-password")
+        with pytest.raises(TargetError) as caught:
+            target.list()
+        message = str(caught.value)
+        assert "401" in message and "authentication failed" in message
+        assert "not-the-password" not in message
+        assert radicale.url in message
+
+    def test_wrong_password_on_a_calendar_url(self, radicale):
+        url = f"{radicale.user_url}some-calendar/"
+        target = CalDAVTarget(url, None, radicale.username, "bad-pw-123")
+        with pytest.raises(TargetError) as caught:
+            target.list()
+        assert "401" in str(caught.value) and "bad-pw-123" not in str(caught.value)
+        assert url in str(caught.value)
+
+    def test_refused_connection_names_the_url(self):
+        url = f"http://127.0.0.1:{free_port()}/alice/cal/"
+        target = CalDAVTarget(url, None, "alice", "s3cret-pw", timeout=5)
+        target.retry_delays = (0.0, 0.0, 0.0)
+        with pytest.raises(TargetError) as caught:
+            target.list()
+        assert url in str(caught.value) and "s3cret-pw" not in str(caught.value)
+        assert target.requests == 4  # a read is retried three times
+        with pytest.raises(TargetError) as caught:
+            target.create(target.href_for("x"), make_item("x"))
+        assert target.requests == 5  # a write never is
+        assert url + "x.ics" in str(caught.value)
+
+    def test_credentials_in_the_url_never_reach_messages(self):
+        url = f"http://alice:url-secret@127.0.0.1:{free_port()}/alice/cal/"
+        target = CalDAVTarget(url, None, None, None, timeout=5)
+        target.retry_delays = ()
+        with pytest.raises(TargetError) as caught:
+            target.list()
+        assert "url-secret" not in str(caught.value) and "url-secret" not in target.description
+        assert "127.0.0.1" in str(caught.value)
+
+    def test_other_status_names_url_and_status(self, caldav_target, radicale):
+        target = caldav_target()
+        target.list()
+        collection = target.href_for("x").rsplit("/", 2)[0] + "/"
+        with pytest.raises(TargetError) as caught:
+            target.get(collection + "not-a-calendar/x.ics")
+        assert "404 Not Found" in str(caught.value)
+        assert radicale.url.rstrip("/") + collection in str(caught.value)
+
+    def test_password_never_logged(self, caldav_target, radicale, caplog):
+        caplog.set_level(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger="caldav")  # caldav pins itself to WARNING
+        target = caldav_target()
+        href = target.href_for("uid-1")
+        etag = target.create(href, make_item("uid-1"))
+        target.list()
+        target.get(href)
+        etag = target.update(href, make_item("uid-1", "Two"), etag)
+        with pytest.raises(PreconditionFailed):
+            target.delete(href, '"stale"')
+        target.delete(href, etag)
+        with pytest.raises(TargetError):
+            caldav_target(password="wrong-pw-456").list()
+        assert "sending request" in caplog.text  # caldav's own debug lines were captured
+        token = base64.b64encode(f"alice:{radicale.password}".encode()).decode()
+        for secret in (radicale.password, token, "wrong-pw-456", "Authorization"):
+            assert secret not in caplog.text
+
+    def test_event_component(self, caldav_target, radicale, calendar_name):
+        target = caldav_target(component="event")
+        target.list()
+        assert self._calendars(radicale, calendar_name)[0].get_supported_components() == [
+            "VEVENT"]
+
+    def test_not_a_url(self):
+        with pytest.raises(TargetError):
+            CalDAVTarget("dav.example.org", "x", None, None)
+
+
+def test_normalize_href():
+    assert normalize_href("/a/b%40c.ics") == "/a/b@c.ics"
+    assert normalize_href("/a/b@c.ics") == "/a/b@c.ics"
+    assert normalize_href("http://h:1/a/%2Bx%2Fy.ics") == "/a/+x%2Fy.ics"
+    assert normalize_href("/a b/ü.ics") == "/a%20b/%C3%BC.ics"
+
+
+def test_local_target_accepts_str(tmp_path: Path):
+    target = LocalTarget(str(tmp_path))
+    assert target.path == tmp_path
