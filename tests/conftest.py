@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from radicale_server import RadicaleServer  # tests/ is on sys.path (no __init__.py)
+from syncd.demo import RadicaleServer
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ NOBODY = 65534
 def unprivileged() -> Iterator[Path]:
     """A fresh folder outside pytest's 0700 tmp tree, so that `nobody` can reach it."""
     folder = Path(tempfile.mkdtemp(prefix="syncd-perm-"))
+    folder.chmod(0o755)
     try:
         yield folder
     finally:
@@ -25,7 +26,8 @@ def unprivileged() -> Iterator[Path]:
 
 @contextmanager
 def as_nobody() -> Iterator[None]:
-    """Run the block with the effective uid of `nobody` when root; as is otherwise."""
+    """Run the block with the effective uid of `nobody` when root; as is otherwise. Python may
+    live under /root, which `nobody` cannot read: do nothing inside that imports lazily."""
     if os.geteuid() != 0:
         yield
         return

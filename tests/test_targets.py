@@ -13,7 +13,8 @@ from pathlib import Path
 import caldav
 import icalendar
 import pytest
-from radicale_server import free_port
+from privileges import NOBODY, as_nobody, unprivileged
+from syncd.demo import free_port
 
 from syncd.errors import PreconditionFailed, TargetError
 from syncd.targets import MemoryTarget
@@ -229,17 +230,22 @@ class TestLocalTarget(TargetContract):
             LocalTarget(tmp_path / "file").create("a.ics", make_item("a"))
         assert str(tmp_path / "file") in str(caught.value)
 
-    @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-    def test_os_error_names_the_path(self, tmp_path):
-        folder = tmp_path / "locked"
-        target = LocalTarget(folder)
-        target.create("a.ics", make_item("a"))
-        os.chmod(folder, 0o500)
-        try:
-            with pytest.raises(TargetError) as caught:
-                target.create("b.ics", make_item("b"))
-        finally:
-            os.chmod(folder, 0o700)
+    def test_os_error_names_the_path(self):
+        with unprivileged() as base:
+            folder = base / "calendar"
+            folder.mkdir(mode=0o755)
+            if os.geteuid() == 0:
+                os.chown(folder, NOBODY, NOBODY)
+            target = LocalTarget(folder)
+            first, second = make_item("a"), make_item("b")
+            with as_nobody():
+                target.create("a.ics", first)
+                os.chmod(folder, 0o500)
+                try:
+                    with pytest.raises(TargetError) as caught:
+                        target.create("b.ics", second)
+                finally:
+                    os.chmod(folder, 0o700)
         assert str(folder / "b.ics") in str(caught.value)
         assert "ermission denied" in str(caught.value)
         assert not isinstance(caught.value, PreconditionFailed)

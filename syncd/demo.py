@@ -1,4 +1,4 @@
-"""A real Radicale on 127.0.0.1, for the tests and the demo.
+"""`syncd demo`, and the real Radicale on 127.0.0.1 that it and the tests run.
 
     with RadicaleServer(storage_dir, auth=True) as server:
         server.url, server.username, server.password
@@ -10,16 +10,23 @@ Radicale runs as a subprocess (`python -m radicale`) on a free port, with its st
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+
+import icalendar
+
+from syncd.errors import SyncdError
 
 log = logging.getLogger(__name__)
 
@@ -168,14 +175,64 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-if __name__ == "__main__":  # manual check: python tests/radicale_server.py
-    import signal
+DEMO_CONFIG = """\
+contacts:
+  - type: vdir
+    path: {samples}/contacts
+  - type: vcf
+    path: {samples}/example-export.vcf
+calendar:
+  type: caldav
+  url: {url}
+  calendar: Follow-ups
+  username: {username}
+  password_env: SYNCD_DEMO_PASSWORD
+me:
+  interests: [leadership, sailing]
+  language: en
+tags:
+  synonyms: {{vela: sailing}}
+state: {folder}/syncd.sqlite
+"""
 
-    signal.signal(signal.SIGTERM, _interrupt)  # stop Radicale and clean up on kill, too
-    with tempfile.TemporaryDirectory() as folder, RadicaleServer(folder) as server:
-        print(f"Radicale at {server.url} as {server.username}; Ctrl-C stops it")
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
+
+def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None:
+    """Start a throwaway Radicale, sync the sample contacts into it twice, show what it holds."""
+    from syncd import cycle
+    from syncd.config import load_config
+    from syncd.state import State
+
+    if not (samples / "contacts").is_dir():
+        raise SyncdError(f"{samples / 'contacts'}: no sample contacts here; run the demo from "
+                         "the syncd source folder or pass --samples")
+    with tempfile.TemporaryDirectory(prefix="syncd-demo-") as folder:
+        server = RadicaleServer(Path(folder) / "radicale", password=secrets.token_urlsafe(12))
+        with server:
+            echo(f"Radicale is running at {server.url} (storage in {folder})")
+            os.environ["SYNCD_DEMO_PASSWORD"] = server.password or ""
+            config_path = Path(folder) / "config.yaml"
+            config_path.write_text(DEMO_CONFIG.format(
+                samples=samples.resolve(), url=server.url, username=server.username,
+                folder=folder,
+            ))
+            config = load_config(config_path)
+            people = cycle.read_contacts(config).contacts
+            echo(f"Read {len(people)} contacts from {samples.resolve()}:")
+            for person in people:
+                echo(f"  {person.name:<16} " + " ".join(f"#{t}" for t in person.interests))
+            target = cycle.make_target(config.calendar)
+            now = dt.datetime.now(dt.timezone.utc)
+            with State(config.state) as state:
+                echo(f"\nsyncd sync --today {today}: "
+                     + cycle.sync(config, state, target, today, now).summary())
+                echo(f"\nThe calendar 'Follow-ups' on {server.url} now holds:")
+                todos = [
+                    next(iter(icalendar.Calendar.from_ical(target.get(href)[0]).walk("VTODO")))
+                    for href in target.list()
+                ]
+                for todo in sorted(todos, key=lambda t: (t["DUE"].dt, str(t["SUMMARY"]))):
+                    echo(f"\n  {todo['DUE'].dt}  {todo['SUMMARY']}")
+                    for line in str(todo["DESCRIPTION"]).splitlines():
+                        echo(f"      {line}")
+                echo("\nsyncd sync again: " + cycle.sync(config, state, target, today, now).summary())
+        echo("Radicale stopped; the temporary folder is gone.")

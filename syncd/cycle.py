@@ -1,0 +1,257 @@
+"""One sync cycle: read contacts → plan → render → reconcile → write. The CLI's `sync` and the
+daemon both run exactly this. I/O lives here and in the sources and targets; every decision is
+taken by the pure modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from syncd import interests, reconcile, render
+from syncd.config import CalendarConfig, Config, SourceConfig
+from syncd.errors import PreconditionFailed, SourceError, TargetError
+from syncd.model import Contact, FollowUp
+from syncd.planner import KEEP_IN_TOUCH, plan
+from syncd.reconcile import Action, Desired
+from syncd.sources import ContactSource, dedupe
+from syncd.sources.files import VcfFileSource, VdirSource
+from syncd.state import COMPLETED, DISMISSED, OURS, PERSON, State, Written
+from syncd.targets import Target
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Contacts:
+    contacts: list[Contact]
+    failed: list[str] = field(default_factory=list)  # one message per source that failed
+
+
+@dataclass
+class Report:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        keys = ("created", "updated", "deleted", "unchanged", "kept", "completed", "dismissed",
+                "failed")
+        text = ", ".join(f"{self.counts[key]} {key}" for key in keys)
+        return ("dry run: " + text) if self.dry_run else text
+
+
+def make_source(source: SourceConfig) -> ContactSource:
+    return VdirSource(source.path) if source.type == "vdir" else VcfFileSource(source.path)
+
+
+def read_contacts(config: Config) -> Contacts:
+    """Every contact of every source, with its interest tags. A source that fails as a whole is
+    reported and the others go on."""
+    result = Contacts([])
+    for source in config.contacts:
+        try:
+            result.contacts.extend(make_source(source).read())
+        except SourceError as error:
+            log.error("%s", error)
+            result.failed.append(str(error))
+    tagged = interests.with_interests(
+        dedupe(result.contacts), config.tags.markers, config.tags.synonyms
+    )
+    result.contacts = tagged
+    return result
+
+
+def my_interests(config: Config) -> tuple[str, ...]:
+    table = interests.normalise_synonyms(config.tags.synonyms)
+    tags = (interests.normalise(tag) for tag in config.me.interests)
+    return tuple(dict.fromkeys(table.get(tag, tag) for tag in tags if tag))
+
+
+def make_plan(config: Config, contacts: list[Contact], today: dt.date, state: State | None):
+    written = state.written() if state else {}
+    pinned = {uid: w.due for uid, w in written.items() if w.reason == KEEP_IN_TOUCH}
+    return plan(contacts, config.rules, today, my_interests=my_interests(config), pinned=pinned)
+
+
+def resolve_password(calendar: CalendarConfig) -> str | None:
+    if calendar.password_env:
+        if calendar.password_env not in os.environ:
+            raise TargetError(f"calendar.password_env: ${calendar.password_env} is not set")
+        return os.environ[calendar.password_env]
+    if calendar.password_command:
+        try:
+            done = subprocess.run(
+                calendar.password_command, shell=True, capture_output=True, text=True, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise TargetError(f"calendar.password_command failed: {error}") from error
+        if done.returncode != 0:
+            # Never echo its output: it may be the secret itself.
+            raise TargetError(f"calendar.password_command exited with status {done.returncode}")
+        return done.stdout.rstrip("\n")
+    return calendar.password
+
+
+def make_target(calendar: CalendarConfig) -> Target:
+    if calendar.type == "local":
+        from syncd.targets.local import LocalTarget
+
+        return LocalTarget(calendar.path)
+    from syncd.targets.caldav import CalDAVTarget
+
+    return CalDAVTarget(
+        calendar.url or "",
+        calendar.calendar,
+        calendar.username,
+        resolve_password(calendar),
+        verify=calendar.verify,
+        component=calendar.component,
+    )
+
+
+def desire(config: Config, followups: list[FollowUp], target: Target, now: dt.datetime):
+    desired = {}
+    for followup in followups:
+        item = render.render(
+            followup, language=config.me.language, component=config.calendar.component, now=now
+        )
+        desired[followup.uid] = Desired(
+            followup, target.href_for(followup.uid), item, render.content_hash(item)
+        )
+    return desired
+
+
+def sync(
+    config: Config,
+    state: State,
+    target: Target,
+    today: dt.date,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], Callable[[], None]] | None = None,
+) -> Report:
+    """One cycle. Each write is followed by its own state transaction, so a crash between the
+    two leaves an object that the next cycle recognises and adopts, never a duplicate."""
+    report = Report(dry_run=dry_run)
+    read = read_contacts(config)
+    report.errors.extend(read.failed)
+    followups = make_plan(config, read.contacts, today, state)
+    desired = desire(config, followups, target, now)
+    written = state.written()
+    listing = target.list()
+    fetched = {}
+    for href in reconcile.to_fetch(desired, listing, written):
+        try:
+            fetched[href] = render.read(target.get(href)[0])
+        except TargetError as error:
+            _fail(report, str(error))
+        except ValueError as error:
+            _fail(report, f"{href}: not a valid iCalendar object ({error}); left alone")
+    actions = reconcile.reconcile(desired, listing, written, fetched)
+    deletes_allowed = _deletes_allowed(read, written)
+    step = progress(len(actions)) if progress else None
+    for action in actions:
+        if action.kind == reconcile.DELETE and not deletes_allowed:
+            report.counts["kept"] += 1
+        elif dry_run:
+            report.counts[_COUNTED.get(action.kind, action.kind)] += 1
+        else:
+            _apply(action, state, target, report)
+        if step:
+            step()
+    return report
+
+
+_COUNTED = {
+    reconcile.CREATE: "created",
+    reconcile.UPDATE: "updated",
+    reconcile.DELETE: "deleted",
+    reconcile.UNCHANGED: "unchanged",
+    reconcile.ADOPT: "unchanged",
+    reconcile.REFRESH: "unchanged",
+    reconcile.PERSON_EDITED: "kept",
+    reconcile.SKIP: "kept",
+    reconcile.FORGET: "unchanged",
+    reconcile.COMPLETED: "completed",
+    reconcile.DISMISS: "dismissed",
+}
+
+
+def _deletes_allowed(read: Contacts, written: dict[str, Written]) -> bool:
+    """A source that failed, or an address book that suddenly reads as empty, must never make
+    follow-ups disappear: that is an unmounted folder or a broken file, not people leaving."""
+    if read.failed:
+        log.error("a contact source failed: no follow-up is deleted in this cycle")
+        return False
+    if not read.contacts and any(w.owner == OURS for w in written.values()):
+        log.error("the contact sources yielded no cards: no follow-up is deleted in this cycle")
+        return False
+    return True
+
+
+def _apply(action: Action, state: State, target: Target, report: Report) -> None:
+    kind, want = action.kind, action.desired
+    try:
+        if kind == reconcile.CREATE:
+            assert want
+            etag = target.create(action.href, want.item)
+            state.record(_entry(want, action.href, etag, want.hash, OURS))
+        elif kind == reconcile.UPDATE:
+            assert want and action.etag
+            etag = target.update(action.href, want.item, action.etag)
+            state.record(_entry(want, action.href, etag, want.hash, OURS))
+        elif kind == reconcile.DELETE:
+            assert action.etag
+            target.delete(action.href, action.etag)
+            state.forget(action.uid)
+        elif kind in (reconcile.ADOPT, reconcile.REFRESH):
+            assert want and action.etag and action.hash
+            state.record(_entry(want, action.href, action.etag, action.hash, OURS))
+        elif kind in (reconcile.PERSON_EDITED, reconcile.COMPLETED):
+            owner = PERSON if kind == reconcile.PERSON_EDITED else COMPLETED
+            log.info("%s: %s in the calendar; left as it is", action.href, kind)
+            state.record(_remember(action, owner))
+        elif kind == reconcile.DISMISS:
+            log.info("%s: deleted in the calendar; not re-created", action.href)
+            state.record(_remember(action, DISMISSED))
+        elif kind == reconcile.FORGET:
+            state.forget(action.uid)
+        elif kind == reconcile.SKIP and action.written is None:
+            log.warning("%s: exists and was not written by syncd as it is now; left alone",
+                        action.href)
+    except PreconditionFailed as error:
+        log.warning("%s; decided again next cycle", error)
+        report.counts["kept"] += 1
+        return
+    except TargetError as error:
+        _fail(report, str(error))
+        return
+    report.counts[_COUNTED[kind]] += 1
+
+
+def _entry(want: Desired, href: str, etag: str, hash_: str, owner: str) -> Written:
+    followup = want.followup
+    return Written(followup.uid, href, etag, hash_, followup.contact.uid, followup.reason,
+                   followup.cycle, followup.due, owner)
+
+
+def _remember(action: Action, owner: str) -> Written:
+    if action.written is not None:
+        base = action.written
+        return Written(base.uid, base.href, action.etag or base.etag, action.hash or base.hash,
+                       base.contact_uid, base.reason, base.cycle, base.due, owner)
+    assert action.desired and action.etag and action.hash
+    return _entry(action.desired, action.href, action.etag, action.hash, owner)
+
+
+def _fail(report: Report, message: str) -> None:
+    log.error("%s", message)
+    report.errors.append(message)
+    report.counts["failed"] += 1

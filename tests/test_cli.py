@@ -1,0 +1,215 @@
+"""The `syncd` command end to end on real files: a vdir of cards, a local calendar folder, a
+real SQLite state file."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import icalendar
+import pytest
+from click.testing import CliRunner
+
+from syncd.cli import main
+
+TODAY = "2026-11-30"  # a Monday
+
+CARDS = {
+    "laura.vcf": """\
+        BEGIN:VCARD
+        VERSION:3.0
+        UID:laura
+        FN:Bianchi, Laura
+        BDAY:1985-12-04
+        NOTE:Interests: sailing, leadership
+        END:VCARD
+        """,
+    "marco.vcf": """\
+        BEGIN:VCARD
+        VERSION:4.0
+        UID:marco
+        FN:Marco Rossi
+        NOTE:Ama la #vela
+        END:VCARD
+        """,
+    "sam.vcf": """\
+        BEGIN:VCARD
+        VERSION:3.0
+        UID:sam
+        FN:Sam Okafor
+        END:VCARD
+        """,
+}
+
+
+@pytest.fixture
+def home(tmp_path):
+    contacts = tmp_path / "contacts"
+    contacts.mkdir()
+    for name, text in CARDS.items():
+        (contacts / name).write_text(textwrap.dedent(text).replace("\n", "\r\n"))
+    config = tmp_path / "config.yaml"
+    config.write_text(textwrap.dedent("""\
+        contacts:
+          - type: vdir
+            path: contacts
+        calendar:
+          type: local
+          path: calendar
+        me:
+          interests: [sailing]
+        tags:
+          synonyms: {vela: sailing}
+        state: state/syncd.sqlite
+        """))
+    return tmp_path
+
+
+def run(home, *args, code=0):
+    result = CliRunner().invoke(main, [*args, "--config", str(home / "config.yaml")])
+    assert result.exit_code == code, (result.output, result.stderr, result.exception)
+    return result
+
+
+def calendar_items(home):
+    return {p.name: p.read_text() for p in (home / "calendar").glob("*.ics")}
+
+
+def test_contacts_json_has_the_stable_fields(home):
+    data = json.loads(run(home, "contacts", "--json").stdout)
+    by_uid = {c["uid"]: c for c in data}
+    assert set(by_uid) == {"laura", "marco", "sam"}
+    assert set(by_uid["laura"]) >= {"uid", "name", "emails", "categories", "interests",
+                                    "birthday", "source"}
+    assert by_uid["laura"]["name"] == "Bianchi, Laura"
+    assert by_uid["laura"]["interests"] == ["sailing", "leadership"]
+    assert by_uid["laura"]["birthday"] == "1985-12-04"
+    assert by_uid["marco"]["interests"] == ["sailing"]
+    assert by_uid["laura"]["source"] == str(home / "contacts" / "laura.vcf")
+
+
+def test_plan_json_fields_and_reasons(home):
+    data = json.loads(run(home, "plan", "--json", "--today", TODAY).stdout)
+    reasons = sorted((f["contact_uid"], f["reason"]) for f in data)
+    assert reasons == [("laura", "birthday"), ("laura", "keep-in-touch"),
+                       ("marco", "keep-in-touch"), ("sam", "keep-in-touch")]
+    birthday = next(f for f in data if f["reason"] == "birthday")
+    assert birthday["due"] == "2026-11-30"  # 4 December minus the 7-day lead is past: today
+    marco = next(f for f in data if f["contact_uid"] == "marco")
+    assert marco["common_ground"] == ["sailing"]
+    assert marco["ideas"] == [] and marco["introductions"] == [] and marco["questions"] == []
+    assert set(marco) == {"uid", "contact_uid", "contact_name", "reason", "due", "summary",
+                          "common_ground", "ideas", "introductions", "questions"}
+    assert not (home / "calendar").exists()  # plan writes nothing
+
+
+def test_sync_then_nothing_then_exactly_one_change(home):
+    first = run(home, "sync", "--today", TODAY)
+    assert first.stdout.startswith("4 created, 0 updated, 0 deleted, 0 unchanged")
+    items = calendar_items(home)
+    assert len(items) == 4
+    for path in (home / "calendar").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((home / "state" / "syncd.sqlite").stat().st_mode) == 0o600
+
+    second = run(home, "sync", "--today", TODAY)
+    assert second.stdout.startswith("0 created, 0 updated, 0 deleted, 4 unchanged")
+    assert calendar_items(home) == items
+
+    card = home / "contacts" / "marco.vcf"
+    card.write_text(card.read_text().replace("Ama la #vela", "Ama la #vela e la #storia"))
+    third = run(home, "sync", "--today", TODAY)
+    assert third.stdout.startswith("0 created, 1 updated, 0 deleted, 3 unchanged")
+    changed = [name for name, text in calendar_items(home).items() if items[name] != text]
+    assert len(changed) == 1
+    assert "#storia" in calendar_items(home)[changed[0]]
+
+
+def test_dry_run_writes_nothing(home):
+    result = run(home, "sync", "--dry-run", "--today", TODAY)
+    assert result.stdout.startswith("dry run: 4 created")
+    assert not (home / "calendar").exists() or not calendar_items(home)
+
+
+def test_persons_edit_wins_and_deletion_is_not_undone(home):
+    run(home, "sync", "--today", TODAY)
+    files = sorted((home / "calendar").glob("*.ics"))
+    edited, deleted = files[0], files[1]
+    edited.write_text(edited.read_text().replace("SUMMARY:", "SUMMARY:My own words - "))
+    deleted.unlink()
+    # Laura's card changes: her follow-ups would be rewritten if they were still syncd's.
+    for card in (home / "contacts").iterdir():
+        card.write_text(card.read_text().replace("NOTE:", "NOTE:#chess "))
+    result = run(home, "sync", "--today", TODAY)
+    assert "My own words - " in edited.read_text()
+    assert not deleted.exists()
+    assert " 1 kept" in result.stdout and " 1 dismissed" in result.stdout
+
+
+def test_missing_source_folder_deletes_nothing(home):
+    run(home, "sync", "--today", TODAY)
+    before = calendar_items(home)
+    (home / "contacts").rename(home / "unmounted")
+    done = subprocess.run(
+        [sys.executable, "-m", "syncd", "--config", str(home / "config.yaml"), "sync", "--today",
+         TODAY], capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"{home / 'contacts'}: cannot read contacts: no such folder" in done.stderr
+    assert calendar_items(home) == before
+
+
+def test_removed_contact_loses_its_untouched_follow_up(home):
+    run(home, "sync", "--today", TODAY)
+    (home / "contacts" / "sam.vcf").unlink()
+    result = run(home, "sync", "--today", TODAY)
+    assert result.stdout.startswith("0 created, 0 updated, 1 deleted, 3 unchanged")
+    assert not any("Sam Okafor" in text for text in calendar_items(home).values())
+
+
+def test_bad_config_reports_every_problem_with_line_and_exits_2(home):
+    (home / "config.yaml").write_text(textwrap.dedent("""\
+        contacts:
+          - type: vdir
+            path: contacts
+        rules:
+          keep_in_touch:
+            default: 9o d
+          weekly_caps: 3
+        """))
+    result = run(home, "config", "check", code=2)
+    lines = result.stderr.strip().splitlines()
+    config = str(home / "config.yaml")
+    assert f"{config}:6: rules.keep_in_touch.default: '9o d' is not a duration like 30d" in lines
+    assert f"{config}:7: rules.weekly_caps: unknown key; did you mean 'weekly_cap'?" in lines
+
+
+def test_broken_yaml_names_file_and_line(home):
+    (home / "config.yaml").write_text("contacts:\n  - type: vdir\n\tpath: x\n")
+    result = run(home, "config", "check", code=2)
+    assert result.stderr.startswith(f"{home / 'config.yaml'}:3: ")
+
+
+def test_config_check_masks_the_password(home):
+    (home / "config.yaml").write_text(textwrap.dedent("""\
+        contacts: [{type: vdir, path: contacts}]
+        calendar: {type: caldav, url: "https://dav.example/", username: anna, password: hunter2-secret}
+        """))
+    result = run(home, "config", "check")
+    assert "hunter2-secret" not in result.output
+    assert "********" in result.stdout
+
+
+def test_console_script_runs_as_a_subprocess(home):
+    env = {**os.environ, "SYNCD_CONFIG": str(home / "config.yaml")}
+    done = subprocess.run(
+        [sys.executable, "-m", "syncd", "plan", "--today", TODAY],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert header.split() == ["due", "reason", "contact", "summary"]
+    assert len(rows) == 4 and any("Birthday: Bianchi, Laura on December 4" in r for r in rows)

@@ -1,0 +1,159 @@
+"""`syncd sync` end to end against a real Radicale: one to-do per due follow-up, nothing on a
+second run, exactly one object for one edited card, no duplicate after a lost state file."""
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import caldav
+import icalendar
+import pytest
+
+from syncd import cycle
+from syncd.config import load_config
+from syncd.state import State
+from syncd.targets.caldav import CalDAVTarget
+
+TODAY = dt.date(2026, 11, 30)
+SAMPLES = Path(__file__).resolve().parent.parent / "config"
+
+
+@pytest.fixture
+def home(tmp_path, radicale, calendar_name, monkeypatch):
+    shutil.copytree(SAMPLES / "contacts", tmp_path / "contacts")
+    monkeypatch.setenv("SYNCD_TEST_PASSWORD", radicale.password)
+    (tmp_path / "config.yaml").write_text(textwrap.dedent(f"""\
+        contacts:
+          - type: vdir
+            path: contacts
+        calendar:
+          type: caldav
+          url: {radicale.url}
+          calendar: {calendar_name}
+          username: {radicale.username}
+          password_env: SYNCD_TEST_PASSWORD
+        me:
+          interests: [sailing, leadership]
+        state: state.sqlite
+        """))
+    return tmp_path
+
+
+def server_todos(radicale, calendar_name):
+    client = caldav.DAVClient(radicale.url, username=radicale.username,
+                              password=radicale.password)
+    [calendar] = [c for c in client.principal().calendars() if c.get_display_name() == calendar_name]
+    todos = {}
+    for todo in calendar.todos(include_completed=True):
+        component = icalendar.Calendar.from_ical(todo.data).walk("VTODO")[0]
+        todos[str(component["UID"])] = (str(todo.url), todo.data)
+    return todos
+
+
+def sync(home, today=TODAY):
+    config = load_config(home / "config.yaml")
+    target = cycle.make_target(config.calendar)
+    with State(config.state) as state:
+        report = cycle.sync(config, state, target, today, dt.datetime.now(dt.timezone.utc))
+    assert report.errors == []
+    return report, target
+
+
+def planned(home):
+    config = load_config(home / "config.yaml")
+    return cycle.make_plan(config, cycle.read_contacts(config).contacts, TODAY, None)
+
+
+def test_first_sync_writes_one_todo_per_follow_up_and_second_writes_nothing(
+    home, radicale, calendar_name
+):
+    followups = planned(home)
+    report, _ = sync(home)
+    assert report.counts["created"] == len(followups) >= 5
+    todos = server_todos(radicale, calendar_name)
+    assert set(todos) == {f.uid for f in followups}
+    for _, text in todos.values():
+        todo = icalendar.Calendar.from_ical(text).walk("VTODO")[0]
+        assert todo["DUE"].params.get("VALUE") == "DATE"
+        assert str(todo["X-SYNCD-REASON"]) in ("keep-in-touch", "birthday", "anniversary")
+
+    report, target = sync(home)
+    assert (report.counts["created"], report.counts["updated"], report.counts["deleted"]) == (0, 0, 0)
+    assert report.counts["unchanged"] == len(followups)
+    assert server_todos(radicale, calendar_name) == todos
+
+
+def test_steady_state_costs_one_listing_request(home):
+    sync(home)
+    config = load_config(home / "config.yaml")
+    target = cycle.make_target(config.calendar)
+    target.list()  # finds the calendar: discovery requests happen once per process
+    before = target.requests
+    with State(config.state) as state:
+        report = cycle.sync(config, state, target, TODAY, dt.datetime.now(dt.timezone.utc))
+    assert report.counts["unchanged"] > 0
+    assert target.requests - before == 1
+
+
+def test_one_edited_card_changes_exactly_one_object(home, radicale, calendar_name):
+    sync(home)
+    before = server_todos(radicale, calendar_name)
+    card = home / "contacts" / "chen-wei.vcf"
+    card.write_text(card.read_text().replace("#investing", "#investing #sailing"))
+    report, _ = sync(home)
+    assert (report.counts["created"], report.counts["updated"]) == (0, 1)
+    after = server_todos(radicale, calendar_name)
+    assert set(after) == set(before)
+    changed = [uid for uid in after if after[uid][1] != before[uid][1]]
+    assert len(changed) == 1 and "Chen Wei" in after[changed[0]][1]
+    todo = icalendar.Calendar.from_ical(after[changed[0]][1]).walk("VTODO")[0]
+    assert "Common ground: #sailing" in str(todo["DESCRIPTION"])
+
+
+def test_lost_state_file_adopts_instead_of_duplicating(home, radicale, calendar_name):
+    """What a crash between the PUT and the state write leaves behind, for every object."""
+    sync(home)
+    before = server_todos(radicale, calendar_name)
+    (home / "state.sqlite").unlink()
+    report, _ = sync(home)
+    assert report.counts["created"] == 0 and report.counts["updated"] == 0
+    assert server_todos(radicale, calendar_name) == before
+    report, _ = sync(home)
+    assert report.counts["unchanged"] == len(before)
+
+
+def test_persons_edit_on_the_server_wins(home, radicale, calendar_name):
+    sync(home)
+    client = caldav.DAVClient(radicale.url, username=radicale.username,
+                              password=radicale.password)
+    [calendar] = [c for c in client.principal().calendars() if c.get_display_name() == calendar_name]
+    todo = next(t for t in calendar.todos() if "Laura Bianchi" in t.data and "Get in touch" in t.data)
+    todo.icalendar_component["SUMMARY"] = "Lunch with Laura on Friday"
+    todo.save()
+    card = home / "contacts" / "laura-bianchi.vcf"
+    card.write_text(card.read_text().replace("#photography", "#photography #jazz"))
+    report, _ = sync(home)
+    assert report.counts["kept"] == 1
+    todo.load()
+    assert str(todo.icalendar_component["SUMMARY"]) == "Lunch with Laura on Friday"
+    report, _ = sync(home)
+    assert report.counts["updated"] == 0
+
+
+def test_no_password_in_any_output(home, radicale):
+    env = {**os.environ, "SYNCD_TEST_PASSWORD": radicale.password}
+    done = subprocess.run(
+        [sys.executable, "-m", "syncd", "--log-level", "debug", "sync", "--config",
+         str(home / "config.yaml"), "--today", TODAY.isoformat()],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "created" in done.stdout
+    assert "DEBUG" in done.stderr  # debug logging really was on
+    output = done.stdout + done.stderr
+    assert radicale.password not in output
+    assert "Authorization" not in output and "Basic " not in output
