@@ -60,6 +60,46 @@ class Contact:
         return f"{self.source}:{self.line}"
 
 
+GAVE = "gave"
+RECEIVED = "received"
+EXCHANGE_KINDS = (
+    "book", "gift", "webinar", "course", "event", "intro", "advice", "favour", "meal", "other",
+)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One thing given or received: a row of the reciprocity ledger."""
+
+    contact_uid: str
+    direction: str  # GAVE or RECEIVED
+    kind: str  # one of EXCHANGE_KINDS
+    item: str  # a title, a name, a few words
+    date: dt.date
+    weight: float
+    source: str  # "cli", "note", "calendar", "import"
+    note: str = ""
+
+
+IDEA_KINDS = ("book", "webinar", "course", "event", "podcast", "tool", "article", "other")
+
+
+@dataclass(frozen=True)
+class Idea:
+    """One entry of the catalog: something to give, share or talk about."""
+
+    id: str
+    kind: str  # one of IDEA_KINDS
+    title: str
+    by: str  # author or organiser
+    tags: tuple[str, ...]  # normalised
+    language: str  # ISO 639-1, e.g. "en", "it"
+    url: str | None = None
+    year: int | None = None
+    price: str | None = None
+    note: str | None = None
+
+
 REASONS = ("give-back", "keep-in-touch", "birthday", "anniversary", "get-to-know")
 
 
