@@ -1,8 +1,9 @@
 """The YAML configuration: find it, read it, check it against `SCHEMA`, print it back.
 
 `load_config` reports every problem of a file at once, one line each, as
-`{file}:{line}: {key.path}: {message}`, in a single `ConfigError`. The keys, their types,
-defaults and help live in `syncd.config_schema`; the dataclasses are re-exported here.
+`{file}:{line}: {key.path}: {message}`, in a single `ConfigError`. The keys and their help
+are the table in `syncd.config_schema`, their value types `syncd.config_values`; the result
+dataclasses, with the defaults, are `syncd.config_types` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,27 +16,25 @@ import platformdirs
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from syncd.config_schema import (
-    INVALID,
-    SCHEMA,
+from syncd.config_schema import SCHEMA, reference_markdown
+from syncd.config_types import (
     CalendarConfig,
     Config,
-    Context,
     FrozenMap,
+    IdeasConfig,
     MeConfig,
     Rules,
     SourceConfig,
     TagsConfig,
-    format_duration,
-    parse_duration,
-    reference_markdown,
 )
+from syncd.config_values import INVALID, Context, format_duration, parse_duration
 from syncd.errors import ConfigError
 
 __all__ = [
     "CalendarConfig",
     "Config",
     "FrozenMap",
+    "IdeasConfig",
     "MAX_NODES",
     "MeConfig",
     "Rules",

@@ -11,6 +11,7 @@ from syncd.config import (
     MAX_NODES,
     CalendarConfig,
     Config,
+    IdeasConfig,
     MeConfig,
     Rules,
     SourceConfig,
@@ -23,6 +24,7 @@ from syncd.config import (
 )
 from syncd.config_schema import SCHEMA, Section, SectionList, reference_rows
 from syncd.errors import ConfigError
+from syncd.model import EXCHANGE_KINDS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.yaml"
 DAY = timedelta(days=1)
@@ -410,6 +412,214 @@ def test_marker_and_interest_items_must_be_non_empty_text():
     ]
 
 
+# --- give-back rules, ideas, catalog files, related tags -------------------------------------
+
+DEFAULT_WEIGHTS = {"book": 2, "gift": 2, "course": 2, "intro": 2, "webinar": 1,
+                   "event": 1, "advice": 1, "favour": 1, "meal": 1, "other": 1}
+
+
+def test_defaults_of_the_give_back_ideas_catalog_and_related_keys():
+    config = load_config(write(MINIMAL))
+    rules = config.rules
+    assert rules.give_back_threshold == 1.0 and isinstance(rules.give_back_threshold, float)
+    assert rules.give_back_window == 365 * DAY
+    assert rules.give_back_after == 7 * DAY
+    assert dict(rules.give_back_weights) == DEFAULT_WEIGHTS
+    assert set(rules.give_back_weights) == set(EXCHANGE_KINDS)
+    assert config.ideas == IdeasConfig(per_followup=3)
+    assert config.catalog == ()
+    assert dict(config.tags.related) == {}
+    assert (config.rules, config.ideas, config.tags) == (Rules(), IdeasConfig(), TagsConfig())
+
+
+def test_empty_new_sections_mean_defaults():
+    text = MINIMAL + "rules: {give_back: {weights: {}}}\nideas:\ncatalog:\ntags: {related: {}}\n"
+    config = load_config(write(text))
+    assert (config.rules, config.ideas, config.catalog, config.tags) == (Rules(), IdeasConfig(), (), TagsConfig())
+
+
+def test_give_back_ideas_catalog_and_related_keys_read(home, tmp_path):
+    config = load_config(write(
+        "contacts: [{type: vdir, path: cards}]\n"
+        "tags:\n"
+        "  related: {sailing: [ocean, boats], chess: []}\n"
+        "rules:\n"
+        "  give_back:\n"
+        "    threshold: 2.5\n"
+        "    window: 26w\n"
+        "    after: 2w\n"
+        "    weights: {book: 3, advice: 0.5, meal: 1_0}\n"
+        "ideas: {per_followup: 0}\n"
+        "catalog: [mine.yaml, /srv/catalog.yaml, ~/ideas.yaml]\n",
+        "etc/config.yaml",
+    ))
+    assert dict(config.tags.related) == {"sailing": ("ocean", "boats"), "chess": ()}
+    rules = config.rules
+    assert rules.give_back_threshold == 2.5
+    assert rules.give_back_window == 182 * DAY
+    assert rules.give_back_after == 14 * DAY
+    assert dict(rules.give_back_weights) == {**DEFAULT_WEIGHTS, "book": 3.0, "advice": 0.5, "meal": 10.0}
+    assert all(isinstance(weight, float) for weight in rules.give_back_weights.values())
+    assert config.ideas == IdeasConfig(per_followup=0)
+    assert config.catalog == (tmp_path / "etc" / "mine.yaml", Path("/srv/catalog.yaml"), home / "ideas.yaml")
+
+
+def test_a_whole_number_threshold_is_a_float_and_ten_ideas_is_allowed():
+    config = load_config(write(MINIMAL + "rules: {give_back: {threshold: 3}}\nideas: {per_followup: 10}\n"))
+    assert config.rules.give_back_threshold == 3.0 and isinstance(config.rules.give_back_threshold, float)
+    assert config.ideas.per_followup == 10
+
+
+def test_every_problem_of_the_new_keys_at_once():
+    text = (
+        "contacts: [{type: vdir, path: cards}]\n"  # 1
+        "tags:\n"  # 2
+        "  related:\n"  # 3
+        "    sailing: ocean\n"  # 4
+        "    chess: [openings, '']\n"  # 5
+        "rules:\n"  # 6
+        "  give_back:\n"  # 7
+        "    threshold: 0\n"  # 8
+        "    window: 12h\n"  # 9
+        "    after: 7\n"  # 10
+        "    weights:\n"  # 11
+        "      boook: 3\n"  # 12
+        "      gift: lots\n"  # 13
+        "      snacks: 1\n"  # 14
+        "      advice: -1\n"  # 15
+        "      meal: true\n"  # 16
+        "ideas:\n"  # 17
+        "  per_followup: 11\n"  # 18
+        "catalog: [mine.yaml, $NOPE_NOT_SET/x.yaml, [x]]\n"  # 19
+    )
+    kinds = ", ".join(EXCHANGE_KINDS)
+    assert problems(text) == [
+        "config.yaml:4: tags.related.sailing: expected a list like [a, b], got 'ocean'",
+        "config.yaml:5: tags.related.chess[1]: must not be empty",
+        "config.yaml:8: rules.give_back.threshold: expected a positive number, got '0'",
+        "config.yaml:9: rules.give_back.window: '12h' is not a whole number of days; write it like 7d or 2w",
+        "config.yaml:10: rules.give_back.after: '7' is not a duration like 30d; add a unit, e.g. 7d",
+        "config.yaml:12: rules.give_back.weights.boook: unknown exchange kind; did you mean 'book'?",
+        "config.yaml:13: rules.give_back.weights.gift: expected a positive number, got 'lots'",
+        f"config.yaml:14: rules.give_back.weights.snacks: unknown exchange kind; use one of {kinds}",
+        "config.yaml:15: rules.give_back.weights.advice: expected a positive number, got '-1'",
+        "config.yaml:16: rules.give_back.weights.meal: expected a positive number, got 'true'",
+        "config.yaml:18: ideas.per_followup: expected a whole number from 0 to 10, got '11'",
+        "config.yaml:19: catalog[1]: '$NOPE_NOT_SET/x.yaml' uses $NOPE_NOT_SET, which is not set",
+        "config.yaml:19: catalog[2]: expected text, got a list",
+    ]
+
+
+@pytest.mark.parametrize("value", ["-0.5", "0.0", ".inf", ".nan", "'2'", "[1]", "{a: 1}", "yes"])
+def test_threshold_must_be_a_positive_finite_number(value):
+    shown = {"'2'": "'2'", "[1]": "a list", "{a: 1}": "a mapping"}.get(value, repr(value))
+    assert problems(MINIMAL + f"rules: {{give_back: {{threshold: {value}}}}}\n") == [
+        f"config.yaml:4: rules.give_back.threshold: expected a positive number, got {shown}"
+    ]
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "true", "'3'", "[3]"])
+def test_ideas_per_followup_must_be_a_whole_number_from_0_to_10(value):
+    shown = "a list" if value == "[3]" else "'3'" if value == "'3'" else repr(value)
+    assert problems(MINIMAL + f"ideas: {{per_followup: {value}}}\n") == [
+        f"config.yaml:4: ideas.per_followup: expected a whole number from 0 to 10, got {shown}"
+    ]
+
+
+def test_new_keys_of_the_wrong_shape():
+    text = MINIMAL + (
+        "tags: {related: [sailing]}\n"  # 4
+        "rules: {give_back: 3}\n"  # 5
+        "ideas: [3]\n"  # 6
+        "catalog: mine.yaml\n"  # 7
+    )
+    assert problems(text) == [
+        "config.yaml:4: tags.related: expected a mapping like {name: value}, got a list",
+        "config.yaml:5: rules.give_back: expected a mapping of keys, got '3'",
+        "config.yaml:6: ideas: expected a mapping of keys, got a list",
+        "config.yaml:7: catalog: expected a list like [a, b], got 'mine.yaml'",
+    ]
+    assert problems(MINIMAL + "rules: {give_back: {weights: [book]}}\n") == [
+        "config.yaml:4: rules.give_back.weights: expected a mapping like {name: value}, got a list"
+    ]
+
+
+def test_unknown_and_duplicate_give_back_keys():
+    text = MINIMAL + (
+        "rules:\n"  # 4
+        "  give_back:\n"  # 5
+        "    treshold: 2\n"  # 6
+        "    weights:\n"  # 7
+        "      book: 3\n"  # 8
+        "      book: 4\n"  # 9
+        "ideas: {per_followups: 2}\n"  # 10
+    )
+    assert problems(text) == [
+        "config.yaml:6: rules.give_back.treshold: unknown key; did you mean 'threshold'?",
+        "config.yaml:9: rules.give_back.weights.book: duplicate key; first given on line 8",
+        "config.yaml:10: ideas.per_followups: unknown key; did you mean 'per_followup'?",
+    ]
+
+
+def test_rules_built_in_code_always_carry_every_weight():
+    rules = Rules(give_back_weights={"book": 3})
+    assert dict(rules.give_back_weights) == {**DEFAULT_WEIGHTS, "book": 3.0}
+    assert rules == Rules(give_back_weights={**DEFAULT_WEIGHTS, "book": 3})
+    with pytest.raises(ValueError, match="unknown exchange kind 'boook'"):
+        Rules(give_back_weights={"boook": 3})
+
+
+def test_related_tags_are_frozen_tuples():
+    related = {"sailing": ["ocean"]}
+    tags = TagsConfig(related=related)
+    related["sailing"].append("boats")
+    assert tags.related == {"sailing": ("ocean",)}
+    assert hash(tags) == hash(pickle.loads(pickle.dumps(tags)))
+    with pytest.raises(TypeError):
+        tags.related["chess"] = ()  # type: ignore[index]
+
+
+def test_effective_yaml_shows_the_new_keys_and_reads_back(tmp_path):
+    config = load_config(write(
+        MINIMAL
+        + "tags: {related: {sailing: [ocean, boats]}}\n"
+        + "rules: {give_back: {threshold: 1.5, window: 30d, weights: {book: 3, meal: 0.5}}}\n"
+        + "ideas: {per_followup: 5}\n"
+        + "catalog: [mine.yaml]\n"
+    ))
+    shown = effective_yaml(config)
+    assert "  give_back:\n    threshold: 1.5\n    window: 30d\n    after: 7d\n    weights:\n" in shown
+    assert "    weights:\n      book: 3\n" in shown
+    assert "      meal: 0.5\n" in shown and "      webinar: 1\n" in shown
+    assert "ideas:\n  per_followup: 5\n" in shown
+    assert f"catalog:\n- {tmp_path / 'mine.yaml'}\n" in shown
+    assert "  related:\n    sailing:\n    - ocean\n    - boats\n" in shown
+    again = load_config(write(shown, "again.yaml"))
+    assert dataclasses.replace(again, path=config.path) == config
+
+
+def test_the_defaults_show_in_the_effective_yaml_and_the_reference():
+    shown = effective_yaml(load_config(write(MINIMAL)))
+    assert "  give_back:\n    threshold: 1\n    window: 365d\n    after: 7d\n" in shown
+    assert "ideas:\n  per_followup: 3\ncatalog: []\n" in shown
+    table = reference_markdown()
+    assert "| `rules.give_back.threshold` | positive number | `1` |" in table
+    assert "| `rules.give_back.window` | duration in days (`30d`, `2w`) | `365d` |" in table
+    assert "| `ideas.per_followup` | integer 0..10 | `3` |" in table
+    assert "| `catalog` | list of paths | `[]` |" in table
+    assert "| `tags.related` | mapping tag → list of tags | `{}` |" in table
+    weights = "book: 2, gift: 2, webinar: 1, course: 2, event: 1, intro: 2, advice: 1, favour: 1, meal: 1, other: 1"
+    assert f"| `{{{weights}}}` |" in table  # in the order of EXCHANGE_KINDS
+
+
+def test_the_result_types_are_those_of_config_types():
+    from syncd import config, config_types
+
+    for name in ("Config", "Rules", "CalendarConfig", "SourceConfig", "MeConfig", "TagsConfig", "IdeasConfig",
+                 "FrozenMap"):
+        assert getattr(config, name) is getattr(config_types, name)
+
+
 # --- the result types ------------------------------------------------------------------------
 
 
@@ -516,9 +726,12 @@ def test_reference_mentions_every_key():
         "calendar.username", "calendar.password", "calendar.password_command", "calendar.password_env",
         "calendar.verify", "calendar.component",
         "me", "me.name", "me.interests", "me.language",
-        "tags", "tags.markers", "tags.synonyms",
+        "tags", "tags.markers", "tags.synonyms", "tags.related",
         "rules", "rules.keep_in_touch", "rules.keep_in_touch.default", "rules.keep_in_touch.categories",
         "rules.birthday", "rules.birthday.lead", "rules.weekly_cap", "rules.working_days", "rules.horizon",
+        "rules.give_back", "rules.give_back.threshold", "rules.give_back.window", "rules.give_back.after",
+        "rules.give_back.weights",
+        "ideas", "ideas.per_followup", "catalog",
         "state",
     }  # fmt: skip
     assert set(_leaf_paths()) == expected

@@ -1,0 +1,162 @@
+"""The result of reading the configuration: frozen dataclasses, and the defaults they carry.
+
+The defaults here are the only ones: `syncd.config_schema` reads each key's default from the
+field it fills, so `Rules()` and a file without `rules:` agree by construction. Nothing here
+reads YAML; `syncd.config` re-exports these names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from syncd.model import EXCHANGE_KINDS
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+MASK: Final = "********"
+
+
+class FrozenMap(Mapping[_K, _V]):
+    """A read-only, hashable, picklable mapping for frozen dataclass fields (`MappingProxyType` is
+    neither hashable nor picklable, so `hash()`, `copy.deepcopy` and `dataclasses.asdict` fail)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[_K, _V] | None = None) -> None:
+        self._data: dict[_K, _V] = dict(data or {})
+
+    def __getitem__(self, key: _K) -> _V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._data,))
+
+
+def mask_url(url: str) -> str:
+    """The URL with a password written into it (`https://me:secret@host`) masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return parts._replace(netloc=f"{user}:{MASK}@{host}").geturl()
+
+
+def default_calendar_path() -> Path:
+    return platformdirs.user_data_path("syncd") / "calendar"
+
+
+def default_state_path() -> Path:
+    return platformdirs.user_state_path("syncd") / "syncd.sqlite"
+
+
+# How much one exchange of each kind counts towards a give-back: 2 for these, 1 for the others.
+_HEAVY_KINDS = ("book", "gift", "course", "intro")
+DEFAULT_GIVE_BACK_WEIGHTS: Final = FrozenMap(
+    {kind: 2.0 if kind in _HEAVY_KINDS else 1.0 for kind in EXCHANGE_KINDS}
+)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    type: str  # "vdir" | "vcf"  (a "carddav" type with url/username keys can join later)
+    path: Path
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    type: str = "local"  # "local" | "caldav"
+    path: Path = field(default_factory=default_calendar_path)  # local only
+    url: str | None = None  # caldav only, from here to `verify`
+    calendar: str = "Follow-ups"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never printed
+    password_command: str | None = None
+    password_env: str | None = None
+    verify: bool = True
+    component: str = "todo"  # "todo" (VTODO) | "event" (VEVENT)
+
+    def __repr__(self) -> str:  # a password written into the URL is masked too
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown["url"] = self.url and mask_url(self.url)
+        return f"CalendarConfig({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
+
+
+@dataclass(frozen=True)
+class MeConfig:
+    name: str | None = None
+    interests: tuple[str, ...] = ()
+    language: str = "en"  # "en" | "it"
+
+
+@dataclass(frozen=True)
+class TagsConfig:
+    markers: tuple[str, ...] = ("Interests", "Interessi")
+    synonyms: Mapping[str, str] = field(default_factory=FrozenMap)  # alias -> tag
+    # tag -> related tags, added to the shipped vocabulary
+    related: Mapping[str, tuple[str, ...]] = field(default_factory=FrozenMap)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "synonyms", FrozenMap(self.synonyms))
+        object.__setattr__(self, "related", FrozenMap({tag: tuple(more) for tag, more in self.related.items()}))
+
+
+@dataclass(frozen=True)
+class Rules:
+    keep_in_touch_default: timedelta = timedelta(days=90)
+    keep_in_touch_categories: Mapping[str, timedelta] = field(default_factory=FrozenMap)
+    birthday_lead: timedelta = timedelta(days=7)
+    weekly_cap: int = 10
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday is 0
+    horizon: timedelta = timedelta(days=28)
+    give_back_threshold: float = 1.0  # received − given weights that make a give-back due
+    give_back_window: timedelta = timedelta(days=365)
+    give_back_after: timedelta = timedelta(days=7)
+    # Always every kind of EXCHANGE_KINDS: the kinds given here override the defaults.
+    give_back_weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_GIVE_BACK_WEIGHTS)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keep_in_touch_categories", FrozenMap(self.keep_in_touch_categories))
+        unknown = sorted(set(self.give_back_weights) - set(EXCHANGE_KINDS))
+        if unknown:
+            raise ValueError(f"give_back_weights: unknown exchange kind {unknown[0]!r}")
+        weights = {**DEFAULT_GIVE_BACK_WEIGHTS, **{kind: float(w) for kind, w in self.give_back_weights.items()}}
+        object.__setattr__(self, "give_back_weights", FrozenMap(weights))
+
+
+@dataclass(frozen=True)
+class IdeasConfig:
+    per_followup: int = 3  # at most this many catalog ideas in one follow-up; 0 for none
+
+
+@dataclass(frozen=True)
+class Config:
+    contacts: tuple[SourceConfig, ...]
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    me: MeConfig = field(default_factory=MeConfig)
+    tags: TagsConfig = field(default_factory=TagsConfig)
+    rules: Rules = field(default_factory=Rules)
+    ideas: IdeasConfig = field(default_factory=IdeasConfig)
+    catalog: tuple[Path, ...] = ()  # extra catalog files, besides the shipped one
+    state: Path = field(default_factory=default_state_path)
+    path: Path | None = None  # the file this was read from
