@@ -13,28 +13,17 @@ from typing import Any
 
 import click
 
-from syncd import __version__, cycle
-from syncd.config import Config, effective_yaml, load_config
+from syncd import __version__, cli_ledger, cycle
+from syncd.cli_common import (
+    config_option, json_option, load, resolve_today, table, today_option,
+)
+from syncd.config import effective_yaml
 from syncd.errors import ConfigError, SyncdError
 from syncd.model import Contact, FollowUp
 from syncd.render import summary
 from syncd.state import State
 
 log = logging.getLogger(__name__)
-
-_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Configuration file (default: $XDG_CONFIG_HOME/syncd/config.yaml, or $SYNCD_CONFIG).",
-)
-_today_option = click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Plan as if today were this day (YYYY-MM-DD).",
-)
 
 
 class _Group(click.Group):
@@ -54,7 +43,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@_config_option
+@config_option
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
@@ -72,59 +61,51 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     ctx.obj = {"config_path": config_path}
 
 
-def _load(ctx: click.Context, config_path: Path | None) -> Config:
-    return load_config(config_path or ctx.obj["config_path"])
-
-
-def _today(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
-
-
 @main.group("config")
 def config_group() -> None:
     """Inspect the configuration."""
 
 
 @config_group.command("check")
-@_config_option
+@config_option
 @click.pass_context
 def config_check(ctx: click.Context, config_path: Path | None) -> None:
     """Validate the configuration and print it with every default filled in."""
-    config = _load(ctx, config_path)
+    config = load(ctx, config_path)
     click.echo(f"# {config.path}: valid", err=True)
     click.echo(effective_yaml(config), nl=False)
 
 
 @main.command()
-@_config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@config_option
+@json_option
 @click.pass_context
 def contacts(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     """List the contacts read from every source, with their interest tags."""
-    config = _load(ctx, config_path)
+    config = load(ctx, config_path)
     people = cycle.read_contacts(config).contacts
     if as_json:
         click.echo(json.dumps([_contact_json(c) for c in people], ensure_ascii=False, indent=2))
         return
     rows = [(c.name, " ".join(f"#{t}" for t in c.interests), c.birthday.iso() if c.birthday else "",
              c.where) for c in people]
-    _table(("name", "interests", "birthday", "source"), rows)
+    table(("name", "interests", "birthday", "source"), rows)
 
 
 @main.command("plan")
-@_config_option
-@_today_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@config_option
+@today_option
+@json_option
 @click.pass_context
 def plan_command(
     ctx: click.Context, config_path: Path | None, today: dt.datetime | None, as_json: bool
 ) -> None:
     """Show the follow-ups that would be in the calendar, without writing anything."""
-    config = _load(ctx, config_path)
+    config = load(ctx, config_path)
     people = cycle.read_contacts(config).contacts
     state = State(config.state) if config.state.exists() else None
     try:
-        followups = cycle.make_plan(config, people, _today(today), state)
+        followups = cycle.make_plan(config, people, resolve_today(today), state)
     finally:
         if state:
             state.close()
@@ -134,23 +115,23 @@ def plan_command(
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     rows = [(f.due.isoformat(), f.reason, f.contact.name, summary(f, language)) for f in followups]
-    _table(("due", "reason", "contact", "summary"), rows)
+    table(("due", "reason", "contact", "summary"), rows)
 
 
 @main.command("sync")
-@_config_option
-@_today_option
+@config_option
+@today_option
 @click.option("--dry-run", is_flag=True, help="Decide everything, write nothing.")
 @click.pass_context
 def sync_command(
     ctx: click.Context, config_path: Path | None, today: dt.datetime | None, dry_run: bool
 ) -> None:
     """Run one cycle: read contacts, plan, write the follow-ups into the calendar."""
-    config = _load(ctx, config_path)
+    config = load(ctx, config_path)
     target = cycle.make_target(config.calendar)
     with State(config.state) as state:
         report = cycle.sync(
-            config, state, target, _today(today), dt.datetime.now(dt.timezone.utc),
+            config, state, target, resolve_today(today), dt.datetime.now(dt.timezone.utc),
             dry_run=dry_run, progress=_progress_bar() if sys.stderr.isatty() else None,
         )
     click.echo(report.summary())
@@ -205,11 +186,6 @@ def _followup_json(followup: FollowUp, language: str) -> dict[str, Any]:
     }
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    for row in (headers, *rows):
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-
 
 @main.command()
 @click.option(
@@ -219,9 +195,12 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     show_default=True,
     help="Folder with the sample contacts (contacts/ and example-export.vcf).",
 )
-@_today_option
+@today_option
 def demo(samples: Path, today: dt.datetime | None) -> None:
     """Sync the sample contacts into a throwaway Radicale on 127.0.0.1 and show the result."""
     from syncd.demo import run_demo
 
-    run_demo(samples, _today(today), click.echo)
+    run_demo(samples, resolve_today(today), click.echo)
+
+
+cli_ledger.register(main)

@@ -13,11 +13,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from syncd import interests, reconcile, render
+from syncd import interests, reciprocity, reconcile, render
 from syncd.config import CalendarConfig, Config, SourceConfig
 from syncd.errors import PreconditionFailed, SourceError, TargetError
-from syncd.model import Contact, FollowUp
-from syncd.planner import KEEP_IN_TOUCH, plan
+from syncd.ledger import Ledger
+from syncd.model import GAVE, Contact, Exchange, FollowUp
+from syncd.planner import GIVE_BACK, KEEP_IN_TOUCH, plan
 from syncd.reconcile import Action, Desired
 from syncd.sources import ContactSource, dedupe
 from syncd.sources.files import VcfFileSource, VdirSource
@@ -73,10 +74,65 @@ def my_interests(config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(table.get(tag, tag) for tag in tags if tag))
 
 
-def make_plan(config: Config, contacts: list[Contact], today: dt.date, state: State | None):
+@dataclass(frozen=True)
+class LedgerView:
+    """The ledger as of one day: stored exchanges merged with the NOTE lines of the cards."""
+
+    exchanges: list[Exchange]
+    standings: dict[str, reciprocity.Standing]
+    last_contact: dict[str, dt.date]  # when each keep-in-touch clock last restarted
+
+
+def note_exchanges(config: Config, contacts: list[Contact]) -> list[Exchange]:
+    found: list[Exchange] = []
+    for contact in contacts:
+        if ":" not in contact.note:
+            continue
+        exchanges, problems = reciprocity.note_exchanges(contact, config.rules.give_back_weights)
+        found.extend(exchanges)
+        for problem in problems:
+            log.warning("%s", problem)
+    return found
+
+
+def ledger_view(
+    config: Config, contacts: list[Contact], today: dt.date, state: State | None
+) -> LedgerView:
+    ledger = Ledger(state) if state else None
+    stored = ledger.exchanges() if ledger else []
+    exchanges = reciprocity.merge(stored, note_exchanges(config, contacts))
+    standings = reciprocity.standings(exchanges, config.rules.give_back_window, today)
+    clocks: list[dict[str, dt.date]] = [
+        {uid: s.last_exchange for uid, s in standings.items() if s.last_exchange},
+    ]
+    if ledger:
+        clocks.append(ledger.last_events(DISMISSED, KEEP_IN_TOUCH))
+        for reason in (KEEP_IN_TOUCH, GIVE_BACK, "birthday", "anniversary", "get-to-know"):
+            clocks.append(ledger.last_events(COMPLETED, reason))
+    last_contact: dict[str, dt.date] = {}
+    for clock in clocks:
+        for uid, day in clock.items():
+            if day <= today and day > last_contact.get(uid, dt.date.min):
+                last_contact[uid] = day
+    return LedgerView(exchanges, standings, last_contact)
+
+
+def make_plan(
+    config: Config, contacts: list[Contact], today: dt.date, state: State | None
+) -> list[FollowUp]:
     written = state.written() if state else {}
-    pinned = {uid: w.due for uid, w in written.items() if w.reason == KEEP_IN_TOUCH}
-    return plan(contacts, config.rules, today, my_interests=my_interests(config), pinned=pinned)
+    return _plan(config, contacts, today, written, ledger_view(config, contacts, today, state))
+
+
+def _plan(
+    config: Config, contacts: list[Contact], today: dt.date, written: dict[str, Written],
+    view: LedgerView,
+) -> list[FollowUp]:
+    return plan(
+        contacts, config.rules, today, my_interests=my_interests(config),
+        pinned={uid: w.due for uid, w in written.items()},
+        last_contact=view.last_contact, standings=view.standings,
+    )
 
 
 def resolve_password(calendar: CalendarConfig) -> str | None:
@@ -142,9 +198,10 @@ def sync(
     report = Report(dry_run=dry_run)
     read = read_contacts(config)
     report.errors.extend(read.failed)
-    followups = make_plan(config, read.contacts, today, state)
-    desired = desire(config, followups, target, now)
     written = state.written()
+    view = ledger_view(config, read.contacts, today, state)
+    followups = _plan(config, read.contacts, today, written, view)
+    desired = desire(config, followups, target, now)
     listing = target.list()
     fetched = {}
     for href in reconcile.to_fetch(desired, listing, written):
@@ -156,6 +213,7 @@ def sync(
             _fail(report, f"{href}: not a valid iCalendar object ({error}); left alone")
     actions = reconcile.reconcile(desired, listing, written, fetched)
     deletes_allowed = _deletes_allowed(read, written)
+    context = _Context(config, today, view.standings, fetched)
     step = progress(len(actions)) if progress else None
     for action in actions:
         if action.kind == reconcile.DELETE and not deletes_allowed:
@@ -163,7 +221,7 @@ def sync(
         elif dry_run:
             report.counts[_COUNTED.get(action.kind, action.kind)] += 1
         else:
-            _apply(action, state, target, report)
+            _apply(action, state, target, report, context)
         if step:
             step()
     return report
@@ -196,7 +254,42 @@ def _deletes_allowed(read: Contacts, written: dict[str, Written]) -> bool:
     return True
 
 
-def _apply(action: Action, state: State, target: Target, report: Report) -> None:
+@dataclass(frozen=True)
+class _Context:
+    """What applying an action may need besides the action itself."""
+
+    config: Config
+    today: dt.date
+    standings: dict[str, reciprocity.Standing]
+    fetched: dict[str, render.Stored]
+
+
+def _complete(action: Action, state: State, context: _Context) -> None:
+    """A follow-up ticked off in the calendar: a give-back (`gave`) in the ledger and a restart of
+    the keep-in-touch clock, in one transaction with the follow-up's own row."""
+    entry = _remember(action, COMPLETED)
+    stored = context.fetched[action.href]
+    day = min(stored.completed or context.today, context.today)
+    weights = context.config.rules.give_back_weights
+    kind = "other"
+    weight = weights[kind]
+    if entry.reason == GIVE_BACK:
+        # Ticking off a give-back settles what was owed, whatever was given.
+        owed = context.standings.get(entry.contact_uid)
+        weight = max(weight, owed.balance if owed else 0.0)
+    item = stored.summary or entry.reason
+    exchange = Exchange(entry.contact_uid, GAVE, kind, item, day, weight, "calendar",
+                        f"completed {entry.reason} follow-up {entry.uid}")
+    log.info("%s: completed in the calendar; recorded as given", action.href)
+    with state.transaction():
+        state.record(entry)
+        ledger = Ledger(state)
+        ledger.add(exchange)
+        ledger.record_event(entry.uid, COMPLETED, entry.contact_uid, entry.reason, day)
+
+
+def _apply(action: Action, state: State, target: Target, report: Report,
+           context: _Context) -> None:
     kind, want = action.kind, action.desired
     try:
         if kind == reconcile.CREATE:
@@ -214,13 +307,18 @@ def _apply(action: Action, state: State, target: Target, report: Report) -> None
         elif kind in (reconcile.ADOPT, reconcile.REFRESH):
             assert want and action.etag and action.hash
             state.record(_entry(want, action.href, action.etag, action.hash, OURS))
-        elif kind in (reconcile.PERSON_EDITED, reconcile.COMPLETED):
-            owner = PERSON if kind == reconcile.PERSON_EDITED else COMPLETED
-            log.info("%s: %s in the calendar; left as it is", action.href, kind)
-            state.record(_remember(action, owner))
+        elif kind == reconcile.PERSON_EDITED:
+            log.info("%s: edited in the calendar; left as it is", action.href)
+            state.record(_remember(action, PERSON))
+        elif kind == reconcile.COMPLETED:
+            _complete(action, state, context)
         elif kind == reconcile.DISMISS:
             log.info("%s: deleted in the calendar; not re-created", action.href)
-            state.record(_remember(action, DISMISSED))
+            entry = _remember(action, DISMISSED)
+            with state.transaction():
+                state.record(entry)
+                Ledger(state).record_event(entry.uid, DISMISSED, entry.contact_uid, entry.reason,
+                                           context.today)
         elif kind == reconcile.FORGET:
             state.forget(action.uid)
         elif kind == reconcile.SKIP and action.written is None:

@@ -116,6 +116,8 @@ class FollowUp:
     introductions: tuple[str, ...] = field(default=())
     questions: tuple[str, ...] = field(default=())
     occasion: dt.date | None = None  # the birthday itself, for a birthday follow-up
+    balance: float | None = None  # for a give-back: what is owed
+    received: tuple[Exchange, ...] = ()  # for a give-back: what was received, newest first
 
     @property
     def uid(self) -> str:

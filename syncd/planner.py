@@ -1,8 +1,9 @@
 """Who needs a follow-up, when and why (pure: values and a clock in, follow-ups out).
 
-Reasons in this slice: `keep-in-touch` (the cadence of the contact's category, else the default,
+Reasons: `give-back` (the ledger balance reached `give_back.threshold`; due `give_back.after` the
+last thing received), `keep-in-touch` (the cadence of the contact's category, else the default,
 has passed since the last contact; a contact never seen before is due now), `birthday` and
-`anniversary` (due `birthday.lead` before the day, never deferred).
+`anniversary` (due `birthday.lead` before the day). Only keep-in-touch is ever deferred.
 
 Keep-in-touch load is spread: at most `weekly_cap` new ones per ISO week, only on working days,
 the most overdue first, evenly over the days of a week. A follow-up already in the calendar keeps
@@ -15,13 +16,16 @@ import bisect
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import NamedTuple
 
 from syncd.config import Rules
 from syncd.interests import common_ground, normalise
 from syncd.model import Contact, FollowUp, PartialDate, followup_uid
+from syncd.reciprocity import Standing
 
 KEEP_IN_TOUCH = "keep-in-touch"
+GIVE_BACK = "give-back"
 NEVER_SEEN = "new"
 
 
@@ -47,14 +51,17 @@ def plan(
     my_interests: Iterable[str] = (),
     last_contact: Mapping[str, dt.date] | None = None,
     pinned: Mapping[str, dt.date] | None = None,
+    standings: Mapping[str, Standing] | None = None,
 ) -> list[FollowUp]:
     """Every follow-up that should be in the calendar on `today`.
 
-    `last_contact` maps a contact UID to the day of the last exchange with them; `pinned` maps a
-    follow-up UID already written to the due date it was written with.
+    `last_contact` maps a contact UID to the day the keep-in-touch clock last restarted (an
+    exchange, a completed or dismissed follow-up); `pinned` maps a follow-up UID already written
+    to the due date it was written with; `standings` is the ledger as of today.
     """
     last_contact = last_contact or {}
     pinned = pinned or {}
+    standings = standings or {}
     mine = tuple(my_interests)
     horizon_end = today + rules.horizon
     followups: list[FollowUp] = []
@@ -64,9 +71,17 @@ def plan(
 
     for contact in contacts:
         ground = common_ground(contact.interests, mine)
-        for reason, day in (("birthday", contact.birthday), ("anniversary", contact.anniversary)):
-            followup = _occasion(contact, reason, day, rules, today, ground)
-            if followup and followup.due <= horizon_end:
+        occasions = [
+            _occasion(contact, "birthday", contact.birthday, rules, today, ground),
+            _occasion(contact, "anniversary", contact.anniversary, rules, today, ground),
+            _give_back(contact, standings.get(contact.uid), rules, today, ground),
+        ]
+        for followup in occasions:
+            if followup is None:
+                continue
+            if followup.uid in pinned:
+                followup = replace(followup, due=pinned[followup.uid])
+            if followup.due <= horizon_end:
                 followups.append(followup)
 
         last = last_contact.get(contact.uid)
@@ -112,6 +127,19 @@ def _occasion(
     occasion = day.next_on_or_after(today)
     due = max(today, occasion - rules.birthday_lead)
     return FollowUp(contact, reason, str(occasion.year), due, ground, occasion=occasion)
+
+
+def _give_back(
+    contact: Contact, standing: Standing | None, rules: Rules, today: dt.date,
+    ground: tuple[str, ...],
+) -> FollowUp | None:
+    if standing is None or standing.last_received is None:
+        return None
+    if standing.balance < rules.give_back_threshold:
+        return None
+    due = max(today, standing.last_received + rules.give_back_after)
+    return FollowUp(contact, GIVE_BACK, standing.last_received.isoformat(), due, ground,
+                    balance=standing.balance, received=standing.received)
 
 
 class _Slots:

@@ -24,6 +24,7 @@ MARK_CYCLE = "X-SYNCD-CYCLE"
 # The content hash as syncd wrote it: lets a crashed run recognise its own untouched object
 # even when the state file never learned about it.
 MARK_HASH = "X-SYNCD-HASH"
+MARK_IDEA = "X-SYNCD-IDEA"
 # Properties servers and clients rewrite without any change of meaning (as vdirsyncer ignores).
 VOLATILE = frozenset({"DTSTAMP", "LAST-MODIFIED", "CREATED", "PRODID", "SEQUENCE", MARK_HASH})
 
@@ -43,6 +44,9 @@ _TEXT = {
             "give-back": "{name} gave you something: time to give back.",
             "get-to-know": "You know little about {name} yet: find out what they care about.",
         },
+        "received": "Received",
+        "received_item": "{kind} “{item}” on {date}",
+        "balance": "Balance: {balance} owed",
         "interests": "Interests",
         "common_ground": "Common ground",
         "ideas": "Ideas",
@@ -52,6 +56,7 @@ _TEXT = {
         "months": "January February March April May June July August September October "
         "November December",
         "date": "{month} {day}",
+        "year_date": "{month} {day}, {year}",
     },
     "it": {
         "summary": {
@@ -68,6 +73,14 @@ _TEXT = {
             "give-back": "{name} ti ha dato qualcosa: è ora di ricambiare.",
             "get-to-know": "Sai ancora poco di {name}: scopri che cosa gli sta a cuore.",
         },
+        "received": "Ricevuto",
+        "received_item": "{kind} “{item}” il {date}",
+        "balance": "Saldo: {balance} da ricambiare",
+        "kinds": {
+            "book": "libro", "gift": "regalo", "webinar": "webinar", "course": "corso",
+            "event": "evento", "intro": "presentazione", "advice": "consiglio",
+            "favour": "favore", "meal": "pranzo o cena", "other": "altro",
+        },
         "interests": "Interessi",
         "common_ground": "In comune",
         "ideas": "Idee",
@@ -77,15 +90,20 @@ _TEXT = {
         "months": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
         "novembre dicembre",
         "date": "{day} {month}",
+        "year_date": "{day} {month} {year}",
     },
 }
 LANGUAGES = tuple(_TEXT)
 
 
-def format_date(day: dt.date, language: str) -> str:
+def format_date(day: dt.date, language: str, *, year: bool = False) -> str:
     text = _TEXT[language]
     month = text["months"].split()[day.month - 1]
-    return text["date"].format(month=month, day=day.day)
+    return text["year_date" if year else "date"].format(month=month, day=day.day, year=day.year)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
 
 
 def summary(followup: FollowUp, language: str) -> str:
@@ -96,6 +114,16 @@ def description(followup: FollowUp, language: str) -> str:
     text = _TEXT[language]
     lines = [_fill(text["why"][followup.reason], followup, language)]
     contact = followup.contact
+    if followup.received:
+        lines.append(f"{text['received']}:")
+        kinds = text.get("kinds", {})
+        for exchange in followup.received:
+            lines.append("- " + text["received_item"].format(
+                kind=kinds.get(exchange.kind, exchange.kind), item=exchange.item,
+                date=format_date(exchange.date, language, year=True),
+            ))
+    if followup.balance is not None:
+        lines.append(text["balance"].format(balance=_number(followup.balance)))
     if contact.interests:
         lines.append(f"{text['interests']}: " + " ".join(f"#{tag}" for tag in contact.interests))
     if followup.common_ground:
@@ -152,6 +180,9 @@ class Stored:
     reason: str | None
     cycle: str | None
     written_hash: str | None  # X-SYNCD-HASH: the hash when syncd last wrote it
+    summary: str = ""
+    completed: dt.date | None = None  # the day of COMPLETED, when the person's app set it
+    idea: str | None = None  # X-SYNCD-IDEA: the catalog idea the follow-up proposed
 
     @property
     def is_ours(self) -> bool:
@@ -177,6 +208,10 @@ def read(item: str) -> Stored:
         return None if value is None else _unescape_text(value.to_ical().decode())
 
     status = main.get("STATUS")
+    completed = main.get("COMPLETED")
+    completed_day = None
+    if completed is not None and isinstance(completed.dt, dt.date):
+        completed_day = completed.dt.date() if isinstance(completed.dt, dt.datetime) else completed.dt
     return Stored(
         uid=str(main.get("UID")) if main.get("UID") is not None else None,
         hash=_hash(calendar),
@@ -185,6 +220,9 @@ def read(item: str) -> Stored:
         reason=mark(MARK_REASON),
         cycle=mark(MARK_CYCLE),
         written_hash=mark(MARK_HASH),
+        summary=str(main.get("SUMMARY", "")),
+        completed=completed_day,
+        idea=mark(MARK_IDEA),
     )
 
 

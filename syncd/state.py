@@ -36,6 +36,31 @@ _MIGRATIONS: list[str] = [
         owner TEXT NOT NULL DEFAULT 'syncd'
     );
     """,
+    # 2: the reciprocity ledger, and what the person did with follow-ups in the calendar
+    """
+    CREATE TABLE exchanges (
+        id INTEGER PRIMARY KEY,
+        contact_uid TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('gave', 'received')),
+        kind TEXT NOT NULL,
+        item TEXT NOT NULL,
+        item_key TEXT NOT NULL,
+        date TEXT NOT NULL,
+        weight REAL NOT NULL,
+        source TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        UNIQUE (contact_uid, direction, kind, item_key, date)
+    );
+    CREATE INDEX exchanges_by_contact ON exchanges (contact_uid, date);
+    CREATE TABLE events (
+        followup_uid TEXT NOT NULL,
+        what TEXT NOT NULL,
+        contact_uid TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        date TEXT NOT NULL,
+        PRIMARY KEY (followup_uid, what)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -77,6 +102,11 @@ class State:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; nested uses join the outermost one, so that a state change made of
+        several writes (a completion: its follow-up row and its ledger row) is all or nothing."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db

@@ -101,3 +101,40 @@ def test_common_ground_from_my_interests():
     sailor = person(1, interests=("history", "sailing"))
     [f] = plan([sailor], rules(), MONDAY, my_interests=("sailing", "leadership"))
     assert f.common_ground == ("sailing",)
+
+
+def standing(balance, last_received, received=()):
+    from syncd.reciprocity import Standing
+
+    return Standing(balance, last_received, last_received, tuple(received))
+
+
+def test_give_back_when_the_balance_reaches_the_threshold():
+    laura = person(1)
+    received = MONDAY - 3 * DAY
+    followups = plan([laura], rules(weekly_cap=1), MONDAY,
+                     last_contact={"u0001": received},
+                     standings={"u0001": standing(2.0, received)})
+    [give_back] = [f for f in followups if f.reason == "give-back"]
+    assert give_back.due == received + 7 * DAY
+    assert give_back.cycle == received.isoformat() and give_back.balance == 2.0
+    below = plan([laura], rules(give_back_threshold=3.0), MONDAY,
+                 standings={"u0001": standing(2.0, received)})
+    assert [f.reason for f in below] == ["keep-in-touch"]
+
+
+def test_give_back_is_never_deferred_by_the_weekly_cap():
+    people = [person(n) for n in range(5)]
+    owed = {p.uid: standing(1.0, MONDAY - 10 * DAY) for p in people}
+    followups = plan(people, rules(weekly_cap=1), MONDAY, standings=owed,
+                     last_contact={p.uid: MONDAY - 10 * DAY for p in people})
+    give_backs = [f for f in followups if f.reason == "give-back"]
+    assert len(give_backs) == 5 and {f.due for f in give_backs} == {MONDAY}
+
+
+def test_an_exchange_restarts_the_keep_in_touch_clock():
+    laura = person(1)
+    assert [f.reason for f in plan([laura], rules(), MONDAY)] == ["keep-in-touch"]
+    assert plan([laura], rules(), MONDAY, last_contact={"u0001": MONDAY - 10 * DAY}) == []
+    [f] = plan([laura], rules(), MONDAY + 70 * DAY, last_contact={"u0001": MONDAY - 10 * DAY})
+    assert f.due == MONDAY + 80 * DAY and f.cycle == (MONDAY - 10 * DAY).isoformat()

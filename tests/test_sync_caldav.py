@@ -157,3 +157,30 @@ def test_no_password_in_any_output(home, radicale):
     output = done.stdout + done.stderr
     assert radicale.password not in output
     assert "Authorization" not in output and "Basic " not in output
+
+
+def test_completed_on_the_server_becomes_a_give_back_in_the_ledger(home, radicale, calendar_name):
+    from syncd.ledger import Ledger
+    from syncd.model import RECEIVED, Exchange
+
+    config = load_config(home / "config.yaml")
+    with State(config.state) as state:
+        Ledger(state).add(Exchange("sample-chen-wei", RECEIVED, "advice", "Pricing tips",
+                                   TODAY - dt.timedelta(days=2), 1.0, "cli"))
+    report, _ = sync(home)
+    client = caldav.DAVClient(radicale.url, username=radicale.username,
+                              password=radicale.password)
+    [calendar] = [c for c in client.principal().calendars() if c.get_display_name() == calendar_name]
+    [give_back] = [t for t in calendar.todos() if "X-SYNCD-REASON:give-back" in t.data]
+    assert "Pricing tips" in str(give_back.icalendar_component["DESCRIPTION"])
+    give_back.complete(completion_timestamp=dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone.utc))
+
+    report, _ = sync(home, today=TODAY + dt.timedelta(days=1))
+    assert report.counts["completed"] == 1
+    with State(config.state) as state:
+        gave = [e for e in Ledger(state).exchanges("sample-chen-wei") if e.direction == "gave"]
+    assert [(e.date, e.source, e.weight) for e in gave] == [(dt.date(2026, 12, 1), "calendar", 1.0)]
+    report, _ = sync(home, today=TODAY + dt.timedelta(days=1))
+    assert report.counts["created"] == 0 and report.counts["updated"] == 0
+    give_back.load()
+    assert give_back.icalendar_component["STATUS"] == "COMPLETED"

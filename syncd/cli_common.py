@@ -1,0 +1,42 @@
+"""Options and helpers shared by every `syncd` command module."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from syncd.config import Config, load_config
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Configuration file (default: $XDG_CONFIG_HOME/syncd/config.yaml, or $SYNCD_CONFIG).",
+)
+today_option = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if today were this day (YYYY-MM-DD).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def load(ctx: click.Context, config_path: Path | None) -> Config:
+    """The configuration named on the command, else on the group, else the default."""
+    root = ctx.find_root()
+    return load_config(config_path or (root.obj or {}).get("config_path"))
+
+
+def resolve_today(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    rows = [tuple(cell.replace("\n", " ") for cell in row) for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    for row in (headers, *rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

@@ -1,0 +1,232 @@
+"""`syncd log`, `syncd balance` and `syncd ledger export|import`: the reciprocity ledger."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from syncd import cycle, reciprocity
+from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
+from syncd.errors import SyncdError
+from syncd.ledger import Ledger
+from syncd.lookup import find_contact
+from syncd.model import EXCHANGE_KINDS, GAVE, RECEIVED, Contact, Exchange
+from syncd.state import State
+
+FIELDS = ("contact_uid", "contact_name", "direction", "kind", "item", "date", "weight", "source",
+          "note")
+
+
+@click.command("log")
+@config_option
+@click.argument("direction", type=click.Choice([GAVE, RECEIVED]))
+@click.argument("contact")
+@click.argument("kind", type=click.Choice(EXCHANGE_KINDS))
+@click.argument("item")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="When it happened (default: today).")
+@click.option("--weight", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Instead of the kind's weight from rules.give_back.weights.")
+@click.option("--note", default="", help="Anything to remember about it.")
+@click.pass_context
+def log_command(
+    ctx: click.Context, config_path: Path | None, direction: str, contact: str, kind: str,
+    item: str, day: dt.datetime | None, weight: float | None, note: str,
+) -> None:
+    """Record that you gave something to CONTACT or received something from them.
+
+    CONTACT is a UID, an email or a name (accents and case ignored)."""
+    config = load(ctx, config_path)
+    people = cycle.read_contacts(config).contacts
+    person = find_contact(people, contact)
+    when = resolve_today(day)
+    exchange = Exchange(person.uid, direction, kind, item, when,
+                        weight if weight is not None else config.rules.give_back_weights[kind],
+                        "cli", note)
+    with State(config.state) as state:
+        added = Ledger(state).add(exchange)
+        view = cycle.ledger_view(config, people, dt.date.today(), state)
+    standing = view.standings.get(person.uid)
+    what = "logged" if added else "already in the ledger"
+    arrow = "from" if direction == RECEIVED else "to"
+    click.echo(f"{what}: {direction} {kind} “{item}” {arrow} {person.name} on {when}"
+               f" (weight {exchange.weight:g}); balance {_balance(standing)}")
+
+
+@click.command()
+@config_option
+@today_option
+@json_option
+@click.argument("contact", required=False)
+@click.pass_context
+def balance(
+    ctx: click.Context, config_path: Path | None, today: dt.datetime | None, as_json: bool,
+    contact: str | None,
+) -> None:
+    """What is owed, person by person (received minus gave, in rules.give_back.window); with
+    CONTACT, that person's whole history."""
+    config = load(ctx, config_path)
+    people = cycle.read_contacts(config).contacts
+    day = resolve_today(today)
+    with State(config.state) as state:
+        view = cycle.ledger_view(config, people, day, state)
+    names = {p.uid: p.name for p in people}
+    if contact:
+        person = find_contact(people, contact)
+        _history(person, view, as_json)
+        return
+    uids = sorted(
+        view.standings.keys() | view.last_contact.keys(),
+        key=lambda uid: (-(view.standings[uid].balance if uid in view.standings else 0.0),
+                         names.get(uid, uid).casefold()),
+    )
+    rows = [_summary(uid, names.get(uid, uid), view) for uid in uids]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table(("name", "balance", "last exchange", "last contact"),
+          [(r["name"], f"{r['balance']:g}", r["last_exchange"] or "", r["last_contact"] or "")
+           for r in rows])
+
+
+def _summary(uid: str, name: str, view: cycle.LedgerView) -> dict[str, Any]:
+    standing = view.standings.get(uid)
+    last_exchange = standing.last_exchange if standing else None
+    last_contact = view.last_contact.get(uid)
+    return {
+        "uid": uid,
+        "name": name,
+        "balance": standing.balance if standing else 0.0,
+        "last_exchange": last_exchange.isoformat() if last_exchange else None,
+        "last_contact": last_contact.isoformat() if last_contact else None,
+    }
+
+
+def _history(person: Contact, view: cycle.LedgerView, as_json: bool) -> None:
+    history = [e for e in view.exchanges if e.contact_uid == person.uid]
+    data = _summary(person.uid, person.name, view) | {
+        "history": [_row(e, person.name) for e in history]
+    }
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{person.name}: balance {data['balance']:g}")
+    table(("date", "direction", "kind", "item", "weight", "source"),
+          [(e.date.isoformat(), e.direction, e.kind, e.item, f"{e.weight:g}", e.source)
+           for e in history])
+
+
+def _balance(standing: reciprocity.Standing | None) -> str:
+    value = standing.balance if standing else 0.0
+    return f"{value:g} owed" if value > 0 else f"{value:g}"
+
+
+@click.group()
+def ledger() -> None:
+    """Export or import the whole ledger."""
+
+
+@ledger.command("export")
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "yaml"]), default="csv",
+              show_default=True)
+@click.pass_context
+def export(ctx: click.Context, config_path: Path | None, fmt: str) -> None:
+    """Print every exchange (stored ones and NOTE lines) as CSV or YAML."""
+    config = load(ctx, config_path)
+    people = cycle.read_contacts(config).contacts
+    names = {p.uid: p.name for p in people}
+    with State(config.state) as state:
+        exchanges = cycle.ledger_view(config, people, dt.date.max, state).exchanges
+    rows = [_row(e, names.get(e.contact_uid, "")) for e in exchanges]
+    if fmt == "yaml":
+        click.echo(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False), nl=False)
+        return
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    click.echo(out.getvalue(), nl=False)
+
+
+@ledger.command("import")
+@config_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, config_path: Path | None, file: Path) -> None:
+    """Add the exchanges of a CSV or YAML export; those already there are left as they are.
+    Every problem is listed and nothing is written unless the whole file is valid."""
+    config = load(ctx, config_path)
+    exchanges = read_export(file)
+    with State(config.state) as state:
+        added = Ledger(state).add_many(exchanges)
+    click.echo(f"{len(exchanges)} exchanges read, {added} new, {len(exchanges) - added} already there")
+
+
+def _row(exchange: Exchange, name: str) -> dict[str, Any]:
+    return {
+        "contact_uid": exchange.contact_uid,
+        "contact_name": name,
+        "direction": exchange.direction,
+        "kind": exchange.kind,
+        "item": exchange.item,
+        "date": exchange.date.isoformat(),
+        "weight": exchange.weight,
+        "source": exchange.source,
+        "note": exchange.note,
+    }
+
+
+def read_export(file: Path) -> list[Exchange]:
+    text = file.read_text(encoding="utf-8")
+    if file.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text) or []
+        except yaml.YAMLError as error:
+            raise SyncdError(f"{file}: not valid YAML ({error})") from error
+        if not isinstance(data, list):
+            raise SyncdError(f"{file}: expected a list of exchanges")
+        rows = [(f"{file}: entry {n}", row) for n, row in enumerate(data, 1)]
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        rows = [(f"{file}:{reader.line_num}", row) for row in reader]
+    exchanges, problems = [], []
+    for where, row in rows:
+        try:
+            exchanges.append(_exchange(row))
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(f"{where}: {error}")
+    if problems:
+        raise SyncdError("nothing imported:\n" + "\n".join(problems))
+    return exchanges
+
+
+def _exchange(row: Any) -> Exchange:
+    if not isinstance(row, dict):
+        raise TypeError("expected a mapping of " + ", ".join(FIELDS))
+    missing = [key for key in ("contact_uid", "direction", "kind", "item", "date", "weight")
+               if row.get(key) in (None, "")]
+    if missing:
+        raise KeyError("missing " + ", ".join(missing))
+    if row["direction"] not in (GAVE, RECEIVED):
+        raise ValueError(f"direction {row['direction']!r} is not gave or received")
+    if row["kind"] not in EXCHANGE_KINDS:
+        raise ValueError(f"kind {row['kind']!r} is not one of {', '.join(EXCHANGE_KINDS)}")
+    weight = float(row["weight"])
+    if weight <= 0:
+        raise ValueError(f"weight {weight:g} is not positive")
+    return Exchange(str(row["contact_uid"]), row["direction"], row["kind"], str(row["item"]),
+                    dt.date.fromisoformat(str(row["date"])), weight,
+                    str(row.get("source") or "import"), str(row.get("note") or ""))
+
+
+def register(main: click.Group) -> None:
+    for command in (log_command, balance, ledger):
+        main.add_command(command)

@@ -1,0 +1,70 @@
+"""The reciprocity ledger in the SQLite state file: exchanges, and the events of follow-ups
+(completed, dismissed) that move the keep-in-touch clock. Storage only; the arithmetic is in
+`syncd.reciprocity`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from syncd.model import Exchange
+from syncd.reciprocity import item_key
+from syncd.state import State
+
+COMPLETED = "completed"
+DISMISSED = "dismissed"
+
+
+class Ledger:
+    def __init__(self, state: State):
+        self.state = state
+
+    def add(self, exchange: Exchange) -> bool:
+        """Store one exchange; False when the same exchange is already there."""
+        return self.add_many([exchange]) == 1
+
+    def add_many(self, exchanges: Iterable[Exchange]) -> int:
+        """Store exchanges in one transaction; returns how many were new."""
+        with self.state.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO exchanges (contact_uid, direction, kind, item, item_key,"
+                " date, weight, source, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (e.contact_uid, e.direction, e.kind, e.item, item_key(e.item),
+                     e.date.isoformat(), e.weight, e.source, e.note)
+                    for e in exchanges
+                ],
+            )
+            return db.total_changes - before
+
+    def exchanges(self, contact_uid: str | None = None) -> list[Exchange]:
+        query = ("SELECT contact_uid, direction, kind, item, date, weight, source, note"
+                 " FROM exchanges")
+        args: tuple[str, ...] = ()
+        if contact_uid is not None:
+            query += " WHERE contact_uid = ?"
+            args = (contact_uid,)
+        rows = self.state.db.execute(query + " ORDER BY date, id", args)
+        return [
+            Exchange(uid, direction, kind, item, dt.date.fromisoformat(date), weight, source, note)
+            for uid, direction, kind, item, date, weight, source, note in rows
+        ]
+
+    def record_event(
+        self, followup_uid: str, what: str, contact_uid: str, reason: str, date: dt.date
+    ) -> None:
+        with self.state.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
+                (followup_uid, what, contact_uid, reason, date.isoformat()),
+            )
+
+    def last_events(self, what: str, reason: str) -> dict[str, dt.date]:
+        """For each contact, the day of the latest event of this kind for this reason."""
+        rows = self.state.db.execute(
+            "SELECT contact_uid, max(date) FROM events WHERE what = ? AND reason = ?"
+            " GROUP BY contact_uid",
+            (what, reason),
+        )
+        return {uid: dt.date.fromisoformat(date) for uid, date in rows}

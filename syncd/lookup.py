@@ -1,0 +1,37 @@
+"""Finding the contact a person means by a UID, an email or a name (pure)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from syncd.errors import SyncdError
+from syncd.model import Contact
+from syncd.reciprocity import item_key
+
+
+def describe(contact: Contact) -> str:
+    email = f" <{contact.emails[0]}>" if contact.emails else ""
+    return f"{contact.name}{email} (uid {contact.uid})"
+
+
+def find_contact(contacts: Sequence[Contact], query: str) -> Contact:
+    """The one contact whose UID, email or name (accents and case ignored) is `query`. An
+    unknown or ambiguous query is an error that lists the candidates."""
+    by_uid = [c for c in contacts if c.uid == query]
+    if len(by_uid) == 1:
+        return by_uid[0]
+    wanted = item_key(query)
+    by_email = [c for c in contacts if any(item_key(e) == wanted for e in c.emails)]
+    by_name = [c for c in contacts if item_key(c.name) == wanted]
+    matches = list({c.uid: c for c in by_email + by_name}.values())
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        listed = "\n".join(f"  {describe(c)}" for c in matches)
+        raise SyncdError(f"{query!r} matches {len(matches)} contacts; use a UID or email:\n{listed}")
+    names = {item_key(c.name): c for c in contacts}
+    close = difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.6)
+    close += [key for key in names if wanted and wanted in key and key not in close][:5]
+    hint = "".join(f"\n  {describe(names[key])}" for key in close)
+    raise SyncdError(f"no contact matches {query!r}" + (f"; did you mean:{hint}" if hint else ""))

@@ -1,0 +1,142 @@
+"""Ledger arithmetic and ledger lines in NOTE (pure: values and a day in, values out).
+
+The balance of a contact is Σ received weights − Σ gave weights within the window; positive
+means a give-back is owed. An exchange's identity is (contact, direction, kind, item, date), with
+the item compared case- and accent-insensitively, so the same give-back logged from the CLI, a
+NOTE line and an import is counted once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from syncd.model import EXCHANGE_KINDS, GAVE, RECEIVED, Contact, Exchange
+
+DIRECTIONS = {
+    "received": RECEIVED, "ricevuto": RECEIVED, "ricevuta": RECEIVED,
+    "gave": GAVE, "given": GAVE, "dato": GAVE, "data": GAVE,
+}
+KIND_ALIASES = {
+    "libro": "book", "regalo": "gift", "corso": "course", "evento": "event",
+    "presentazione": "intro", "introduction": "intro", "consiglio": "advice",
+    "favore": "favour", "favor": "favour", "pranzo": "meal", "cena": "meal", "altro": "other",
+}
+_NOTE_LINE = re.compile(
+    r"^\s*(?P<direction>[^\W\d_]+)\s*:\s*(?P<kind>[^\W\d_]+)\s+"
+    r"[\"“”«](?P<item>[^\"“”«»]+)[\"“”»]\s+(?P<date>\S+)"
+    r"(?:\s+(?:weight|peso)\s*[=:]?\s*(?P<weight>\d+(?:[.,]\d+)?))?\s*$",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s+")
+
+
+def item_key(text: str) -> str:
+    """`  Zéro to  ONE ` and `zero to one` are the same item."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", plain.casefold().strip())
+
+
+def identity(exchange: Exchange) -> tuple[str, str, str, str, dt.date]:
+    return (exchange.contact_uid, exchange.direction, exchange.kind, item_key(exchange.item),
+            exchange.date)
+
+
+def kind_of(word: str) -> str | None:
+    word = word.casefold()
+    kind = KIND_ALIASES.get(word, word)
+    return kind if kind in EXCHANGE_KINDS else None
+
+
+@dataclass(frozen=True)
+class NoteProblem:
+    contact: Contact
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.contact.where}: NOTE ledger line {self.text.strip()!r}: {self.reason}; skipped"
+
+
+def note_exchanges(
+    contact: Contact, weights: Mapping[str, float]
+) -> tuple[list[Exchange], list[NoteProblem]]:
+    """The ledger lines in a contact's NOTE: `received: book "Zero to One" 2026-03-01` (also
+    `gave:`, `ricevuto:`, `dato:`, an optional `weight 2`). A line that starts with a direction
+    word but does not parse is a problem; every other NOTE line is just text."""
+    exchanges, problems = [], []
+    for line in contact.note.splitlines():
+        head = line.split(":", 1)[0].strip().casefold()
+        if ":" not in line or head not in DIRECTIONS:
+            continue
+        match = _NOTE_LINE.match(line)
+        if not match:
+            problems.append(NoteProblem(contact, line, 'expected: received: book "Title" YYYY-MM-DD'))
+            continue
+        kind = kind_of(match["kind"])
+        if kind is None:
+            problems.append(NoteProblem(
+                contact, line, f"unknown kind {match['kind']!r} (one of {', '.join(EXCHANGE_KINDS)})"
+            ))
+            continue
+        try:
+            date = dt.date.fromisoformat(match["date"])
+        except ValueError:
+            problems.append(NoteProblem(contact, line, f"{match['date']!r} is not a date YYYY-MM-DD"))
+            continue
+        weight = float(match["weight"].replace(",", ".")) if match["weight"] else weights[kind]
+        exchanges.append(Exchange(contact.uid, DIRECTIONS[head], kind, match["item"].strip(), date,
+                                  weight, "note"))
+    return exchanges, problems
+
+
+def merge(*groups: Iterable[Exchange]) -> list[Exchange]:
+    """All exchanges, each identity once (the first one seen wins), in date order."""
+    seen: dict[tuple, Exchange] = {}
+    for group in groups:
+        for exchange in group:
+            seen.setdefault(identity(exchange), exchange)
+    return sorted(seen.values(), key=lambda e: (e.date, e.contact_uid, e.direction, e.kind, e.item))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one relationship stands on a given day."""
+
+    balance: float  # received − gave within the window
+    last_exchange: dt.date | None  # either direction, any time
+    last_received: dt.date | None  # within the window
+    received: tuple[Exchange, ...]  # received within the window, newest first
+
+
+def standings(
+    exchanges: Iterable[Exchange], window: dt.timedelta, today: dt.date
+) -> dict[str, Standing]:
+    start = today - window
+    balance: dict[str, float] = {}
+    last: dict[str, dt.date] = {}
+    received: dict[str, list[Exchange]] = {}
+    for exchange in exchanges:
+        uid = exchange.contact_uid
+        if exchange.date > last.get(uid, dt.date.min):
+            last[uid] = exchange.date
+        if not start <= exchange.date <= today:
+            continue
+        sign = 1 if exchange.direction == RECEIVED else -1
+        balance[uid] = balance.get(uid, 0.0) + sign * exchange.weight
+        if exchange.direction == RECEIVED:
+            received.setdefault(uid, []).append(exchange)
+    result = {}
+    for uid in last.keys() | balance.keys():
+        got = sorted(received.get(uid, []), key=lambda e: (e.date, e.item), reverse=True)
+        result[uid] = Standing(
+            balance=round(balance.get(uid, 0.0), 6),
+            last_exchange=last.get(uid),
+            last_received=got[0].date if got else None,
+            received=tuple(got),
+        )
+    return result
