@@ -192,6 +192,7 @@ def sync(
     *,
     dry_run: bool = False,
     progress: Callable[[int], Callable[[], None]] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Report:
     """One cycle. Each write is followed by its own state transaction, so a crash between the
     two leaves an object that the next cycle recognises and adopts, never a duplicate."""
@@ -216,6 +217,9 @@ def sync(
     context = _Context(config, today, view.standings, fetched)
     step = progress(len(actions)) if progress else None
     for action in actions:
+        if stop and stop():
+            log.info("stopping: the remaining actions wait for the next cycle")
+            break
         if action.kind == reconcile.DELETE and not deletes_allowed:
             report.counts["kept"] += 1
         elif dry_run:

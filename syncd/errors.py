@@ -28,7 +28,26 @@ class SourceError(SyncdError):
 
 
 class TargetError(SyncdError):
-    """A calendar target failed: names the URL or path and the status."""
+    """A calendar target (or a DAV server behind a source) failed: names the URL or path and the
+    status. `status` is the HTTP status when there was one; `retry_after` the server's
+    Retry-After in seconds."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 retry_after: float | None = None, connection: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+        self.connection = connection  # the server could not be reached at all
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying later: unreachable, overloaded or failing server."""
+        return self.connection or (self.status is not None and (self.status >= 500 or self.status == 429))
+
+    @property
+    def auth(self) -> bool:
+        """The server refused who we are: retrying cannot help until the config changes."""
+        return self.status in (401, 403)
 
 
 class PreconditionFailed(TargetError):

@@ -61,6 +61,13 @@ _MIGRATIONS: list[str] = [
         PRIMARY KEY (followup_uid, what)
     );
     """,
+    # 3: what the daemon last did, for `syncd status`
+    """
+    CREATE TABLE status (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -150,6 +157,13 @@ class State:
                     entry.reason, entry.cycle, entry.due.isoformat(), entry.owner,
                 ),
             )
+
+    def set_status(self, values: dict[str, str]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO status VALUES (?, ?)", values.items())
+
+    def status(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM status"))
 
     def forget(self, uid: str) -> None:
         with self.transaction() as db:
