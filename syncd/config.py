@@ -20,6 +20,7 @@ from syncd.config_schema import SCHEMA, reference_markdown
 from syncd.config_types import (
     CalendarConfig,
     Config,
+    DaemonConfig,
     FrozenMap,
     IdeasConfig,
     MeConfig,
@@ -33,6 +34,7 @@ from syncd.errors import ConfigError
 __all__ = [
     "CalendarConfig",
     "Config",
+    "DaemonConfig",
     "FrozenMap",
     "IdeasConfig",
     "MAX_NODES",

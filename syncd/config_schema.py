@@ -19,6 +19,7 @@ from syncd.config_types import (
     MASK,
     CalendarConfig,
     Config,
+    DaemonConfig,
     IdeasConfig,
     MeConfig,
     Rules,
@@ -39,6 +40,7 @@ from syncd.config_values import (
     PositiveNumber,
     Text,
     TextList,
+    TimeZone,
     Url,
     ValueType,
     Weekdays,
@@ -259,6 +261,11 @@ IDEAS = Section(IdeasConfig, (
     Key("per_followup", WholeNumber(0, 10), "at most this many catalog ideas in one follow-up; 0 for none"),
 ))
 
+DAEMON = Section(DaemonConfig, (
+    Key("poll", Duration(), "how often `syncd run` polls the CalDAV/CardDAV servers"),
+    Key("debounce", Duration(), "how long `syncd run` waits after a contact file changes, so a burst is one cycle"),
+))
+
 SCHEMA = Section(Config, (
     Key("contacts", SectionList(SOURCE, "list of sources"), required=True,
         help="where your contacts are: one or more sources"),
@@ -269,6 +276,8 @@ SCHEMA = Section(Config, (
     Key("ideas", IDEAS, "ideas from the catalog (books, webinars, ...) in follow-ups"),
     Key("catalog", ListOf(PathValue(), "list of paths"),
         f"more catalog YAML files, added to the one shipped with syncd; {_RELATIVE}"),
+    Key("daemon", DAEMON, "the background daemon, `syncd run`"),
+    Key("timezone", TimeZone(), "the day changes (and the daemon re-plans) at midnight here; default: the system's"),
     Key("state", PathValue(), f"the SQLite state file; {_RELATIVE}",
         default_doc="user state dir (`~/.local/state/syncd/syncd.sqlite` on Linux)"),
 ))

@@ -150,6 +150,12 @@ class IdeasConfig:
 
 
 @dataclass(frozen=True)
+class DaemonConfig:
+    poll: timedelta = timedelta(minutes=5)  # how often `syncd run` polls the servers
+    debounce: timedelta = timedelta(seconds=1)  # quiet time after a contact file changes
+
+
+@dataclass(frozen=True)
 class Config:
     contacts: tuple[SourceConfig, ...]
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
@@ -158,5 +164,7 @@ class Config:
     rules: Rules = field(default_factory=Rules)
     ideas: IdeasConfig = field(default_factory=IdeasConfig)
     catalog: tuple[Path, ...] = ()  # extra catalog files, besides the shipped one
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    timezone: str | None = None  # IANA name; None: the system's local time
     state: Path = field(default_factory=default_state_path)
     path: Path | None = None  # the file this was read from

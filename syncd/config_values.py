@@ -12,6 +12,7 @@ import difflib
 import math
 import os
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -176,6 +177,18 @@ class EnvName(Text):
             return value
         ctx.add(node, key, f"{value!r} is not an environment variable name")
         return INVALID
+
+
+class TimeZone(Text):
+    doc = "IANA time zone (`Europe/Rome`)"
+
+    def check(self, value: str, node: Node, key: str, ctx: Context) -> Any:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            ctx.add(node, key, f"{value!r} is not a time zone like Europe/Rome")
+            return INVALID
+        return value
 
 
 class PathValue(Text):

@@ -731,7 +731,8 @@ def test_reference_mentions_every_key():
         "rules.birthday", "rules.birthday.lead", "rules.weekly_cap", "rules.working_days", "rules.horizon",
         "rules.give_back", "rules.give_back.threshold", "rules.give_back.window", "rules.give_back.after",
         "rules.give_back.weights",
-        "ideas", "ideas.per_followup", "catalog",
+        "ideas", "ideas.per_followup", "catalog", "daemon", "daemon.poll", "daemon.debounce",
+        "timezone",
         "state",
     }  # fmt: skip
     assert set(_leaf_paths()) == expected
@@ -757,3 +758,22 @@ def test_every_dataclass_field_has_exactly_one_key():
         return names
 
     assert filled(SCHEMA) == {f.name for f in dataclasses.fields(Config)} - {"path"}
+
+
+def test_daemon_keys_and_timezone(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("contacts: [{type: vdir, path: c}]\ndaemon: {poll: 2m, debounce: 500ms}\n"
+                    "timezone: Europe/Rome\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.problems == [f"{path}:2: daemon.debounce: '500ms' is not a duration like 30d"]
+    path.write_text("contacts: [{type: vdir, path: c}]\ndaemon: {poll: 2m, debounce: 2s}\n"
+                    "timezone: Mars/Olympus\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.problems == [f"{path}:3: timezone: 'Mars/Olympus' is not a time zone like Europe/Rome"]
+    path.write_text("contacts: [{type: vdir, path: c}]\ndaemon: {poll: 2m}\ntimezone: Europe/Rome\n")
+    config = load_config(path)
+    assert config.daemon.poll == timedelta(minutes=2)
+    assert config.daemon.debounce == timedelta(seconds=1)
+    assert config.timezone == "Europe/Rome"
