@@ -102,13 +102,15 @@ class RadicaleServer:
                 return self
             except RadicaleError as error:
                 last_error = error
+                self.port = 0
                 if "address already in use" not in str(error).lower():
                     raise
         assert last_error is not None
         raise last_error
 
     def _start_once(self) -> None:
-        self.port = free_port()
+        # A restart keeps its port, so that clients see the same server come back.
+        self.port = self.port or free_port()
         self._stderr = tempfile.TemporaryFile()
         env = dict(os.environ, RADICALE_CONFIG="")  # "" = no configuration files at all
         self._process = subprocess.Popen(

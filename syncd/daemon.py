@@ -1,0 +1,310 @@
+"""`syncd run`: one process that schedules the same cycle `syncd sync` runs once.
+
+It only schedules: a changed contact file (watchdog) starts a cycle after a short debounce, the
+servers are polled every `poll`, the plan is redone when the local day changes, and a failing
+server is retried with exponential backoff and jitter. One cycle at a time, in the main thread;
+signals only set flags, so a write and its state transaction are never cut in half.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from syncd import cycle
+from syncd.config import Config, load_config
+from syncd.errors import ConfigError, SyncdError, TargetError
+from syncd.notify import Notifier
+from syncd.state import State
+
+log = logging.getLogger(__name__)
+
+WATCHED_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
+MAX_BACKOFF = 15 * 60.0
+
+
+@dataclass
+class Timing:
+    poll: float = 300.0
+    debounce: float = 1.0
+    timezone: str | None = None  # None: the system's local time
+
+
+@dataclass
+class Health:
+    """What the daemon tells systemd and `syncd status`."""
+
+    last_summary: str = "starting"
+    failures: int = 0  # consecutive failed cycles
+    blocked: str | None = None  # an authentication failure: no cycle until the config changes
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class StateLock:
+    """One daemon per state file: an exclusive flock on `<state>.lock`, holding the pid."""
+
+    def __init__(self, state_path: Path):
+        self.path = Path(f"{state_path}.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SyncdError(f"another syncd is already running with {self.path.with_suffix('')}"
+                             f" (pid {pid}); stop it first") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    @staticmethod
+    def holder(state_path: Path) -> int | None:
+        """The pid of the running daemon, or None when none holds the lock."""
+        path = Path(f"{state_path}.lock")
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        except BlockingIOError:
+            text = os.read(fd, 32).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        finally:
+            os.close(fd)
+
+
+class _Changes(FileSystemEventHandler):
+    """Wakes the daemon when a contact file changes. Atomic replaces arrive as moved events
+    (temp → final), so the destination counts too; dotfiles and `*.tmp` never do."""
+
+    def __init__(self, wanted: Callable[[Path], bool], poke: Callable[[], None]):
+        self.wanted = wanted
+        self.poke = poke
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in WATCHED_EVENTS or event.is_directory:
+            return
+        paths = [event.src_path, getattr(event, "dest_path", "")]
+        if any(p and self.wanted(Path(os.fsdecode(p))) for p in paths):
+            self.poke()
+
+
+def _contact_file(path: Path) -> bool:
+    name = path.name
+    return not name.startswith(".") and not name.endswith(".tmp")
+
+
+class Daemon:
+    def __init__(self, config_path: Path | None, timing: Timing | None = None,
+                 notifier: Notifier | None = None, clock: Callable[[], float] = time.monotonic):
+        self.config_path = config_path
+        self.config: Config = load_config(config_path)
+        self.timing = timing or Timing()
+        self.notifier = notifier or Notifier()
+        self.clock = clock
+        self.health = Health()
+        self._wake = threading.Event()
+        self._stop = False
+        self._reload = False
+        self._dirty_since: float | None = None
+        self._observer: Any = None
+
+    # --- signals and events ------------------------------------------------------------------
+
+    def poke(self) -> None:
+        if self._dirty_since is None:
+            self._dirty_since = self.clock()
+        self._wake.set()
+
+    def _on_signal(self, number: int, _frame: object) -> None:
+        if number == signal.SIGHUP:
+            self._reload = True
+        else:
+            self._stop = True
+        self._wake.set()
+
+    def _watch(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
+        observer = Observer()
+        for source in self.config.contacts:
+            if source.type == "vdir" and source.path.is_dir():
+                observer.schedule(_Changes(_contact_file, self.poke), str(source.path))
+            elif source.type == "vcf" and source.path.parent.is_dir():
+                wanted = source.path.resolve()
+                observer.schedule(_Changes(lambda p, w=wanted: p.resolve() == w, self.poke),
+                                  str(source.path.parent))
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+
+    def _reload_config(self) -> None:
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as error:
+            log.error("the new configuration is invalid; keeping the running one:\n%s", error)
+            return
+        self.config = config
+        self.health.blocked = None
+        log.info("configuration reloaded from %s", config.path)
+        self._watch()
+        self.poke()
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        zone = ZoneInfo(self.timing.timezone) if self.timing.timezone else None
+        return dt.datetime.now(zone).date()
+
+    def run(self) -> int:
+        lock = StateLock(self.config.state)
+        lock.acquire()
+        previous = {n: signal.signal(n, self._on_signal)
+                    for n in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        try:
+            self._watch()
+            self._loop()
+        finally:
+            self.notifier.stopping()
+            if self._observer is not None:
+                self._observer.stop()
+                self._observer.join()
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            lock.release()
+            log.info("stopped")
+        return 0
+
+    def _loop(self) -> None:
+        started = dt.datetime.now(dt.timezone.utc)
+        next_poll = self.clock()  # the first cycle runs at once
+        next_ping = self.clock()
+        day = None
+        ready = False
+        while not self._stop:
+            now = self.clock()
+            if self._reload:
+                self._reload = False
+                self._reload_config()
+            debounced = self._dirty_since is not None and now - self._dirty_since >= self.timing.debounce
+            if self.health.blocked is None and (now >= next_poll or debounced or self.today() != day):
+                self._dirty_since = None
+                day = self.today()
+                delay = self.cycle(day)
+                next_poll = self.clock() + delay
+                if not ready:
+                    self.notifier.ready(self.health.last_summary)
+                    ready = True
+                self.notifier.status(self.status_line())
+                self.save_status(started)
+            interval = self.notifier.watchdog_interval
+            if interval and self.clock() >= next_ping and self.health.failures < 10:
+                self.notifier.watchdog()
+                next_ping = self.clock() + interval
+            wait = next_poll - self.clock()
+            if self._dirty_since is not None:
+                wait = min(wait, self._dirty_since + self.timing.debounce - self.clock())
+            if interval:
+                wait = min(wait, next_ping - self.clock())
+            wait = min(wait, self._seconds_to_midnight())
+            self._wake.wait(max(0.0, wait))
+            self._wake.clear()
+
+    def _seconds_to_midnight(self) -> float:
+        zone = ZoneInfo(self.timing.timezone) if self.timing.timezone else None
+        now = dt.datetime.now(zone)
+        midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
+        return max(1.0, (midnight - now).total_seconds())
+
+    def cycle(self, today: dt.date) -> float:
+        """Run one cycle; returns the seconds until the next poll (the backoff after a failure)."""
+        try:
+            target = cycle.make_target(self.config.calendar)
+            with State(self.config.state) as state:
+                report = cycle.sync(self.config, state, target, today,
+                                    dt.datetime.now(dt.timezone.utc), stop=lambda: self._stop)
+        except TargetError as error:
+            return self._failed(error)
+        except SyncdError as error:
+            self.health.failures += 1
+            self.health.last_summary = f"failed: {error}"
+            log.error("%s", error)
+            return min(self.timing.poll, 60.0)
+        self.health.failures = 0
+        self.health.errors.clear()
+        self.health.last_summary = report.summary()
+        if report.errors:
+            self.health.errors["cycle"] = report.errors[-1]
+        log.info("cycle: %s", report.summary())
+        return self.timing.poll
+
+    def _failed(self, error: TargetError) -> float:
+        self.health.failures += 1
+        self.health.errors[self.config.calendar.url or str(self.config.calendar.path)] = str(error)
+        if error.auth:
+            self.health.blocked = f"{error}; fix the configuration, then reload (SIGHUP)"
+            self.health.last_summary = f"stopped writing: {self.health.blocked}"
+            log.error("%s", self.health.last_summary)
+            return self.timing.poll
+        self.health.last_summary = f"failed: {error}"
+        delay = backoff(self.health.failures, error.retry_after)
+        log.warning("%s; retrying in %.0f s", error, delay)
+        return delay
+
+    def status_line(self) -> str:
+        return self.health.blocked or self.health.last_summary
+
+    def save_status(self, started: dt.datetime) -> None:
+        """What `syncd status` shows, written after every cycle."""
+        values = {
+            "pid": str(os.getpid()),
+            "started": started.isoformat(timespec="seconds"),
+            "last_cycle": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "last_result": self.status_line(),
+            "failures": str(self.health.failures),
+            "errors": json.dumps(self.health.errors, ensure_ascii=False),
+        }
+        try:
+            with State(self.config.state) as state:
+                state.set_status(values)
+        except SyncdError as error:
+            log.error("cannot record the status: %s", error)
+
+
+def backoff(failures: int, retry_after: float | None,
+            rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff from 2 s with jitter (half fixed, half random), capped at 15 min, and
+    never shorter than the server's Retry-After."""
+    ceiling = min(MAX_BACKOFF, 2.0 * 2 ** (failures - 1))
+    delay = ceiling / 2 + rand() * ceiling / 2
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
