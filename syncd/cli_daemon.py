@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
-from syncd.daemon import Daemon, StateLock, Timing
+from syncd.daemon import Daemon, StateLock
 from syncd.errors import SyncdError
 from syncd.state import OURS, State
 
@@ -26,9 +26,7 @@ def run(ctx: click.Context, config_path: Path | None) -> None:
     """Run as a daemon: sync at once, then on every contact change, every poll and at midnight.
     SIGHUP reloads the configuration; SIGTERM finishes the current write and exits."""
     config = load(ctx, config_path)
-    timing = Timing(poll=config.daemon.poll.total_seconds(),
-                    debounce=config.daemon.debounce.total_seconds(), timezone=config.timezone)
-    sys.exit(Daemon(config.path, timing).run())
+    sys.exit(Daemon(config.path).run())
 
 
 @click.command()

@@ -171,15 +171,27 @@ def make_target(calendar: CalendarConfig) -> Target:
     )
 
 
-def desire(config: Config, followups: list[FollowUp], target: Target, now: dt.datetime):
+# Rendered follow-ups by value, kept across the cycles of one process (the daemon): a follow-up
+# whose inputs did not change is not rendered again. icalendar costs about 2.3 ms per object
+# (measured: 2,000 objects took 4.6 s to render), which made an idle daemon's cycle CPU-bound.
+_RENDERED: dict[tuple[FollowUp, str, str], tuple[str, str]] = {}
+_RENDERED_MAX = 200_000
+
+
+def desire(config: Config, followups: list[FollowUp], target: Target,
+           now: dt.datetime) -> dict[str, Desired]:
+    if len(_RENDERED) > _RENDERED_MAX:
+        _RENDERED.clear()
     desired = {}
+    language, component = config.me.language, config.calendar.component
     for followup in followups:
-        item = render.render(
-            followup, language=config.me.language, component=config.calendar.component, now=now
-        )
-        desired[followup.uid] = Desired(
-            followup, target.href_for(followup.uid), item, render.content_hash(item)
-        )
+        key = (followup, language, component)
+        if key not in _RENDERED:
+            _RENDERED[key] = render.render_with_hash(
+                followup, language=language, component=component, now=now
+            )
+        item, digest = _RENDERED[key]
+        desired[followup.uid] = Desired(followup, target.href_for(followup.uid), item, digest)
     return desired
 
 

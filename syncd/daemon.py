@@ -31,6 +31,7 @@ from syncd.config import Config, load_config
 from syncd.errors import ConfigError, SyncdError, TargetError
 from syncd.notify import Notifier
 from syncd.state import State
+from syncd.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ class Timing:
     poll: float = 300.0
     debounce: float = 1.0
     timezone: str | None = None  # None: the system's local time
+
+    @classmethod
+    def of(cls, config: Config) -> Timing:
+        return cls(config.daemon.poll.total_seconds(), config.daemon.debounce.total_seconds(),
+                   config.timezone)
 
 
 @dataclass
@@ -122,11 +128,14 @@ def _contact_file(path: Path) -> bool:
 
 
 class Daemon:
-    def __init__(self, config_path: Path | None, timing: Timing | None = None,
-                 notifier: Notifier | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, config_path: Path | None, notifier: Notifier | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.config_path = config_path
         self.config: Config = load_config(config_path)
-        self.timing = timing or Timing()
+        self.timing = Timing.of(self.config)
+        # One target for the daemon's life (until a reload): its discovery requests and its
+        # connection are paid once, so an idle poll costs one request.
+        self._target: Target | None = None
         self.notifier = notifier or Notifier()
         self.clock = clock
         self.health = Health()
@@ -173,6 +182,8 @@ class Daemon:
             log.error("the new configuration is invalid; keeping the running one:\n%s", error)
             return
         self.config = config
+        self.timing = Timing.of(config)
+        self._target = None
         self.health.blocked = None
         log.info("configuration reloaded from %s", config.path)
         self._watch()
@@ -247,7 +258,9 @@ class Daemon:
     def cycle(self, today: dt.date) -> float:
         """Run one cycle; returns the seconds until the next poll (the backoff after a failure)."""
         try:
-            target = cycle.make_target(self.config.calendar)
+            if self._target is None:
+                self._target = cycle.make_target(self.config.calendar)
+            target = self._target
             with State(self.config.state) as state:
                 report = cycle.sync(self.config, state, target, today,
                                     dt.datetime.now(dt.timezone.utc), stop=lambda: self._stop)

@@ -36,10 +36,23 @@ def _reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
+# Parsed cards by file, kept across the cycles of one process (the daemon), so that a cycle
+# parses only the files that changed: with 2,000 files, re-reading them all was 0.25 s of a
+# 0.4 s idle cycle. A file counts as unchanged while its mtime, ctime, size and inode are.
+_PARSED: dict[str, tuple[tuple[int, int, int, int], list[Contact]]] = {}
+
+
 def read_vcf(path: Path) -> list[Contact]:
     """The cards of one file; raises OSError when it cannot be read."""
     where = str(path)
-    return parse_cards(decode(path.read_bytes(), where), where)
+    info = os.stat(path)
+    key = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+    cached = _PARSED.get(where)
+    if cached and cached[0] == key:
+        return list(cached[1])
+    contacts = parse_cards(decode(path.read_bytes(), where), where)
+    _PARSED[where] = (key, contacts)
+    return list(contacts)
 
 
 class VcfFileSource:

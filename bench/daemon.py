@@ -1,0 +1,110 @@
+"""Measure the daemon against a real Radicale on 127.0.0.1: edit-to-server latency, CPU of an
+idle daemon, requests per idle poll. Run: .venv/bin/python bench/daemon.py [--contacts N]
+[--idle SECONDS]. Prints a Markdown table."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import caldav
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from loopback_proxy import LoopbackProxy  # noqa: E402
+
+from syncd.demo import RadicaleServer  # noqa: E402
+
+CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nNOTE:#sailing\r\nEND:VCARD\r\n"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def write_atomically(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=1000)
+    parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--poll", type=int, default=5, help="poll seconds for the request count")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, \
+            RadicaleServer(Path(folder) / "radicale", password="bench") as server, \
+            LoopbackProxy(server.url) as proxy:
+        home = Path(folder)
+        contacts = home / "contacts"
+        contacts.mkdir()
+        for n in range(args.contacts):
+            (contacts / f"c{n}.vcf").write_text(CARD.format(uid=f"c{n}", name=f"Person {n}"))
+        config = home / "config.yaml"
+        config.write_text(
+            f"contacts: [{{type: vdir, path: contacts}}]\n"
+            f"calendar: {{type: caldav, url: '{proxy.url}', calendar: Bench, "
+            f"username: {server.username}, password_env: BENCH_PW}}\n"
+            f"rules: {{weekly_cap: 1000}}\n"
+            f"daemon: {{poll: {args.poll}s, debounce: 1s}}\nstate: state.sqlite\n")
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "syncd", "run", "--config", str(config)],
+            env={**os.environ, "BENCH_PW": server.password or ""},
+            stderr=open(home / "daemon.log", "w"),
+        )
+        client = caldav.DAVClient(server.url, username=server.username, password=server.password)
+
+        def todo_count() -> int:
+            calendars = [c for c in client.principal().calendars()
+                         if c.get_display_name() == "Bench"]
+            return len(calendars[0].todos()) if calendars else 0
+
+        started = time.monotonic()
+        while todo_count() == 0:
+            time.sleep(0.2)
+        first_sync = time.monotonic() - started
+        time.sleep(2)
+        latencies = []
+        for n in range(5):
+            before = todo_count()
+            t0 = time.monotonic()
+            write_atomically(contacts / f"new{n}.vcf", CARD.format(uid=f"new{n}", name=f"New {n}"))
+            while todo_count() == before:
+                time.sleep(0.02)
+            latencies.append(time.monotonic() - t0)
+        time.sleep(2)
+        start_requests = proxy.count()
+        time.sleep(args.poll * 4 + 0.5)
+        per_poll = (proxy.count() - start_requests) / 4
+        daemon.send_signal(signal.SIGHUP)  # nothing changes: the config is the same
+        # Idle CPU: with the default 5-minute poll nothing happens for a minute.
+        config.write_text(config.read_text().replace(f"poll: {args.poll}s", "poll: 5m"))
+        daemon.send_signal(signal.SIGHUP)
+        time.sleep(3)
+        cpu0 = cpu_seconds(daemon.pid)
+        time.sleep(args.idle)
+        idle_cpu = cpu_seconds(daemon.pid) - cpu0
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+    print(f"| measure ({args.contacts} contacts) | value |\n|---|---|")
+    print(f"| daemon start to first to-do on the server | {first_sync:.2f} s |")
+    print(f"| edit-to-server latency (atomic write → to-do on the server), median / max of 5 "
+          f"| {statistics.median(latencies):.2f} s / {max(latencies):.2f} s |")
+    print(f"| requests per idle poll (nothing changed) | {per_poll:g} |")
+    print(f"| CPU of the idle daemon over {args.idle:g} s | {idle_cpu:.3f} s "
+          f"({idle_cpu / args.idle * 60:.3f} s per minute) |")
+    print(f"| exit status after SIGTERM | {code} |")
+
+
+if __name__ == "__main__":
+    main()
