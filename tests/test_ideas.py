@@ -1,0 +1,280 @@
+"""Matching, common ground, introductions and questions (pure)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncd.catalog import load_catalog, load_vocabulary
+from syncd.ideas import (
+    PREFERRED_KINDS,
+    Introduction,
+    IntroductionIndex,
+    Vocabulary,
+    common_ground,
+    item_key,
+    match,
+    questions,
+)
+from syncd.model import IDEA_KINDS, Contact, Idea
+
+VOCABULARY = Vocabulary.build(
+    {"vela": "sailing", "ml": "machine-learning", "storia": "history", "Barca a vela": "vela"},
+    {"sailing": ["ocean", "boats"], "history": ["politics"]},
+)
+
+
+def person(uid: str = "laura", *tags: str, name: str | None = None, languages: tuple[str, ...] = ()) -> Contact:
+    return Contact(uid=uid, name=name or uid.title(), source="test", interests=tags, languages=languages)
+
+
+def idea(id: str, kind: str = "book", tags: tuple[str, ...] = ("sailing",), language: str = "en", title: str = "") -> Idea:
+    return Idea(id=id, kind=kind, title=title or id.replace("-", " ").title(), by="Someone", tags=tags, language=language)
+
+
+def suggest(contact: Contact, catalog, *, mine=(), language="en", exchanged=(), purpose="gift", limit=3):
+    return match(contact, catalog, VOCABULARY, my_interests=mine, my_language=language,
+                 exchanged=exchanged, purpose=purpose, limit=limit)
+
+
+# --- the vocabulary -------------------------------------------------------------------------
+
+
+def test_vocabulary_follows_alias_chains_and_reads_related_both_ways():
+    assert VOCABULARY.canonical("#Barca a Vela") == "sailing"
+    assert VOCABULARY.canonical("Sailing") == "sailing" and VOCABULARY.canonical("jazz") == "jazz"
+    assert VOCABULARY.related("vela") == {"ocean", "boats"}
+    assert VOCABULARY.related("ocean") == {"sailing"}
+    looping = Vocabulary.build({"a": "b", "b": "a", "c": "a"}, {})
+    assert looping.canonical("a") in {"a", "b"} and looping.canonical("x") == "x"
+
+
+def test_common_ground_after_synonyms_in_the_contacts_order():
+    assert common_ground(["storia", "jazz", "vela", "sailing"], ["Sailing", "history"], VOCABULARY) == (
+        "history", "sailing")
+    assert common_ground(["jazz"], [], VOCABULARY) == ()
+
+
+def test_item_key_ignores_case_accents_quotes_and_spaces():
+    assert item_key("« L’Amica   Geniale »") == item_key('"l\'amica geniale"') == "l'amica geniale"
+    assert item_key("Città invisibili") == item_key("CITTA INVISIBILI")
+    assert item_key("Zero to One") != item_key("Zero to Two")
+
+
+# --- matching: examples ---------------------------------------------------------------------
+
+
+def test_exact_beats_synonym_beats_related_and_the_reason_says_which():
+    catalog = [idea("on-boats", "tool", ("boats",)), idea("on-sailing", "tool", ("sailing",)),
+               idea("on-vela", "tool", ("vela",))]
+    by_id = {s.idea.id: s for s in suggest(person("p", "vela"), catalog, purpose="share")}
+    assert (by_id["on-vela"].score, by_id["on-sailing"].score, by_id["on-boats"].score) == (3, 2, 1)
+    assert by_id["on-vela"].why == "#sailing"
+    assert by_id["on-sailing"].why == "#sailing (their #vela)"
+    assert by_id["on-boats"].why == "related to #sailing via #boats"
+
+
+def test_one_interest_counts_once_and_interests_add_up():
+    catalog = [idea("wide", tags=("sailing", "ocean", "boats")), idea("both", tags=("sailing", "history"))]
+    [first, second] = suggest(person("p", "sailing", "history"), catalog)
+    assert first.idea.id == "both" and first.score == 3 + 3 + 1  # + gift kind
+    assert second.score == 3 + 1  # ocean and boats add nothing to sailing itself
+
+
+def test_common_ground_is_preferred_and_shown():
+    catalog = [idea("a-plain", tags=("sailing",)), idea("b-shared", tags=("sailing", "history"))]
+    [first, _] = suggest(person("p", "vela"), catalog, mine=["storia"], limit=2)
+    assert first.idea.id == "b-shared"
+    assert first.why == "#sailing (their #vela); also yours: #history"
+
+
+def test_kinds_vary_and_the_purpose_decides_which_kinds():
+    catalog = [idea(f"book-{i}", "book") for i in range(4)] + [
+        idea("a-podcast", "podcast"), idea("a-course", "course"), idea("an-article", "article"), idea("an-event", "event")]
+    gift = suggest(person("p", "sailing"), catalog, purpose="gift")
+    share = suggest(person("p", "sailing"), catalog, purpose="share")
+    assert sorted(s.idea.kind for s in gift) == ["book", "course", "event"]  # tool would do too
+    assert sorted(s.idea.kind for s in share) == ["article", "book", "podcast"]
+    assert [s.idea.kind for s in suggest(person("p", "sailing"), catalog[:4], limit=3)] == ["book"] * 3
+
+
+def test_a_second_interest_is_served_before_the_first_again():
+    catalog = [idea("a-sail-event", "event"), idea("b-sail-course", "course"), idea("c-sail-tool", "tool"),
+               idea("history-tool", "tool", ("history",))]
+    picks = suggest(person("p", "sailing", "history"), catalog)
+    assert "history-tool" in [s.idea.id for s in picks]
+
+
+def test_exchanged_items_are_never_suggested_by_id_or_title_however_written():
+    catalog = [idea("amica", title="L'amica geniale"), idea("zero", title="Zero to One: Notes on Startups"),
+               idea("the-boat"), idea("other")]
+    picks = suggest(person("p", "sailing"), catalog, exchanged=["« l’AMICA  geniale »", "zero to one", "THE-BOAT"])
+    assert [s.idea.id for s in picks] == ["other"]
+
+
+def test_language_the_contact_reads_first_others_only_when_nothing_else_matches():
+    catalog = [idea("english", "book", language="en"), idea("italiano", "course", language="it")]
+    assert [s.idea.id for s in suggest(person("p", "sailing", languages=("it-IT",)), catalog)] == ["italiano"]
+    assert [s.idea.id for s in suggest(person("p", "sailing"), catalog, language="it")] == ["italiano"]
+    assert [s.idea.id for s in suggest(person("p", "sailing"), catalog)] == ["english"]
+    german = person("p", "sailing", languages=("de",))
+    assert {s.idea.id for s in suggest(german, catalog)} == {"english", "italiano"}
+
+
+def test_nothing_to_suggest():
+    catalog = [idea("x", tags=("sailing",))]
+    assert suggest(person("p"), catalog) == []  # no tags: questions instead
+    assert suggest(person("p", "knitting"), catalog) == []
+    assert suggest(person("p", "sailing"), catalog, limit=0) == []
+    with pytest.raises(ValueError):
+        suggest(person("p", "sailing"), catalog, purpose="bribe")
+
+
+def test_laura_from_the_design_document_on_the_shipped_catalog():
+    catalog, vocabulary = load_catalog([]), load_vocabulary()
+    laura = person("laura", "vela", "leadership", name="Laura Bianchi")
+    picks = match(laura, catalog, vocabulary, my_interests=["history", "leadership"], my_language="en",
+                  exchanged=["Endurance"], purpose="gift")
+    assert len(picks) == 3 and len({s.idea.kind for s in picks}) == 3
+    assert all(s.idea.language == "en" and s.idea.title != "Endurance" for s in picks)
+    served = {tag for s in picks for tag in s.idea.tags}
+    assert {"sailing", "leadership"} <= served
+
+
+# --- matching: properties -------------------------------------------------------------------
+
+TAGS = ["sailing", "vela", "ocean", "boats", "history", "storia", "politics", "ml", "machine-learning", "jazz"]
+ideas_strategy = st.lists(
+    st.builds(
+        lambda n, kind, tags, language, title: Idea(f"idea-{n}", kind, title, "By", tuple(tags), language),
+        st.integers(0, 40), st.sampled_from(IDEA_KINDS), st.lists(st.sampled_from(TAGS), min_size=1, max_size=3),
+        st.sampled_from(["en", "it"]), st.sampled_from(["Mare Nostrum", "Mare nostrum!", "Storia", "Città", "Zero"]),
+    ),
+    max_size=25, unique_by=lambda i: i.id,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    catalog=ideas_strategy,
+    interests=st.lists(st.sampled_from(TAGS), max_size=3),
+    mine=st.lists(st.sampled_from(TAGS), max_size=2),
+    languages=st.lists(st.sampled_from(["en", "it", "it-IT", "de"]), max_size=2),
+    exchanged=st.lists(st.sampled_from(["idea-1", "IDEA-2", "mare  NOSTRUM", "Citta", "nothing"]), max_size=3),
+    purpose=st.sampled_from(sorted(PREFERRED_KINDS)),
+    limit=st.integers(0, 4),
+    seed=st.randoms(use_true_random=False),
+)
+def test_matching_properties(catalog, interests, mine, languages, exchanged, purpose, limit, seed):
+    contact = person("p", *interests, languages=tuple(languages))
+    picks = suggest(contact, catalog, mine=mine, exchanged=exchanged, purpose=purpose, limit=limit)
+    assert len(picks) <= limit and len({s.idea.id for s in picks}) == len(picks)
+    theirs = {VOCABULARY.canonical(tag) for tag in interests}
+    reach = theirs | {near for tag in theirs for near in VOCABULARY.related(tag)}
+    done = {item_key(text) for text in exchanged}
+    for pick in picks:
+        assert {VOCABULARY.canonical(tag) for tag in pick.idea.tags} & reach  # shares a tag, a synonym or a related tag
+        assert item_key(pick.idea.id) not in done and item_key(pick.idea.title) not in done
+    # deterministic, whatever the catalog's order
+    shuffled = list(catalog)
+    seed.shuffle(shuffled)
+    assert suggest(contact, shuffled, mine=mine, exchanged=exchanged, purpose=purpose, limit=limit) == picks
+    # what could have been picked at all
+    candidates = suggest(contact, catalog, mine=mine, exchanged=exchanged, purpose=purpose, limit=len(catalog))
+    readable = {code.split("-")[0] for code in languages} or {"en"}
+    if any(s.idea.language in readable for s in candidates):
+        assert all(s.idea.language in readable for s in picks)
+    kinds = {s.idea.kind for s in candidates}
+    if len(kinds) >= limit:
+        assert len({s.idea.kind for s in picks}) == len(picks)  # no kind twice while others match
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+def test_questions_in_both_languages_the_same_for_the_same_seed():
+    english, italian = questions("en", "uid-1"), questions("it-IT", "uid-1")
+    assert len(english) == len(italian) == 3 and len(set(english)) == 3
+    assert english != italian and all(q.endswith("?") for q in english + italian)
+    assert questions("en", "uid-1") == english
+    assert len({tuple(questions("en", f"uid-{n}")) for n in range(20)}) > 10  # seeds spread
+    assert questions("de", "uid-1") == english  # no German bank: English
+    assert questions("en", "x", count=5, bank={"en": ["a?", "b?"]}) in (["a?", "b?"], ["b?", "a?"])
+
+
+# --- introductions --------------------------------------------------------------------------
+
+
+def test_introductions_need_a_shared_tag_and_respect_exclusions():
+    people = [person("laura", "vela", "leadership", name="Laura"), person("marco", "sailing", name="Marco"),
+              person("anna", "sailing", "leadership", name="Anna"), person("zoe", "knitting", name="Zoe")]
+    index = IntroductionIndex(people, VOCABULARY)
+    laura = people[0]
+    assert index.suggest(laura, excluded_pairs=set()) == [
+        Introduction("anna", "Anna", ("leadership", "sailing")), Introduction("marco", "Marco", ("sailing",))]
+    assert [i.other_uid for i in index.suggest(laura, excluded_pairs={frozenset({"laura", "anna"})})] == ["marco"]
+    assert index.suggest(people[3], excluded_pairs=set()) == []  # nobody else knits
+    assert index.suggest(person("new"), excluded_pairs=set()) == []
+    assert index.suggest(laura, excluded_pairs=set(), limit=0) == []
+    assert index.holders("vela") == ("anna", "laura", "marco")
+
+
+def test_rarer_shared_tags_first_then_name():
+    people = [person("me", "common", "rare"), person("b", "common", name="Bea"), person("a", "common", name="Al"),
+              person("c", "rare", name="Cy"), person("d", "common", name="Di")]
+    index = IntroductionIndex(people, VOCABULARY)
+    assert [i.other_uid for i in index.suggest(people[0], excluded_pairs=[], limit=4)] == ["c", "a", "b", "d"]
+
+
+def _reference(people: list[Contact], contact: Contact, excluded, limit: int) -> list[Introduction]:
+    """Every pair compared: what the index must agree with."""
+    first: dict[str, Contact] = {}
+    for p in people:
+        first.setdefault(p.uid, p)
+    tagged = {uid: {VOCABULARY.canonical(t) for t in p.interests} - {""} for uid, p in first.items()}
+    tagged = {uid: tags for uid, tags in tagged.items() if tags}
+    df = Counter(tag for tags in tagged.values() for tag in tags)
+    mine = {VOCABULARY.canonical(t) for t in contact.interests} & set(df)
+    ranked = []
+    for uid, tags in tagged.items():
+        shared = tags & mine
+        if shared and uid != contact.uid and frozenset((contact.uid, uid)) not in excluded:
+            rarity = sorted(df[t] for t in shared)
+            name = first[uid].name
+            ranked.append(((-len(shared), rarity, name.casefold(), name, uid),
+                           Introduction(uid, name, tuple(sorted(shared, key=lambda t: (df[t], t))))))
+    return [intro for _, intro in sorted(ranked, key=lambda pair: pair[0])[:limit]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    people=st.lists(
+        st.builds(lambda uid, name, tags: person(f"u{uid}", *tags, name=name), st.integers(0, 30),
+                  st.sampled_from(["Ann", "ann", "Bob", "Cy", "Di", "Ed"]), st.lists(st.sampled_from(TAGS), max_size=5)),
+        max_size=30),
+    who=st.integers(0, 29),
+    limit=st.integers(0, 5),
+    excluded_seed=st.integers(0, 10_000),
+)
+def test_the_index_agrees_with_comparing_every_pair(people, who, limit, excluded_seed):
+    index = IntroductionIndex(people, VOCABULARY)
+    contact = people[who] if who < len(people) else person("stranger", "sailing", "history")
+    rng = random.Random(excluded_seed)
+    uids = sorted({p.uid for p in people})
+    excluded = {frozenset((contact.uid, uid)) for uid in uids if rng.random() < 0.3}
+    found = index.suggest(contact, excluded_pairs=excluded, limit=limit)
+    assert found == _reference(people, contact, excluded, limit)
+    assert all(i.shared and i.other_uid != contact.uid for i in found)
+
+
+def test_many_tags_take_the_cheaper_of_walking_subsets_or_people():
+    tags = [f"t{n}" for n in range(20)]
+    people = [person("me", *tags)] + [person(f"p{n}", *itertools.islice(itertools.cycle(tags), n, n + 12))
+                                      for n in range(40)]
+    index = IntroductionIndex(people, VOCABULARY)
+    assert index.suggest(people[0], excluded_pairs=set(), limit=3) == _reference(people, people[0], set(), 3)
