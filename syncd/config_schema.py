@@ -61,7 +61,7 @@ class Key:
     type: ValueType | Section | SectionList
     help: str
     required: bool = False  # with `only_for`: required for that type only
-    only_for: str | None = None  # valid only when the section's `type` has this value
+    only_for: str | tuple[str, ...] | None = None  # valid only when the section's `type` is this
     secret: bool = False  # masked in every output
     default_doc: str | None = None  # how the reference shows a computed default
     attr: str | None = None  # the dataclass field, when not `name`
@@ -69,6 +69,20 @@ class Key:
     @property
     def field_name(self) -> str:
         return self.attr or self.name
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The section types this key is valid for; () for every type."""
+        if self.only_for is None:
+            return ()
+        return (self.only_for,) if isinstance(self.only_for, str) else self.only_for
+
+    def applies(self, variant: Any) -> bool:
+        return not self.types or variant in self.types
+
+    @property
+    def types_text(self) -> str:
+        return " or ".join(self.types)
 
 
 def _field_default(cls: type, name: str) -> Any:
@@ -121,9 +135,9 @@ class Section:
         for k in self.keys:
             path = join(key, k.name)
             key_node, value_node = pairs.get(k.name, (None, None))
-            applies = k.only_for is None or k.only_for == variant
+            applies = k.applies(variant)
             if k.only_for and value_node is not None and variant not in (None, INVALID) and not applies:
-                ctx.add(key_node, path, f"only valid with type: {k.only_for} (this one is type: {variant})")
+                ctx.add(key_node, path, f"only valid with type: {k.types_text} (this one is type: {variant})")
                 rejected.add(k.name)
                 ok = False
                 continue
@@ -161,7 +175,7 @@ class Section:
         variant = getattr(value, self.prefix + "type", None)
         out: dict[str, Any] = {}
         for k in self.keys:
-            if k.only_for and k.only_for != variant:
+            if not k.applies(variant):
                 continue
             if isinstance(k.type, Section) and k.type.prefix:
                 out[k.name] = k.type.dump(value)
@@ -195,14 +209,29 @@ class SectionList:
 
 _RELATIVE = "`~` and `$VARS` expand; relative to the configuration file's folder"
 
-SOURCE = Section(SourceConfig, (
-    Key("type", Choice("vdir", "vcf"), required=True,
+_PASSWORDS = ("password", "password_command", "password_env")
+_KEYRING = "; none of the three: the system keyring, if the `keyring` package is installed"
+
+SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), keys=(
+    Key("type", Choice("vdir", "vcf", "carddav"), required=True,
         help="`vdir`: a folder of .vcf files (vdirsyncer / khard layout); `vcf`: one exported file"
-        " with many cards"),
-    Key("path", PathValue(), f"the folder or file; {_RELATIVE}", required=True),
+        " with many cards; `carddav`: an address book on a CardDAV server"),
+    Key("path", PathValue(), f"the folder or file; {_RELATIVE}", required=True,
+        only_for=("vdir", "vcf")),
+    Key("url", Url(), "the address book collection URL, e.g. `https://dav.example.com/anna/contacts/`",
+        required=True, only_for="carddav"),
+    Key("username", Text(), "CardDAV user name", only_for="carddav"),
+    Key("password", Text(), only_for="carddav", secret=True,
+        help="CardDAV password in plain text: allowed, but prefer password_command or password_env"),
+    Key("password_command", Text(), only_for="carddav",
+        help="shell command that prints the password (e.g. `pass show dav`)"),
+    Key("password_env", EnvName(), f"environment variable that holds the password{_KEYRING}",
+        only_for="carddav"),
+    Key("verify", Flag(), "verify the server's TLS certificate; `false` logs a warning at every start",
+        only_for="carddav"),
 ))
 
-CALENDAR = Section(CalendarConfig, one_of=(("password", "password_command", "password_env"),), keys=(
+CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), keys=(
     Key("type", Choice("local", "caldav"),
         "`local`: a folder of .ics files; `caldav`: a calendar on a CalDAV server"),
     Key("path", PathValue(), f"folder of the local calendar; {_RELATIVE}", only_for="local",
@@ -214,8 +243,10 @@ CALENDAR = Section(CalendarConfig, one_of=(("password", "password_command", "pas
         help="CalDAV password in plain text: allowed, but prefer password_command or password_env"),
     Key("password_command", Text(), only_for="caldav",
         help="shell command that prints the password (e.g. `pass show dav`)"),
-    Key("password_env", EnvName(), "environment variable that holds the password", only_for="caldav"),
-    Key("verify", Flag(), "verify the server's TLS certificate", only_for="caldav"),
+    Key("password_env", EnvName(), f"environment variable that holds the password{_KEYRING}",
+        only_for="caldav"),
+    Key("verify", Flag(), "verify the server's TLS certificate; `false` logs a warning at every start",
+        only_for="caldav"),
     Key("component", Choice("todo", "event"),
         "write follow-ups as tasks (`todo`, VTODO) or as events (`event`, VEVENT)"),
 ))
@@ -302,9 +333,9 @@ def reference_rows(section: Section = SCHEMA, parent: str = "") -> Iterator[tupl
     """(key, type, default, meaning) for every key, parents before children."""
     for key in section.keys:
         path = join(parent, key.name)
-        meaning = f"({key.only_for} only) {key.help}" if key.only_for else key.help
+        meaning = f"({key.types_text} only) {key.help}" if key.only_for else key.help
         if key.required:
-            default = f"required for {key.only_for}" if key.only_for else "required"
+            default = f"required for {key.types_text}" if key.only_for else "required"
         elif key.default_doc:
             default = key.default_doc
         elif isinstance(key.type, Section):

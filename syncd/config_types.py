@@ -79,8 +79,19 @@ DEFAULT_GIVE_BACK_WEIGHTS: Final = FrozenMap(
 
 @dataclass(frozen=True)
 class SourceConfig:
-    type: str  # "vdir" | "vcf"  (a "carddav" type with url/username keys can join later)
-    path: Path
+    type: str  # "vdir" | "vcf" | "carddav"
+    path: Path | None = None  # vdir and vcf only
+    url: str | None = None  # carddav only, from here on: the address book collection
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never printed
+    password_command: str | None = None
+    password_env: str | None = None
+    verify: bool = True
+
+    def __repr__(self) -> str:  # a password written into the URL is masked too
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown["url"] = self.url and mask_url(self.url)
+        return f"SourceConfig({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,19 @@ import subprocess
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from syncd import interests, reciprocity, reconcile, render
 from syncd.config import CalendarConfig, Config, SourceConfig
-from syncd.errors import PreconditionFailed, SourceError, TargetError
+from syncd.config_types import mask_url
+from syncd.errors import PreconditionFailed, SourceError, SyncdError, TargetError
 from syncd.ledger import Ledger
 from syncd.model import GAVE, Contact, Exchange, FollowUp
 from syncd.planner import GIVE_BACK, KEEP_IN_TOUCH, plan
 from syncd.reconcile import Action, Desired
 from syncd.sources import ContactSource, dedupe
 from syncd.sources.files import VcfFileSource, VdirSource
-from syncd.state import COMPLETED, DISMISSED, OURS, PERSON, State, Written
+from syncd.state import COMPLETED, DISMISSED, OURS, PERSON, ListingCache, State, Written
 from syncd.targets import Target
 
 log = logging.getLogger(__name__)
@@ -47,17 +49,31 @@ class Report:
         return ("dry run: " + text) if self.dry_run else text
 
 
-def make_source(source: SourceConfig) -> ContactSource:
+def make_source(source: SourceConfig, cache: ListingCache | None = None,
+                key: str = "contacts[]") -> ContactSource:
+    """The source of one `contacts` entry; a CardDAV source keeps its sync token and the cards
+    it read in `cache` (the state file), so that it fetches only what changed."""
+    if source.type == "carddav":
+        from syncd.sources.carddav import CardDAVSource
+
+        return CardDAVSource(
+            source.url or "",
+            source.username,
+            resolve_password(source, key, SourceError),
+            verify=source.verify,
+            cache=cache,
+        )
+    assert source.path is not None  # the schema requires it for vdir and vcf
     return VdirSource(source.path) if source.type == "vdir" else VcfFileSource(source.path)
 
 
-def read_contacts(config: Config) -> Contacts:
+def read_contacts(config: Config, state: State | None = None) -> Contacts:
     """Every contact of every source, with its interest tags. A source that fails as a whole is
-    reported and the others go on."""
+    reported and the others go on. With `state`, CardDAV sources read incrementally."""
     result = Contacts([])
-    for source in config.contacts:
+    for index, source in enumerate(config.contacts):
         try:
-            result.contacts.extend(make_source(source).read())
+            result.contacts.extend(make_source(source, state, f"contacts[{index}]").read())
         except SourceError as error:
             log.error("%s", error)
             result.failed.append(str(error))
@@ -135,26 +151,58 @@ def _plan(
     )
 
 
-def resolve_password(calendar: CalendarConfig) -> str | None:
-    if calendar.password_env:
-        if calendar.password_env not in os.environ:
-            raise TargetError(f"calendar.password_env: ${calendar.password_env} is not set")
-        return os.environ[calendar.password_env]
-    if calendar.password_command:
+def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calendar",
+                     error: type[SyncdError] = TargetError) -> str | None:
+    """The password of the CalDAV calendar or of a CardDAV source (`key` names it in messages):
+    `password_env`, `password_command` or `password`, whichever is set; with none of them, the
+    system keyring's `keyring.get_password("syncd", url)` when the `keyring` package is
+    installed and a user name is given; else None. No message ever contains the password or
+    the command's output."""
+    if settings.password_env:
+        if settings.password_env not in os.environ:
+            raise error(f"{key}.password_env: ${settings.password_env} is not set")
+        return os.environ[settings.password_env]
+    if settings.password_command:
         try:
             done = subprocess.run(
-                calendar.password_command, shell=True, capture_output=True, text=True, timeout=60
+                settings.password_command, shell=True, capture_output=True, text=True, timeout=60
             )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise TargetError(f"calendar.password_command failed: {error}") from error
+        except (OSError, subprocess.TimeoutExpired) as failure:
+            raise error(f"{key}.password_command failed: {failure}") from failure
         if done.returncode != 0:
             # Never echo its output: it may be the secret itself.
-            raise TargetError(f"calendar.password_command exited with status {done.returncode}")
+            raise error(f"{key}.password_command exited with status {done.returncode}")
         return done.stdout.rstrip("\n")
-    return calendar.password
+    if settings.password is not None:
+        return settings.password
+    url = settings.url or ""
+    parts = urlsplit(url)
+    if (settings.username or parts.username) and parts.password is None:
+        return _keyring_password(url, key)
+    return None
 
 
-def make_target(calendar: CalendarConfig) -> Target:
+def _keyring_password(url: str, key: str) -> str | None:
+    """`keyring.get_password("syncd", url)` if the optional `keyring` package is installed."""
+    try:
+        import keyring  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        password = keyring.get_password("syncd", url)
+    except Exception as failure:  # any backend may fail in its own way (D-Bus, locked, none)
+        level = logging.DEBUG if type(failure).__name__ == "NoKeyringError" else logging.WARNING
+        log.log(level, "%s: no password from the system keyring (%s)", key,
+                type(failure).__name__)
+        return None
+    if password is None:
+        log.debug("%s: the system keyring holds no password for service 'syncd', %s", key,
+                  mask_url(url))
+    return password  # type: ignore[no-any-return]
+
+
+def make_target(calendar: CalendarConfig, cache: ListingCache | None = None) -> Target:
+    """The calendar target; `sync` hands a CalDAV target the state file as its `cache`."""
     if calendar.type == "local":
         from syncd.targets.local import LocalTarget
 
@@ -168,6 +216,7 @@ def make_target(calendar: CalendarConfig) -> Target:
         resolve_password(calendar),
         verify=calendar.verify,
         component=calendar.component,
+        cache=cache,
     )
 
 
@@ -209,7 +258,10 @@ def sync(
     """One cycle. Each write is followed by its own state transaction, so a crash between the
     two leaves an object that the next cycle recognises and adopts, never a duplicate."""
     report = Report(dry_run=dry_run)
-    read = read_contacts(config)
+    use_cache = getattr(target, "use_cache", None)
+    if use_cache is not None:  # a CalDAV target: listing and sync token kept in the state file
+        use_cache(state)
+    read = read_contacts(config, state)
     report.errors.extend(read.failed)
     written = state.written()
     view = ledger_view(config, read.contacts, today, state)

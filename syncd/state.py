@@ -2,6 +2,14 @@
 
 Every change is one transaction; the file is created 0600 and runs in WAL mode. Later slices add
 their tables (the ledger) as further migrations.
+
+It is also the `ListingCache` of the DAV collections syncd reads incrementally (RFC 6578): per
+collection URL the last sync token and, per href, the etag and what the reader keeps of the item
+(nothing for a calendar, the parsed contacts for an address book). The token and the items it
+describes are always saved in one transaction, so the pair stays consistent: the items are the
+collection as of that token, plus what syncd learnt later from its own writes; whatever else
+changed after the token is reported by the next sync-collection. `MemoryListingCache` is the same
+in memory, for readers given no state file.
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from syncd.errors import StateError
 
@@ -68,8 +78,93 @@ _MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 4: incremental reads of DAV collections (RFC 6578), and calendars found by name
+    """
+    CREATE TABLE collections (
+        url TEXT PRIMARY KEY,
+        token TEXT
+    );
+    CREATE TABLE collection_items (
+        url TEXT NOT NULL,
+        href TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (url, href)
+    );
+    CREATE TABLE discovered (
+        key TEXT PRIMARY KEY,
+        url TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+Item = tuple[str, str]  # (etag, data) of one href of a collection
+
+
+class ListingCache(Protocol):
+    """What a DAV reader keeps between cycles: `State`, or `MemoryListingCache`."""
+
+    def load_listing(self, url: str) -> tuple[str | None, dict[str, Item]]:
+        """(sync token or None, {href: (etag, data)}) of the collection at `url`."""
+
+    def save_listing(self, url: str, token: str | None, changed: Mapping[str, Item],
+                     removed: Iterable[str] = (), *, replace: bool = False) -> None:
+        """Set the token and apply the changes in one transaction; `replace` drops every href
+        not in `changed` first (a full listing)."""
+
+    def update_listing(self, url: str, href: str, etag: str | None) -> None:
+        """After syncd's own write: the href's new etag, or None when it deleted it."""
+
+    def forget_token(self, url: str) -> None:
+        """Read the collection in full next time (a write met a 412: the listing was stale)."""
+
+    def discovered(self, key: str) -> str | None:
+        """The collection URL found earlier for `key` (server, user, calendar name)."""
+
+    def remember_discovered(self, key: str, url: str | None) -> None:
+        """Keep (or with None forget) the collection URL found for `key`."""
+
+
+class MemoryListingCache:
+    """A `ListingCache` in memory: incremental reads within one process, nothing on disk."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, str | None] = {}
+        self.items: dict[str, dict[str, Item]] = {}
+        self.found: dict[str, str] = {}
+
+    def load_listing(self, url: str) -> tuple[str | None, dict[str, Item]]:
+        return self.tokens.get(url), dict(self.items.get(url, {}))
+
+    def save_listing(self, url: str, token: str | None, changed: Mapping[str, Item],
+                     removed: Iterable[str] = (), *, replace: bool = False) -> None:
+        items = {} if replace else self.items.setdefault(url, {})
+        items.update(changed)
+        for href in removed:
+            items.pop(href, None)
+        self.items[url] = items
+        self.tokens[url] = token
+
+    def update_listing(self, url: str, href: str, etag: str | None) -> None:
+        items = self.items.setdefault(url, {})
+        if etag is None:
+            items.pop(href, None)
+        else:
+            items[href] = (etag, items.get(href, ("", ""))[1])
+
+    def forget_token(self, url: str) -> None:
+        self.tokens[url] = None
+
+    def discovered(self, key: str) -> str | None:
+        return self.found.get(key)
+
+    def remember_discovered(self, key: str, url: str | None) -> None:
+        if url is None:
+            self.found.pop(key, None)
+        else:
+            self.found[key] = url
 
 
 @dataclass(frozen=True)
@@ -168,6 +263,50 @@ class State:
     def forget(self, uid: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM written WHERE uid = ?", (uid,))
+
+    # -- the ListingCache of incremental DAV reads ---------------------------------------------
+
+    def load_listing(self, url: str) -> tuple[str | None, dict[str, Item]]:
+        with self.transaction() as db:  # token and items from one snapshot
+            row = db.execute("SELECT token FROM collections WHERE url = ?", (url,)).fetchone()
+            items = db.execute(
+                "SELECT href, etag, data FROM collection_items WHERE url = ?", (url,))
+            return (row[0] if row else None), {href: (etag, data) for href, etag, data in items}
+
+    def save_listing(self, url: str, token: str | None, changed: Mapping[str, Item],
+                     removed: Iterable[str] = (), *, replace: bool = False) -> None:
+        with self.transaction() as db:
+            if replace:
+                db.execute("DELETE FROM collection_items WHERE url = ?", (url,))
+            db.executemany("DELETE FROM collection_items WHERE url = ? AND href = ?",
+                           ((url, href) for href in removed))
+            db.executemany("INSERT OR REPLACE INTO collection_items VALUES (?, ?, ?, ?)",
+                           ((url, href, etag, data) for href, (etag, data) in changed.items()))
+            db.execute("INSERT OR REPLACE INTO collections VALUES (?, ?)", (url, token))
+
+    def update_listing(self, url: str, href: str, etag: str | None) -> None:
+        with self.transaction() as db:
+            if etag is None:
+                db.execute("DELETE FROM collection_items WHERE url = ? AND href = ?", (url, href))
+            else:
+                db.execute(
+                    "INSERT INTO collection_items VALUES (?, ?, ?, '') ON CONFLICT (url, href) "
+                    "DO UPDATE SET etag = excluded.etag", (url, href, etag))
+
+    def forget_token(self, url: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE collections SET token = NULL WHERE url = ?", (url,))
+
+    def discovered(self, key: str) -> str | None:
+        row = self.db.execute("SELECT url FROM discovered WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def remember_discovered(self, key: str, url: str | None) -> None:
+        with self.transaction() as db:
+            if url is None:
+                db.execute("DELETE FROM discovered WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO discovered VALUES (?, ?)", (key, url))
 
 
 def _create_private(path: Path) -> None:

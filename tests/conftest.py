@@ -48,3 +48,44 @@ def caldav_target(radicale: RadicaleServer, calendar_name: str) -> Callable[...,
         return CalDAVTarget(**options)  # type: ignore[arg-type]
 
     return make
+
+
+class AddressBook:
+    """A CardDAV address book of the session's Radicale, written to as another client would."""
+
+    MKCOL = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<d:mkcol xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><d:set><d:prop>'
+        "<d:resourcetype><d:collection/><C:addressbook/></d:resourcetype>"
+        "</d:prop></d:set></d:mkcol>"
+    )
+
+    def __init__(self, server: RadicaleServer, name: str) -> None:
+        import caldav
+
+        self.server = server
+        self.url = f"{server.user_url}{name}/"
+        self.client = caldav.DAVClient(url=server.url, username=server.username,
+                                       password=server.password, auth_type="basic")
+        response = self.client.request(self.url, "MKCOL", self.MKCOL,
+                                       {"Content-Type": "application/xml"})
+        assert response.status == 201, response.status
+
+    def put(self, name: str, card: str) -> None:
+        response = self.client.request(self.url + name, "PUT", card,
+                                       {"Content-Type": "text/vcard; charset=utf-8"})
+        assert response.status in (201, 204), response.status
+
+    def delete(self, name: str) -> None:
+        assert self.client.request(self.url + name, "DELETE").status in (200, 204)
+
+    def get(self, name: str) -> str:
+        response = self.client.request(self.url + name, "GET")
+        return response._raw_body.decode("utf-8")
+
+
+@pytest.fixture
+def address_book(radicale: RadicaleServer, calendar_name: str) -> AddressBook:
+    """A fresh, empty address book on the session's Radicale (the test's own name)."""
+    return AddressBook(radicale, "book-" + calendar_name.lower())
+

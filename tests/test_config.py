@@ -112,7 +112,7 @@ def test_every_problem_is_reported_at_once_in_file_order():
         "state: [a]\n"  # 20
     )
     assert problems(text) == [
-        "config.yaml:4: contacts[1].type: 'vcff' is not one of vdir, vcf; did you mean 'vcf'?",
+        "config.yaml:4: contacts[1].type: 'vcff' is not one of vdir, vcf, carddav; did you mean 'vcf'?",
         "config.yaml:6: contacts[2].path: required key is missing",
         "config.yaml:8: calendar.component: 'task' is not one of todo, event",
         "config.yaml:10: me.language: 'de' is not one of en, it",
@@ -175,6 +175,74 @@ def test_at_most_one_password_source():
         "config.yaml:6: calendar.password_env: set only one of password, password_command, password_env"
         " (also set: password)"
     ]
+
+
+def test_carddav_source_keys_are_read():
+    config = load_config(write(
+        "contacts:\n"
+        "  - type: carddav\n"
+        "    url: https://dav.example.com/anna/contacts/\n"
+        "    username: anna\n"
+        "    password_command: pass show dav\n"
+        "    verify: false\n"
+        "  - type: CardDAV\n"
+        "    url: https://other.example.org/book/\n"
+        "  - {type: vdir, path: cards}\n"
+    ))
+    assert config.contacts[0] == SourceConfig(
+        "carddav", url="https://dav.example.com/anna/contacts/", username="anna",
+        password_command="pass show dav", verify=False)
+    assert config.contacts[1] == SourceConfig("carddav", url="https://other.example.org/book/")
+    assert config.contacts[1].verify is True and config.contacts[1].path is None
+    assert config.contacts[2].type == "vdir" and config.contacts[2].url is None
+
+
+def test_carddav_source_problems_name_line_and_key():
+    text = (
+        "contacts:\n"  # 1
+        "  - type: carddav\n"  # 2
+        "    path: cards\n"  # 3
+        "    password: hunter2\n"  # 4
+        "    password_env: BOOK_PW\n"  # 5
+        "    verify: maybe\n"  # 6
+        "  - type: carddav\n"  # 7
+        "    url: dav.example.com/book\n"  # 8
+        "    password_env: 'not a name'\n"  # 9
+        "  - type: vdir\n"  # 10
+        "    path: cards\n"  # 11
+        "    url: https://dav.example.com/\n"  # 12
+        "    username: anna\n"  # 13
+        "  - type: carddav\n"  # 14
+        "    url: https://anna:s3cret@dav.example.com/\n"  # 15
+        "    usernme: anna\n"  # 16
+    )
+    assert problems(text) == [
+        "config.yaml:2: contacts[0].url: required key is missing",
+        "config.yaml:3: contacts[0].path: only valid with type: vdir or vcf (this one is type: carddav)",
+        "config.yaml:5: contacts[0].password_env: set only one of password, password_command,"
+        " password_env (also set: password)",
+        "config.yaml:6: contacts[0].verify: expected true or false, got 'maybe'",
+        "config.yaml:8: contacts[1].url: 'dav.example.com/book' is not an http:// or https:// URL",
+        "config.yaml:9: contacts[1].password_env: 'not a name' is not an environment variable name",
+        "config.yaml:12: contacts[2].url: only valid with type: carddav (this one is type: vdir)",
+        "config.yaml:13: contacts[2].username: only valid with type: carddav (this one is type: vdir)",
+        "config.yaml:16: contacts[3].usernme: unknown key; did you mean 'username'?",
+    ]
+
+
+def test_carddav_password_never_appears_in_output():
+    config = load_config(write(
+        "contacts:\n"
+        "  - {type: carddav, url: 'https://anna:url-secret@dav.example.com/b/', password: hunter2}\n"
+    ))
+    shown = effective_yaml(config)
+    for text in (shown, repr(config), str(config.contacts[0])):
+        assert "hunter2" not in text and "url-secret" not in text
+    assert "password: '********'" in shown and "verify: true" in shown
+    assert "path:" not in shown.split("calendar:")[0]  # no vdir key shown for a carddav source
+    again = load_config(write(shown.replace("'********'", "hunter2")
+                              .replace("anna:********@", "anna:url-secret@"), "again.yaml"))
+    assert again.contacts == config.contacts
 
 
 def test_duplicate_key_is_an_error():
@@ -721,7 +789,9 @@ def test_reference_mentions_every_key():
     table = reference_markdown()
     assert table.startswith("| key | type | default | meaning |\n|---|---|---|---|\n")
     expected = {
-        "contacts", "contacts[].type", "contacts[].path",
+        "contacts", "contacts[].type", "contacts[].path", "contacts[].url", "contacts[].username",
+        "contacts[].password", "contacts[].password_command", "contacts[].password_env",
+        "contacts[].verify",
         "calendar", "calendar.type", "calendar.path", "calendar.url", "calendar.calendar",
         "calendar.username", "calendar.password", "calendar.password_command", "calendar.password_env",
         "calendar.verify", "calendar.component",

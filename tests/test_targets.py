@@ -7,7 +7,10 @@ import datetime as dt
 import errno
 import logging
 import os
+import shutil
 import stat
+import textwrap
+import types
 from pathlib import Path
 
 import caldav
@@ -16,7 +19,10 @@ import pytest
 from privileges import NOBODY, as_nobody, unprivileged
 from syncd.demo import free_port
 
+from syncd import cycle, dav
+from syncd.config import load_config
 from syncd.errors import PreconditionFailed, TargetError
+from syncd.state import State
 from syncd.targets import MemoryTarget
 from syncd.targets.caldav import CalDAVTarget, normalize_href
 from syncd.targets.local import LocalTarget
@@ -409,3 +415,308 @@ def test_normalize_href():
 def test_local_target_accepts_str(tmp_path: Path):
     target = LocalTarget(str(tmp_path))
     assert target.path == tmp_path
+
+
+# -- incremental listing: sync-collection (RFC 6578) with the state file ------------------------
+
+
+@pytest.fixture
+def wire(monkeypatch):
+    """Every request any DAV session sends, as (method, url, body)."""
+    sent: list[tuple[str, str, str]] = []
+    send = dav.DavSession.send
+
+    def recording(self, method, url, body="", headers=None):
+        sent.append((method, url, body))
+        return send(self, method, url, body, headers)
+
+    monkeypatch.setattr(dav.DavSession, "send", recording)
+    return sent
+
+
+@pytest.fixture
+def state(tmp_path):
+    with State(tmp_path / "state.sqlite") as opened:
+        yield opened
+
+
+def other_client(radicale):
+    """Another CalDAV client (a phone, Thunderbird) writing to the same calendar."""
+    return caldav.DAVClient(url=radicale.url, username=radicale.username,
+                            password=radicale.password, auth_type="basic")
+
+
+def _put(radicale, href, item, **headers):
+    response = other_client(radicale).request(
+        radicale.url.rstrip("/") + href, "PUT", item,
+        {"Content-Type": "text/calendar; charset=utf-8", **headers})
+    assert response.status in (201, 204)
+
+
+def _collection(target):
+    return target.description  # the calendar collection's URL, once found
+
+
+def test_list_is_one_report_and_sees_what_other_clients_did(caldav_target, radicale, state,
+                                                            wire):
+    target = caldav_target(cache=state)
+    a, b = target.href_for("a"), target.href_for("b")
+    etag_a = target.create(a, make_item("a"))
+    target.create(b, make_item("b"))
+    target.list()
+    c = target.href_for("c")
+    _put(radicale, a, make_item("a", "Edited on a phone"))
+    assert other_client(radicale).request(radicale.url.rstrip("/") + b, "DELETE").status in (
+        200, 204)
+    _put(radicale, c, make_item("c", "Added on a phone"))
+
+    again = caldav_target(cache=state)  # a new process: the calendar's URL is remembered too
+    wire.clear()
+    listing = again.list()
+    assert [(method, "<d:sync-collection" in body) for method, _, body in wire] == [
+        ("REPORT", True)]
+    assert again.requests == 1
+    assert set(listing) == {a, c} and listing[a] != etag_a
+    assert listing == again._propfind_listing(_collection(again))
+    wire.clear()
+    assert again.list() == listing
+    assert len(wire) == 1
+
+
+def test_own_writes_update_the_cached_listing(caldav_target, state):
+    target = caldav_target(cache=state)
+    target.list()
+    href = target.href_for("a")
+    etag = target.create(href, make_item("a"))
+    assert state.load_listing(_collection(target))[1] == {href: (etag, "")}
+    etag = target.update(href, make_item("a", "Two"), etag)
+    assert state.load_listing(_collection(target))[1] == {href: (etag, "")}
+    target.delete(href, etag)
+    assert state.load_listing(_collection(target))[1] == {}
+    assert target.list() == {}
+
+
+def test_a_412_drops_the_token_and_the_next_list_is_full_and_right(caldav_target, radicale,
+                                                                    state, wire):
+    target = caldav_target(cache=state)
+    href = target.href_for("a")
+    etag = target.create(href, make_item("a"))
+    target.list()
+    _put(radicale, href, make_item("a", "Edited on a phone"))
+    with pytest.raises(PreconditionFailed):
+        target.update(href, make_item("a", "Mine"), etag)
+    assert state.load_listing(_collection(target))[0] is None
+    wire.clear()
+    listing = target.list()
+    assert len(wire) == 1 and listing[href] != etag
+    assert parsed(target.get(href)[0])[1] == "Edited on a phone"
+    assert state.load_listing(_collection(target))[0].startswith("http://radicale.org/ns/sync/")
+
+
+def test_a_rejected_token_falls_back_to_propfind_once_logged(caldav_target, radicale, state,
+                                                             wire, caplog):
+    target = caldav_target(cache=state)
+    keep = target.href_for("keep")
+    target.create(keep, make_item("keep"))
+    target.list()
+    state.db.execute("UPDATE collections SET token = 'http://radicale.org/ns/sync/garbage'")
+    gone = target.href_for("gone")
+    _put(radicale, gone, make_item("gone"))
+    caplog.set_level(logging.WARNING)
+    wire.clear()
+    listing = target.list()
+    assert [method for method, _, _ in wire] == ["REPORT", "PROPFIND"]
+    assert set(listing) == {keep, gone}
+    assert "refused the sync token (403)" in caplog.text
+    caplog.clear()
+    for _ in range(2):
+        wire.clear()
+        assert target.list() == listing
+        assert [method for method, _, _ in wire] == ["REPORT"]
+    state.db.execute("UPDATE collections SET token = 'http://radicale.org/ns/sync/again'")
+    assert target.list() == listing
+    assert caplog.text == ""  # once per process, not every cycle
+
+
+def test_a_server_without_sync_collection_is_listed_with_propfind(caldav_target, monkeypatch,
+                                                                  wire, caplog):
+    send = dav.DavSession.send  # the recording one
+
+    def no_sync(self, method, url, body="", headers=None):
+        if "<d:sync-collection" in body:
+            wire.append((method, url, body))
+            return types.SimpleNamespace(status=501, reason="Not Implemented", tree=None,
+                                         headers={})
+        return send(self, method, url, body, headers)
+
+    monkeypatch.setattr(dav.DavSession, "send", no_sync)
+    monkeypatch.setattr(dav, "_unsupported", set())
+    caplog.set_level(logging.WARNING)
+    target = caldav_target()
+    href = target.href_for("a")
+    etag = target.create(href, make_item("a"))
+    wire.clear()
+    assert target.list() == {href: etag}
+    assert [method for method, _, _ in wire] == ["REPORT", "PROPFIND"]
+    wire.clear()
+    assert target.list() == {href: etag}
+    assert [method for method, _, _ in wire] == ["PROPFIND"]  # not asked again in this process
+    assert caplog.text.count("does not support incremental reads") == 1
+
+
+def test_a_deleted_calendar_is_looked_up_again(caldav_target, radicale, calendar_name, state):
+    first = caldav_target(cache=state)
+    first.create(first.href_for("a"), make_item("a"))
+    [calendar] = [c for c in other_client(radicale).get_principal().get_calendars()
+                  if c.get_display_name() == calendar_name]
+    calendar.delete()
+    with pytest.raises(TargetError) as caught:
+        caldav_target(cache=state).list()
+    assert "404" in str(caught.value) and "looked up again" in str(caught.value)
+    again = caldav_target(cache=state)
+    assert again.list() == {}  # found by name, or created again
+    assert again.requests > 1
+
+
+def test_the_collection_url_in_the_state_file_carries_no_credentials(radicale, calendar_name,
+                                                                     state):
+    url = radicale.url.replace("://", f"://{radicale.username}:{radicale.password}@")
+    target = CalDAVTarget(url, calendar_name, None, None, cache=state)
+    target.list()
+    rows = state.db.execute("SELECT key, url FROM discovered UNION ALL "
+                            "SELECT url, token FROM collections").fetchall()
+    assert rows and radicale.password not in repr(rows)
+
+
+def test_verify_false_warns_naming_the_url(caplog):
+    url = f"https://dav.example.org:{free_port()}/"
+    caplog.set_level(logging.WARNING)
+    CalDAVTarget(url, "x", None, None, verify=False)
+    assert f"{url}: TLS certificates are NOT verified" in caplog.text
+
+
+def test_statuses_reach_the_error_for_the_daemon(caldav_target):
+    with pytest.raises(TargetError) as caught:
+        caldav_target(password="not-the-password").list()
+    assert caught.value.status == 401 and caught.value.auth
+    url = f"http://127.0.0.1:{free_port()}/alice/cal/"
+    target = CalDAVTarget(url, None, "alice", "pw", timeout=5)
+    target.retry_delays = ()
+    with pytest.raises(TargetError) as caught:
+        target.list()
+    assert caught.value.connection and caught.value.transient
+
+
+# -- whole cycles with the incremental listing --------------------------------------------------
+
+SAMPLES = Path(__file__).resolve().parent.parent / "config" / "contacts"
+TODAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture
+def home(tmp_path, radicale, calendar_name, monkeypatch):
+    shutil.copytree(SAMPLES, tmp_path / "contacts")
+    monkeypatch.setenv("SYNCD_TEST_PASSWORD", radicale.password)
+    (tmp_path / "config.yaml").write_text(textwrap.dedent(f"""\
+        contacts:
+          - type: vdir
+            path: contacts
+        calendar:
+          type: caldav
+          url: {radicale.url}
+          calendar: {calendar_name}
+          username: {radicale.username}
+          password_env: SYNCD_TEST_PASSWORD
+        me:
+          interests: [sailing, leadership]
+        state: state.sqlite
+        """))
+    return tmp_path
+
+
+def run_sync(home, today=TODAY):
+    """One cycle as the daemon runs it: a new target, the state file."""
+    config = load_config(home / "config.yaml")
+    target = cycle.make_target(config.calendar)
+    with State(config.state) as opened:
+        report = cycle.sync(config, opened, target, today, dt.datetime.now(dt.timezone.utc))
+    assert report.errors == []
+    return report, target
+
+
+def server_listing(home):
+    """The calendar as the server lists it now, read by a target without the state file."""
+    return cycle.make_target(load_config(home / "config.yaml").calendar).list()
+
+
+def writes(report):
+    return report.counts["created"], report.counts["updated"], report.counts["deleted"]
+
+
+def test_a_steady_sync_is_one_request_and_no_write(home, wire):
+    first, _ = run_sync(home)
+    assert first.counts["created"] >= 5
+    wire.clear()
+    report, target = run_sync(home)
+    assert writes(report) == (0, 0, 0) and report.counts["unchanged"] == first.counts["created"]
+    assert target.requests == 1  # no discovery either: the calendar's URL is in the state file
+    assert [(method, "<d:sync-collection" in body) for method, _, body in wire] == [
+        ("REPORT", True)]
+
+
+def test_a_change_by_another_client_between_syncs_is_seen(home, radicale):
+    run_sync(home)
+    href = sorted(server_listing(home))[0]
+    other_client(radicale).request(radicale.url.rstrip("/") + href, "DELETE")
+    report, _ = run_sync(home)
+    assert report.counts["dismissed"] == 1 and writes(report) == (0, 0, 0)
+    report, _ = run_sync(home)
+    assert writes(report) == (0, 0, 0) and report.counts["dismissed"] == 0
+
+
+def test_a_corrupt_token_falls_back_and_the_sync_still_converges(home, radicale, wire):
+    run_sync(home)
+    href = sorted(server_listing(home))[0]
+    other_client(radicale).request(radicale.url.rstrip("/") + href, "DELETE")
+    with State(home / "state.sqlite") as opened:
+        opened.db.execute("UPDATE collections SET token = 'http://radicale.org/ns/sync/bad'")
+    wire.clear()
+    report, _ = run_sync(home)
+    assert [method for method, _, _ in wire] == ["REPORT", "PROPFIND"]
+    assert report.counts["dismissed"] == 1 and writes(report) == (0, 0, 0)
+    for _ in range(2):
+        wire.clear()
+        report, _ = run_sync(home)
+        assert writes(report) == (0, 0, 0) and [m for m, _, _ in wire] == ["REPORT"]
+
+
+def test_a_stale_cached_listing_never_overwrites_a_persons_edit(home, radicale):
+    """The worst a cached listing can be: an old etag under a newer token (say, a write of
+    another process saved after a person's edit). The If-Match write fails, nothing is
+    overwritten, the token is dropped and the next cycle sees the edit."""
+    run_sync(home)
+    config = load_config(home / "config.yaml")
+    with State(config.state) as opened:
+        [row] = [w for w in opened.written().values()
+                 if w.contact_uid == "sample-chen-wei" and w.reason == "keep-in-touch"]
+    edited = other_client(radicale).request(radicale.url.rstrip("/") + row.href, "GET")
+    text = edited._raw_body.decode().replace("SUMMARY:", "SUMMARY:Lunch! ", 1)
+    _put(radicale, row.href, text)
+    target = cycle.make_target(config.calendar)
+    with State(config.state) as opened:
+        target.use_cache(opened)
+        assert target.list()[row.href] != row.etag  # the listing saw the edit ...
+        collection = _collection(target)
+        opened.update_listing(collection, row.href, row.etag)  # ... and is made stale
+    card = home / "contacts" / "chen-wei.vcf"
+    card.write_text(card.read_text().replace("#investing", "#investing #sailing"))
+    report, _ = run_sync(home)
+    assert report.counts["updated"] == 0 and report.counts["kept"] == 1
+    with State(config.state) as opened:
+        assert opened.load_listing(collection)[0] is None
+    report, _ = run_sync(home)
+    assert writes(report) == (0, 0, 0) and report.counts["kept"] >= 1
+    served = other_client(radicale).request(radicale.url.rstrip("/") + row.href, "GET")
+    assert "SUMMARY:Lunch! " in served._raw_body.decode()
+    with State(config.state) as opened:
+        assert opened.written()[row.uid].owner == "person"

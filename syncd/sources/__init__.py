@@ -1,8 +1,10 @@
-"""Contact sources: where vCards are read from.
+"""Contact sources: where vCards are read from (`files`: a vdir or one .vcf file; `carddav`: an
+address book on a CardDAV server).
 
 A source either reads as a whole or raises `SourceError` (missing folder or file, permission
-denied, not a directory), with a message naming the path and the reason. A bad card inside a
-readable source is never an error: it is skipped with a warning `source:line: message`.
+denied, not a directory; a server refusing the credentials, unreachable or not speaking WebDAV),
+with a message naming the path or URL and the reason. A bad card inside a readable source is
+never an error: it is skipped with a warning `source:line: message`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,366 @@
+"""WebDAV plumbing shared by the CalDAV target and the CardDAV source.
+
+`DavSession` is caldav's authenticated `DAVClient` (Basic straight away, so no unauthenticated
+first request), counting every request and turning every failure into one message that names
+the URL without credentials and the status, never a password or a header; reads are retried
+with a short backoff on connection errors and 5xx answers, writes never are.
+
+`sync_collection` is the RFC 6578 REPORT (Depth 0, sync-level 1, getetag only): the hrefs
+changed and removed since a token, following truncated (507) pages. A server that refuses it
+raises `SyncRefused`; the callers fall back to a full listing and log that once per process
+(`note_refusal`), and a server that does not support it at all is not asked again in this
+process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from xml.sax.saxutils import escape
+
+import caldav
+from caldav.lib import error as caldav_error
+from lxml import etree
+
+log = logging.getLogger(__name__)
+
+DAV = "{DAV:}"
+CARDDAV = "{urn:ietf:params:xml:ns:carddav}"
+XML = {"Content-Type": "application/xml; charset=utf-8"}
+_PCHAR_SAFE = "!$&'()*+,;=:@-._~"  # RFC 3986 pchar, kept literal in every href
+# Statuses of a refused sync-collection (RFC 6578 §3.2 and what servers send instead).
+_TOKEN_REFUSALS = frozenset({403, 409, 412, 418, 507})
+_REPORT_REFUSALS = frozenset({400, 403, 405, 409, 412, 415, 418, 422, 501, 507})
+MAX_SYNC_PAGES = 50
+
+
+def normalize_href(href: str) -> str:
+    """The path of `href` (which may be a full URL), every segment quoted the same way."""
+    path = urlsplit(href).path if "://" in href else href
+    return "/".join(quote(unquote(segment), safe=_PCHAR_SAFE) for segment in path.split("/"))
+
+
+def public_url(url: str) -> str:
+    """`url` without any user name or password in it, for messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_logged: set[tuple[str, ...]] = set()
+
+
+def log_once(level: int, key: tuple[str, ...], message: str, *args: object) -> None:
+    """Log `message` the first time `key` is seen in this process only."""
+    if key not in _logged:
+        _logged.add(key)
+        log.log(level, message, *args)
+
+
+# -- the session -------------------------------------------------------------------------------
+
+# Builds the caller's exception: (message, status=, retry_after=, connection=) -> Exception.
+ErrorFactory = Callable[..., Exception]
+
+
+class Transient(Exception):
+    """A failure worth retrying for a read: a connection error or a 5xx status."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+class SyncRefused(Exception):
+    """The server refused a sync-collection REPORT: an expired or unknown token (`token`), or
+    no support for the report at all."""
+
+    def __init__(self, url: str, status: int | None, reason: str, token: bool):
+        self.url = public_url(url)
+        self.status = status
+        self.token = token  # a token was sent and may be what the server refused
+        super().__init__(f"{self.url}: sync-collection refused ({f'{status} ' if status else ''}"
+                         f"{reason})")
+
+
+class DavSession:
+    retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0)  # reads only; writes are never retried
+
+    def __init__(self, url: str, username: str | None, password: str | None, *, verify: bool,
+                 timeout: float, error: ErrorFactory) -> None:
+        self.url = public_url(url)  # never the credentials a URL may carry
+        self.error = error
+        self.requests = 0  # every HTTP request sent
+        session = self
+
+        class _CountingClient(caldav.DAVClient):  # type: ignore[misc]
+            def request(self, *args: Any, **kwargs: Any) -> Any:
+                session.requests += 1
+                return super().request(*args, **kwargs)
+
+        self.client = _CountingClient(
+            url=url,
+            username=username,
+            password=password,
+            # Basic straight away: no unauthenticated first request (FIELD-NOTES).
+            auth_type="basic" if username or urlsplit(url).username else None,
+            ssl_verify_cert=verify,
+            timeout=timeout,  # type: ignore[arg-type]
+            enable_rfc6764=False,
+        )
+
+    def send(self, method: str, url: str, body: str = "",
+             headers: Mapping[str, str] | None = None) -> Any:
+        """One request; a failure to get any answer raises the caller's error (or Transient)."""
+        where = public_url(url)
+        try:
+            return self.client.request(url, method, body, dict(headers or {}))
+        except caldav_error.AuthorizationError as error:
+            preconditions = getattr(error, "preconditions", None) or ()
+            if {f"{DAV}valid-sync-token", f"{DAV}supported-report"} & set(preconditions):
+                refused_token = f"{DAV}valid-sync-token" in preconditions
+                raise SyncRefused(url, 403, "Forbidden", refused_token) from error
+            raise self.auth_error(where, error) from error
+        except caldav_error.RateLimitError as error:
+            status = error.status or 429
+            failure = self.error(f"{where}: {status} rate limited by the server", status=status,
+                                 retry_after=error.retry_after_seconds)
+            raise (Transient(failure) if status >= 500 else failure) from error
+        except caldav_error.DAVError as error:
+            raise self.error(f"{where}: {dav_reason(error)}",
+                             status=getattr(error, "status", None)) from error
+        except etree.XMLSyntaxError as error:
+            raise self.error(f"{where}: the server sent malformed XML ({error})") from error
+        except OSError as error:
+            failure = self.error(f"{where}: cannot connect: {connection_reason(error)}",
+                                 connection=True)
+            if is_connection_error(error):  # not a timeout: worth an immediate retry
+                raise Transient(failure) from error
+            raise failure from error
+
+    def auth_error(self, where: str, error: Any) -> Exception:
+        status = getattr(error, "status", None) or 401
+        reason = getattr(error, "reason", "") or ("Unauthorized" if status == 401 else "Forbidden")
+        if reason == "None given":
+            reason = HTTPStatus(status).phrase
+        if status == 401:
+            return self.error(f"{where}: {status} {reason}: authentication failed; "
+                              "check the user name and password", status=status)
+        return self.error(f"{where}: {status} {reason}: permission denied", status=status)
+
+    def write(self, method: str, url: str, body: str = "",
+              headers: Mapping[str, str] | None = None) -> Any:
+        try:
+            return self.send(method, url, body, headers)
+        except Transient as transient:
+            raise transient.error from transient.__cause__
+
+    def read(self, method: str, url: str, body: str = "",
+             headers: Mapping[str, str] | None = None, ok: tuple[int, ...] = (200,)) -> Any:
+        """A read, retried on connection errors and 5xx answers (those not in `ok`) with a short
+        backoff."""
+        for delay in (*self.retry_delays, None):
+            try:
+                response = self.send(method, url, body, headers)
+                if response.status >= 500 and response.status not in ok and delay is not None:
+                    raise Transient(self.status_error(url, response))
+            except Transient as transient:
+                if delay is None:
+                    raise transient.error from transient.__cause__
+                log.warning("%s; retrying in %.1f s", transient.error, delay)
+                time.sleep(delay)
+                continue
+            if response.status not in ok:
+                raise self.status_error(url, response)
+            return response
+        raise AssertionError("unreachable")
+
+    def status_error(self, url: str, response: Any) -> Exception:
+        reason = response.reason or ""
+        return self.error(f"{public_url(url)}: {response.status} {reason}".rstrip(),
+                          status=response.status)
+
+    def multistatus(self, response: Any, url: str) -> list[Member]:
+        """The members of a 207 answer; anything else is the caller's error naming the URL."""
+        tree = response.tree
+        if tree is None or tree.tag != f"{DAV}multistatus":
+            raise self.error(f"{public_url(url)}: {response.status} but the server did not "
+                             "answer with a WebDAV multistatus", status=response.status)
+        return members(tree)
+
+
+# -- multistatus -------------------------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    """One `<response>` of a multistatus."""
+
+    href: str  # normalised path
+    status: int  # of the response, or 200 when it has a 200 propstat
+    etag: str = ""
+    props: dict[str, Any] = field(default_factory=dict)  # tag -> element, from 200 propstats
+
+    @property
+    def is_collection(self) -> bool:
+        resourcetype = self.props.get(f"{DAV}resourcetype")
+        return resourcetype is not None and len(resourcetype) > 0
+
+    def text(self, tag: str) -> str:
+        element = self.props.get(tag)
+        return (element.text or "") if element is not None else ""
+
+
+def _status_code(text: str | None) -> int:
+    match = re.search(r"\s(\d{3})(\s|$)", f" {text or ''} ")
+    return int(match.group(1)) if match else 0
+
+
+def members(tree: Any) -> list[Member]:
+    found = []
+    for element in tree.iterchildren(f"{DAV}response"):
+        href = (element.findtext(f"{DAV}href") or "").strip()
+        if not href:
+            continue
+        member = Member(normalize_href(href), _status_code(element.findtext(f"{DAV}status")))
+        for propstat in element.iterchildren(f"{DAV}propstat"):
+            if _status_code(propstat.findtext(f"{DAV}status")) != 200:
+                continue
+            member.status = 200
+            prop = propstat.find(f"{DAV}prop")
+            for child in prop if prop is not None else ():
+                member.props[child.tag] = child
+        member.etag = member.text(f"{DAV}getetag").strip()
+        found.append(member)
+    return found
+
+
+# -- sync-collection ---------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    token: str
+    changed: dict[str, str]  # href -> etag
+    removed: set[str]
+
+
+def sync_body(token: str | None) -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:">'
+            f"<d:sync-token>{escape(token or '')}</d:sync-token><d:sync-level>1</d:sync-level>"
+            "<d:prop><d:getetag/></d:prop></d:sync-collection>")
+
+
+def sync_collection(session: DavSession, url: str, token: str | None) -> SyncResult:
+    """What changed in the collection at `url` since `token` (everything when None), in one
+    REPORT unless the server truncates its answer."""
+    if url in _unsupported:
+        raise SyncRefused(url, None, "not supported, found earlier", False)
+    own = normalize_href(urlsplit(url).path).rstrip("/")
+    changed: dict[str, str] = {}
+    removed: set[str] = set()
+    current = token
+    for _ in range(MAX_SYNC_PAGES):
+        response = session.read("REPORT", url, sync_body(current), {"Depth": "0", **XML},
+                                ok=(207, *_REPORT_REFUSALS))
+        if response.status != 207:
+            refused = bool(current) and response.status in _TOKEN_REFUSALS
+            raise SyncRefused(url, response.status, response.reason or "", refused)
+        found = session.multistatus(response, url)
+        new = (response.tree.findtext(f"{DAV}sync-token") or "").strip()
+        if not new:
+            raise SyncRefused(url, 207, "no sync-token in the answer", False)
+        truncated = False
+        for member in found:
+            if member.href.rstrip("/") == own:
+                truncated = truncated or member.status == 507
+                continue
+            if member.href.endswith("/"):
+                continue  # a member collection
+            if member.status == 404 and not member.etag:
+                changed.pop(member.href, None)
+                removed.add(member.href)
+            elif member.etag:
+                changed[member.href] = member.etag
+                removed.discard(member.href)
+            else:
+                log.warning("%s: the server gave no etag; ignored", session.url + member.href)
+        if not truncated:
+            return SyncResult(new, changed, removed)
+        if new == current:
+            raise SyncRefused(url, 507, "truncated without a new sync-token", bool(token))
+        current = new
+    raise SyncRefused(url, 507, f"still truncated after {MAX_SYNC_PAGES} pages", bool(token))
+
+
+_unsupported: set[str] = set()
+
+
+def note_refusal(refusal: SyncRefused, fallback: str) -> None:
+    """Log a refused sync-collection once per process and collection; a server without the
+    report is not asked again in this process."""
+    if refusal.token:
+        log_once(logging.WARNING, ("token", refusal.url),
+                 "%s: the server refused the sync token (%s); %s, and start again from a full "
+                 "listing next time", refusal.url, refusal.status, fallback)
+    else:
+        _unsupported.add(refusal.url)
+        log_once(logging.WARNING, ("unsupported", refusal.url),
+                 "%s; the server does not support incremental reads: %s in every cycle",
+                 refusal, fallback)
+
+
+# -- failures ----------------------------------------------------------------------------------
+
+
+def dav_reason(error: Any) -> str:
+    status = getattr(error, "status", None)
+    reason = getattr(error, "reason", None)
+    if not reason or reason == "no reason":
+        try:
+            reason = HTTPStatus(status).phrase if status else type(error).__name__
+        except ValueError:
+            reason = type(error).__name__
+    return f"{status} {reason}" if status else str(reason)
+
+
+def is_connection_error(error: OSError) -> bool:
+    from caldav.lib.http_sync import requests as http
+
+    read_timeout = getattr(http.exceptions, "ReadTimeout", ())
+    return isinstance(error, http.exceptions.ConnectionError) and not isinstance(
+        error, read_timeout)
+
+
+def connection_reason(error: BaseException) -> str:
+    """The innermost cause of a connection failure, e.g. 'Connection refused'."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    reason = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            reason = current.strerror
+        current = current.__cause__ or current.__context__
+    if not reason:
+        text = str(error)
+        match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+        reason = match.group(1) if match else (text or type(error).__name__)
+    return reason
+
+
+def body_text(response: Any) -> str:
+    raw = getattr(response, "_raw_body", None)  # the bytes as sent, CRLF kept
+    if isinstance(raw, bytes) and raw:
+        return raw.decode("utf-8", errors="replace")
+    return response.raw  # type: ignore[no-any-return]
