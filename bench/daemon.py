@@ -70,7 +70,7 @@ def main() -> None:
             return len(calendars[0].todos()) if calendars else 0
 
         started = time.monotonic()
-        while todo_count() == 0:
+        while todo_count() < args.contacts:  # one keep-in-touch each: the cap admits them all
             time.sleep(0.2)
         first_sync = time.monotonic() - started
         time.sleep(2)
@@ -97,7 +97,8 @@ def main() -> None:
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=30)
     print(f"| measure ({args.contacts} contacts) | value |\n|---|---|")
-    print(f"| daemon start to first to-do on the server | {first_sync:.2f} s |")
+    print(f"| daemon start to all {args.contacts} to-dos on the server (first sync) "
+          f"| {first_sync:.2f} s |")
     print(f"| edit-to-server latency (atomic write → to-do on the server), median / max of 5 "
           f"| {statistics.median(latencies):.2f} s / {max(latencies):.2f} s |")
     print(f"| requests per idle poll (nothing changed) | {per_poll:g} |")
