@@ -180,8 +180,15 @@ def _followup_json(followup: FollowUp, language: str) -> dict[str, Any]:
         "due": followup.due.isoformat(),
         "summary": summary(followup, language),
         "common_ground": list(followup.common_ground),
-        "ideas": list(followup.ideas),
-        "introductions": list(followup.introductions),
+        "ideas": [
+            {"id": s.idea.id, "kind": s.idea.kind, "title": s.idea.title, "by": s.idea.by,
+             "tags": list(s.idea.tags), "language": s.idea.language, "why": s.why}
+            for s in followup.ideas
+        ],
+        "introductions": [
+            {"uid": i.other_uid, "name": i.other_name, "shared": list(i.shared)}
+            for i in followup.introductions
+        ],
         "questions": list(followup.questions),
     }
 
@@ -205,3 +212,55 @@ def demo(samples: Path, today: dt.datetime | None) -> None:
 
 cli_ledger.register(main)
 cli_daemon.register(main)
+
+
+@main.command("ideas")
+@config_option
+@json_option
+@click.argument("contact")
+@click.pass_context
+def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, contact: str) -> None:
+    """The ideas, common ground and introductions for CONTACT, ranked, with the reason for each."""
+    from syncd.inspire import Inspiration, enrich
+    from syncd.lookup import find_contact
+    from syncd.model import FollowUp
+
+    config = load(ctx, config_path)
+    people = cycle.read_contacts(config).contacts
+    person = find_contact(people, contact)
+    state = State(config.state) if config.state.exists() else None
+    try:
+        view = cycle.ledger_view(config, people, dt.date.today(), state)
+    finally:
+        if state:
+            state.close()
+    catalog, vocabulary = cycle.load_ideas(config)
+    inspiration = Inspiration.build(
+        people, view.exchanges, catalog, vocabulary, my_interests=cycle.my_interests(config),
+        my_language=config.me.language, per_followup=max(config.ideas.per_followup, 5),
+    )
+    results = {}
+    for reason in ("keep-in-touch", "give-back"):
+        [enriched] = enrich([FollowUp(person, reason, "", dt.date.today())], inspiration)
+        results[reason] = _followup_json(enriched, config.me.language)
+    if as_json:
+        click.echo(json.dumps({"uid": person.uid, "name": person.name,
+                               "interests": list(person.interests),
+                               "to_share": results["keep-in-touch"]["ideas"],
+                               "to_give": results["give-back"]["ideas"],
+                               "common_ground": results["give-back"]["common_ground"],
+                               "introductions": results["give-back"]["introductions"],
+                               "questions": results["give-back"]["questions"]},
+                              ensure_ascii=False, indent=2))
+        return
+    shown = results["give-back"]
+    click.echo(f"{person.name}: " + (" ".join(f"#{t}" for t in person.interests) or "no tags"))
+    click.echo("common ground: " + (" ".join(f"#{t}" for t in shown["common_ground"]) or "-"))
+    for label, key in (("to give", "give-back"), ("to share", "keep-in-touch")):
+        click.echo(f"{label}:")
+        table(("kind", "title", "by", "why"),
+              [(i["kind"], i["title"], i["by"], i["why"]) for i in results[key]["ideas"]])
+    for intro in shown["introductions"]:
+        click.echo(f"introduce {intro['name']}: both " + " ".join(f"#{t}" for t in intro["shared"]))
+    for question in shown["questions"]:
+        click.echo(f"ask: {question}")

@@ -19,8 +19,11 @@ from syncd.config import CalendarConfig, Config, SourceConfig
 from syncd.config_types import mask_url
 from syncd.errors import PreconditionFailed, SourceError, SyncdError, TargetError
 from syncd.ledger import Ledger
-from syncd.model import GAVE, Contact, Exchange, FollowUp
-from syncd.planner import GIVE_BACK, KEEP_IN_TOUCH, plan
+from syncd.model import GAVE, REASONS, Contact, Exchange, FollowUp, Idea
+from syncd.catalog import load_catalog, load_vocabulary
+from syncd.ideas import Vocabulary
+from syncd.inspire import EXCHANGE_KIND_OF_IDEA, Inspiration, enrich
+from syncd.planner import CADENCE_REASONS, GIVE_BACK, plan
 from syncd.reconcile import Action, Desired
 from syncd.sources import ContactSource, dedupe
 from syncd.sources.files import VcfFileSource, VdirSource
@@ -77,17 +80,18 @@ def read_contacts(config: Config, state: State | None = None) -> Contacts:
         except SourceError as error:
             log.error("%s", error)
             result.failed.append(str(error))
-    tagged = interests.with_interests(
-        dedupe(result.contacts), config.tags.markers, config.tags.synonyms
+    # The shipped vocabulary's synonyms and the configuration's, so that #vela is #sailing.
+    synonyms = load_ideas(config)[1].synonyms
+    result.contacts = interests.with_interests(
+        dedupe(result.contacts), config.tags.markers, synonyms
     )
-    result.contacts = tagged
     return result
 
 
 def my_interests(config: Config) -> tuple[str, ...]:
-    table = interests.normalise_synonyms(config.tags.synonyms)
-    tags = (interests.normalise(tag) for tag in config.me.interests)
-    return tuple(dict.fromkeys(table.get(tag, tag) for tag in tags if tag))
+    vocabulary = load_ideas(config)[1]
+    tags = (vocabulary.canonical(tag) for tag in config.me.interests)
+    return tuple(dict.fromkeys(tag for tag in tags if tag))
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,9 @@ def ledger_view(
         {uid: s.last_exchange for uid, s in standings.items() if s.last_exchange},
     ]
     if ledger:
-        clocks.append(ledger.last_events(DISMISSED, KEEP_IN_TOUCH))
-        for reason in (KEEP_IN_TOUCH, GIVE_BACK, "birthday", "anniversary", "get-to-know"):
+        for reason in CADENCE_REASONS:
+            clocks.append(ledger.last_events(DISMISSED, reason))
+        for reason in REASONS:
             clocks.append(ledger.last_events(COMPLETED, reason))
     last_contact: dict[str, dt.date] = {}
     for clock in clocks:
@@ -144,11 +149,30 @@ def _plan(
     config: Config, contacts: list[Contact], today: dt.date, written: dict[str, Written],
     view: LedgerView,
 ) -> list[FollowUp]:
-    return plan(
+    followups = plan(
         contacts, config.rules, today, my_interests=my_interests(config),
         pinned={uid: w.due for uid, w in written.items()},
         last_contact=view.last_contact, standings=view.standings,
     )
+    catalog, vocabulary = load_ideas(config)
+    inspiration = Inspiration.build(
+        contacts, view.exchanges, catalog, vocabulary, my_interests=my_interests(config),
+        my_language=config.me.language, per_followup=config.ideas.per_followup,
+    )
+    return enrich(followups, inspiration)
+
+
+_IDEAS: dict[tuple, tuple[list[Idea], Vocabulary]] = {}
+
+
+def load_ideas(config: Config) -> tuple[list[Idea], Vocabulary]:
+    """The catalog (shipped and the person's files) and the tag vocabulary, read once per
+    process for a given configuration; a bad catalog file is a ConfigError naming file and line."""
+    key = (config.catalog, config.tags.synonyms, config.tags.related)
+    if key not in _IDEAS:
+        _IDEAS[key] = (load_catalog(list(config.catalog)),
+                       load_vocabulary(config.tags.synonyms, config.tags.related))
+    return _IDEAS[key]
 
 
 def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calendar",
@@ -278,7 +302,8 @@ def sync(
             _fail(report, f"{href}: not a valid iCalendar object ({error}); left alone")
     actions = reconcile.reconcile(desired, listing, written, fetched)
     deletes_allowed = _deletes_allowed(read, written)
-    context = _Context(config, today, view.standings, fetched)
+    context = _Context(config, today, view.standings, fetched,
+                       {idea.id: idea for idea in load_ideas(config)[0]})
     step = progress(len(actions)) if progress else None
     for action in actions:
         if stop and stop():
@@ -330,6 +355,7 @@ class _Context:
     today: dt.date
     standings: dict[str, reciprocity.Standing]
     fetched: dict[str, render.Stored]
+    ideas: dict[str, Idea]
 
 
 def _complete(action: Action, state: State, context: _Context) -> None:
@@ -339,13 +365,15 @@ def _complete(action: Action, state: State, context: _Context) -> None:
     stored = context.fetched[action.href]
     day = min(stored.completed or context.today, context.today)
     weights = context.config.rules.give_back_weights
-    kind = "other"
+    kind, item = "other", stored.summary or entry.reason
+    idea = context.ideas.get(stored.idea or "")
+    if idea is not None:  # the person left the idea the follow-up proposed
+        kind, item = EXCHANGE_KIND_OF_IDEA[idea.kind], idea.title
     weight = weights[kind]
     if entry.reason == GIVE_BACK:
         # Ticking off a give-back settles what was owed, whatever was given.
         owed = context.standings.get(entry.contact_uid)
         weight = max(weight, owed.balance if owed else 0.0)
-    item = stored.summary or entry.reason
     exchange = Exchange(entry.contact_uid, GAVE, kind, item, day, weight, "calendar",
                         f"completed {entry.reason} follow-up {entry.uid}")
     log.info("%s: completed in the calendar; recorded as given", action.href)

@@ -29,7 +29,7 @@ import yaml
 
 from syncd.config_types import FrozenMap
 from syncd.interests import normalise
-from syncd.model import Contact, Idea
+from syncd.model import Contact, Idea, Introduction, Suggestion
 
 GIFT = "gift"  # give-back, birthday: something to give
 SHARE = "share"  # keep-in-touch: something to send or talk about
@@ -126,13 +126,6 @@ def idea_keys(idea: Idea) -> frozenset[str]:
     """The id, the title and the title before a colon (people log `Zero to One`, not the
     subtitle), as `item_key`s."""
     return frozenset({item_key(idea.id), item_key(idea.title), item_key(idea.title.split(":")[0])})
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    idea: Idea
-    why: str  # short English reason: "#sailing", "related to #sailing via #ocean; also yours: #history"
-    score: float
 
 
 def reading_languages(contact: Contact, my_language: str) -> tuple[str, ...]:
@@ -278,13 +271,6 @@ class _Canonical(dict[str, str]):
     def __missing__(self, tag: str) -> str:
         self[tag] = self.vocabulary.canonical(tag)
         return self[tag]
-
-
-@dataclass(frozen=True)
-class Introduction:
-    other_uid: str
-    other_name: str
-    shared: tuple[str, ...]  # canonical tags, rarest first
 
 
 class IntroductionIndex:

@@ -16,8 +16,9 @@ def describe(contact: Contact) -> str:
 
 
 def find_contact(contacts: Sequence[Contact], query: str) -> Contact:
-    """The one contact whose UID, email or name (accents and case ignored) is `query`. An
-    unknown or ambiguous query is an error that lists the candidates."""
+    """The one contact whose UID, email or name (accents and case ignored) is `query`, else the
+    one whose name holds every word of it. An unknown or ambiguous query is an error that lists
+    the candidates."""
     by_uid = [c for c in contacts if c.uid == query]
     if len(by_uid) == 1:
         return by_uid[0]
@@ -25,6 +26,11 @@ def find_contact(contacts: Sequence[Contact], query: str) -> Contact:
     by_email = [c for c in contacts if any(item_key(e) == wanted for e in c.emails)]
     by_name = [c for c in contacts if item_key(c.name) == wanted]
     matches = list({c.uid: c for c in by_email + by_name}.values())
+    if not matches:
+        # Every word of the query in the name: `marco` finds "Rossi, Marco" when he is the only one.
+        words = wanted.replace(",", " ").split()
+        matches = [c for c in contacts
+                   if words and all(w in item_key(c.name).replace(",", " ").split() for w in words)]
     if len(matches) == 1:
         return matches[0]
     if matches:

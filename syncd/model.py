@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, order=True)
@@ -100,6 +100,20 @@ class Idea:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    idea: Idea
+    why: str  # short English reason: "#sailing", "related to #sailing via #ocean; also yours: #history"
+    score: float
+
+
+@dataclass(frozen=True)
+class Introduction:
+    other_uid: str
+    other_name: str
+    shared: tuple[str, ...]  # canonical tags, rarest first
+
+
 REASONS = ("give-back", "keep-in-touch", "birthday", "anniversary", "get-to-know")
 
 
@@ -112,9 +126,9 @@ class FollowUp:
     cycle: str  # generation of this reason for this contact, e.g. birthday year
     due: dt.date
     common_ground: tuple[str, ...] = ()
-    ideas: tuple[str, ...] = field(default=())
-    introductions: tuple[str, ...] = field(default=())
-    questions: tuple[str, ...] = field(default=())
+    ideas: tuple[Suggestion, ...] = ()
+    introductions: tuple[Introduction, ...] = ()
+    questions: tuple[str, ...] = ()
     occasion: dt.date | None = None  # the birthday itself, for a birthday follow-up
     balance: float | None = None  # for a give-back: what is owed
     received: tuple[Exchange, ...] = ()  # for a give-back: what was received, newest first

@@ -25,7 +25,10 @@ from syncd.model import Contact, FollowUp, PartialDate, followup_uid
 from syncd.reciprocity import Standing
 
 KEEP_IN_TOUCH = "keep-in-touch"
+GET_TO_KNOW = "get-to-know"  # the keep-in-touch of someone whose interests are unknown
 GIVE_BACK = "give-back"
+CADENCE_REASONS = (KEEP_IN_TOUCH, GET_TO_KNOW)
+GIFT_REASONS = ("give-back", "birthday", "anniversary")
 NEVER_SEEN = "new"
 
 
@@ -86,10 +89,11 @@ def plan(
 
         last = last_contact.get(contact.uid)
         cycle = last.isoformat() if last else NEVER_SEEN
-        uid = followup_uid(contact.uid, KEEP_IN_TOUCH, cycle)
+        reason = KEEP_IN_TOUCH if contact.interests else GET_TO_KNOW
+        uid = followup_uid(contact.uid, reason, cycle)
         if uid in pinned:
             taken[pinned[uid]] += 1
-            followups.append(FollowUp(contact, KEEP_IN_TOUCH, cycle, pinned[uid], ground))
+            followups.append(FollowUp(contact, reason, cycle, pinned[uid], ground))
             continue
         due = last + cadence(contact, rules, by_category) if last else today
         if due > horizon_end:
@@ -107,8 +111,10 @@ def plan(
             if slots.full():
                 break
             continue
-        ground = common_ground(candidate.contact.interests, mine)
-        followups.append(FollowUp(candidate.contact, KEEP_IN_TOUCH, candidate.cycle, day, ground))
+        person = candidate.contact
+        ground = common_ground(person.interests, mine)
+        reason = KEEP_IN_TOUCH if person.interests else GET_TO_KNOW
+        followups.append(FollowUp(person, reason, candidate.cycle, day, ground))
 
     followups.sort(key=lambda f: (f.due, f.reason, f.contact.name.casefold(), f.contact.uid))
     return followups

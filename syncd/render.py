@@ -51,6 +51,7 @@ _TEXT = {
         "common_ground": "Common ground",
         "ideas": "Ideas",
         "introductions": "Introductions",
+        "introduce": "introduce {name}: both {tags}",
         "questions": "Questions",
         "email": "Email",
         "months": "January February March April May June July August September October "
@@ -85,6 +86,7 @@ _TEXT = {
         "common_ground": "In comune",
         "ideas": "Idee",
         "introductions": "Presentazioni",
+        "introduce": "presenta {name}: in comune {tags}",
         "questions": "Domande",
         "email": "Email",
         "months": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
@@ -128,11 +130,19 @@ def description(followup: FollowUp, language: str) -> str:
         lines.append(f"{text['interests']}: " + " ".join(f"#{tag}" for tag in contact.interests))
     if followup.common_ground:
         lines.append(f"{text['common_ground']}: " + " ".join(f"#{t}" for t in followup.common_ground))
-    for key in ("ideas", "introductions", "questions"):
-        entries = getattr(followup, key)
-        if entries:
-            lines.append(f"{text[key]}:")
-            lines.extend(f"- {entry}" for entry in entries)
+    if followup.ideas:
+        lines.append(f"{text['ideas']}:")
+        for suggestion in followup.ideas:
+            idea = suggestion.idea
+            lines.append(f"- {idea.title} ({idea.kind}, {idea.by}): {suggestion.why}")
+    if followup.introductions:
+        lines.append(f"{text['introductions']}:")
+        for intro in followup.introductions:
+            tags = " ".join(f"#{tag}" for tag in intro.shared)
+            lines.append("- " + text["introduce"].format(name=intro.other_name, tags=tags))
+    if followup.questions:
+        lines.append(f"{text['questions']}:")
+        lines.extend(f"- {question}" for question in followup.questions)
     if contact.emails:
         lines.append(f"{text['email']}: {contact.emails[0]}")
     return "\n".join(lines)
@@ -169,6 +179,9 @@ def render_with_hash(
     item.add(MARK_CONTACT, icalendar.vText(followup.contact.uid))
     item.add(MARK_REASON, icalendar.vText(followup.reason))
     item.add(MARK_CYCLE, icalendar.vText(followup.cycle))
+    if followup.ideas:
+        # The idea proposed first: completing the to-do records this item in the ledger.
+        item.add(MARK_IDEA, icalendar.vText(followup.ideas[0].idea.id))
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -95,12 +95,19 @@ def test_plan_json_fields_and_reasons(home):
     data = json.loads(run(home, "plan", "--json", "--today", TODAY).stdout)
     reasons = sorted((f["contact_uid"], f["reason"]) for f in data)
     assert reasons == [("laura", "birthday"), ("laura", "keep-in-touch"),
-                       ("marco", "keep-in-touch"), ("sam", "keep-in-touch")]
+                       ("marco", "keep-in-touch"), ("sam", "get-to-know")]
     birthday = next(f for f in data if f["reason"] == "birthday")
     assert birthday["due"] == "2026-11-30"  # 4 December minus the 7-day lead is past: today
     marco = next(f for f in data if f["contact_uid"] == "marco")
     assert marco["common_ground"] == ["sailing"]
-    assert marco["ideas"] == [] and marco["introductions"] == [] and marco["questions"] == []
+    assert marco["introductions"] == [{"uid": "laura", "name": "Bianchi, Laura", "shared": ["sailing"]}]
+    assert marco["questions"] == []
+    assert 1 <= len(marco["ideas"]) <= 3
+    for idea in marco["ideas"]:
+        assert set(idea) == {"id", "kind", "title", "by", "tags", "language", "why"}
+        assert "sailing" in idea["why"]  # chosen from his interest, directly or by a related tag
+    sam = next(f for f in data if f["contact_uid"] == "sam")
+    assert len(sam["questions"]) == 3 and sam["ideas"] == []
     assert set(marco) == {"uid", "contact_uid", "contact_name", "reason", "due", "summary",
                           "common_ground", "ideas", "introductions", "questions"}
     assert not (home / "calendar").exists()  # plan writes nothing
@@ -125,7 +132,7 @@ def test_sync_then_nothing_then_exactly_one_change(home):
     assert third.stdout.startswith("0 created, 1 updated, 0 deleted, 3 unchanged")
     changed = [name for name, text in calendar_items(home).items() if items[name] != text]
     assert len(changed) == 1
-    assert "#storia" in calendar_items(home)[changed[0]]
+    assert "#history" in calendar_items(home)[changed[0]]  # "storia" is a shipped synonym
 
 
 def test_dry_run_writes_nothing(home):

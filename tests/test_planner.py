@@ -9,6 +9,7 @@ DAY = dt.timedelta(days=1)
 
 
 def person(n, **fields):
+    fields.setdefault("interests", ("chess",))
     return Contact(uid=f"u{n:04d}", name=f"Person {n:04d}", source="s", **fields)
 
 
@@ -138,3 +139,8 @@ def test_an_exchange_restarts_the_keep_in_touch_clock():
     assert plan([laura], rules(), MONDAY, last_contact={"u0001": MONDAY - 10 * DAY}) == []
     [f] = plan([laura], rules(), MONDAY + 70 * DAY, last_contact={"u0001": MONDAY - 10 * DAY})
     assert f.due == MONDAY + 80 * DAY and f.cycle == (MONDAY - 10 * DAY).isoformat()
+
+
+def test_someone_without_interests_gets_to_know_instead_of_keep_in_touch():
+    [f] = plan([person(1, interests=())], rules(), MONDAY)
+    assert (f.reason, f.due, f.cycle) == ("get-to-know", MONDAY, "new")

@@ -15,6 +15,7 @@ import pytest
 
 from syncd import cycle
 from syncd.config import load_config
+from syncd.inspire import EXCHANGE_KIND_OF_IDEA
 from syncd.state import State
 from syncd.targets.caldav import CalDAVTarget
 
@@ -79,7 +80,8 @@ def test_first_sync_writes_one_todo_per_follow_up_and_second_writes_nothing(
     for _, text in todos.values():
         todo = icalendar.Calendar.from_ical(text).walk("VTODO")[0]
         assert todo["DUE"].params.get("VALUE") == "DATE"
-        assert str(todo["X-SYNCD-REASON"]) in ("keep-in-touch", "birthday", "anniversary")
+        assert str(todo["X-SYNCD-REASON"]) in ("keep-in-touch", "get-to-know", "birthday",
+                                               "anniversary")
 
     report, target = sync(home)
     assert (report.counts["created"], report.counts["updated"], report.counts["deleted"]) == (0, 0, 0)
@@ -103,7 +105,8 @@ def test_one_edited_card_changes_exactly_one_object(home, radicale, calendar_nam
     sync(home)
     before = server_todos(radicale, calendar_name)
     card = home / "contacts" / "chen-wei.vcf"
-    card.write_text(card.read_text().replace("#investing", "#investing #sailing"))
+    # A tag nobody else has: no other follow-up's introductions can change.
+    card.write_text(card.read_text().replace("#investing", "#investing #fintech"))
     report, _ = sync(home)
     assert (report.counts["created"], report.counts["updated"]) == (0, 1)
     after = server_todos(radicale, calendar_name)
@@ -111,7 +114,7 @@ def test_one_edited_card_changes_exactly_one_object(home, radicale, calendar_nam
     changed = [uid for uid in after if after[uid][1] != before[uid][1]]
     assert len(changed) == 1 and "Chen Wei" in after[changed[0]][1]
     todo = icalendar.Calendar.from_ical(after[changed[0]][1]).walk("VTODO")[0]
-    assert "Common ground: #sailing" in str(todo["DESCRIPTION"])
+    assert "#fintech" in str(todo["DESCRIPTION"])
 
 
 def test_lost_state_file_adopts_instead_of_duplicating(home, radicale, calendar_name):
@@ -173,13 +176,17 @@ def test_completed_on_the_server_becomes_a_give_back_in_the_ledger(home, radical
     [calendar] = [c for c in client.principal().calendars() if c.get_display_name() == calendar_name]
     [give_back] = [t for t in calendar.todos() if "X-SYNCD-REASON:give-back" in t.data]
     assert "Pricing tips" in str(give_back.icalendar_component["DESCRIPTION"])
+    proposed = str(give_back.icalendar_component["X-SYNCD-IDEA"])  # the person leaves it
     give_back.complete(completion_timestamp=dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone.utc))
 
     report, _ = sync(home, today=TODAY + dt.timedelta(days=1))
     assert report.counts["completed"] == 1
     with State(config.state) as state:
         gave = [e for e in Ledger(state).exchanges("sample-chen-wei") if e.direction == "gave"]
-    assert [(e.date, e.source, e.weight) for e in gave] == [(dt.date(2026, 12, 1), "calendar", 1.0)]
+    idea = {i.id: i for i in cycle.load_ideas(config)[0]}[proposed]
+    assert [(e.date, e.source, e.item) for e in gave] == [(dt.date(2026, 12, 1), "calendar", idea.title)]
+    assert gave[0].kind == EXCHANGE_KIND_OF_IDEA[idea.kind]
+    assert gave[0].weight == config.rules.give_back_weights[gave[0].kind]
     report, _ = sync(home, today=TODAY + dt.timedelta(days=1))
     assert report.counts["created"] == 0 and report.counts["updated"] == 0
     give_back.load()

@@ -709,7 +709,7 @@ def test_a_stale_cached_listing_never_overwrites_a_persons_edit(home, radicale):
         collection = _collection(target)
         opened.update_listing(collection, row.href, row.etag)  # ... and is made stale
     card = home / "contacts" / "chen-wei.vcf"
-    card.write_text(card.read_text().replace("#investing", "#investing #sailing"))
+    card.write_text(card.read_text().replace("#investing", "#investing #fintech"))
     report, _ = run_sync(home)
     assert report.counts["updated"] == 0 and report.counts["kept"] == 1
     with State(config.state) as opened:

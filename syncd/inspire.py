@@ -1,0 +1,75 @@
+"""What a follow-up proposes (pure): catalog ideas chosen from the contact's interests, the
+common ground, people to introduce them to, and questions for someone whose interests are
+unknown. The planner decides who and when; this decides what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from syncd import ideas
+from syncd.ideas import IntroductionIndex, Vocabulary
+from syncd.model import Contact, Exchange, FollowUp, Idea
+from syncd.planner import GET_TO_KNOW, GIFT_REASONS
+from syncd.reciprocity import item_key
+
+# An idea given as an exchange: what kind of exchange it was.
+EXCHANGE_KIND_OF_IDEA = {
+    "book": "book", "course": "course", "webinar": "webinar", "event": "event",
+    "podcast": "advice", "article": "advice", "tool": "gift", "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class Inspiration:
+    catalog: tuple[Idea, ...]
+    vocabulary: Vocabulary
+    my_interests: tuple[str, ...]
+    my_language: str
+    per_followup: int
+    exchanged: Mapping[str, frozenset[str]]  # contact uid → ids and items exchanged, either way
+    introductions: IntroductionIndex
+    excluded_pairs: frozenset[frozenset[str]]  # pairs already introduced
+
+    @classmethod
+    def build(cls, contacts: Sequence[Contact], exchanges: Iterable[Exchange],
+              catalog: Sequence[Idea], vocabulary: Vocabulary, *, my_interests: Sequence[str],
+              my_language: str, per_followup: int) -> Inspiration:
+        exchanged: dict[str, set[str]] = {}
+        by_name = {item_key(c.name): c.uid for c in contacts}
+        pairs = set()
+        for exchange in exchanges:
+            exchanged.setdefault(exchange.contact_uid, set()).add(exchange.item)
+            if exchange.kind == "intro" and item_key(exchange.item) in by_name:
+                pairs.add(frozenset((exchange.contact_uid, by_name[item_key(exchange.item)])))
+        return cls(
+            tuple(catalog), vocabulary, tuple(my_interests), my_language, per_followup,
+            {uid: frozenset(items) for uid, items in exchanged.items()},
+            IntroductionIndex(contacts, vocabulary), frozenset(pairs),
+        )
+
+
+def enrich(followups: Iterable[FollowUp], inspiration: Inspiration) -> list[FollowUp]:
+    """Every follow-up with its ideas, common ground, introductions and questions."""
+    return [_enrich(followup, inspiration) for followup in followups]
+
+
+def _enrich(followup: FollowUp, inspiration: Inspiration) -> FollowUp:
+    contact = followup.contact
+    if followup.reason == GET_TO_KNOW or not contact.interests:
+        return replace(followup, questions=tuple(ideas.questions(
+            inspiration.my_language, contact.uid)))
+    purpose = ideas.GIFT if followup.reason in GIFT_REASONS else ideas.SHARE
+    suggestions = ideas.match(
+        contact, inspiration.catalog, inspiration.vocabulary,
+        my_interests=inspiration.my_interests, my_language=inspiration.my_language,
+        exchanged=inspiration.exchanged.get(contact.uid, frozenset()), purpose=purpose,
+        limit=inspiration.per_followup,
+    ) if inspiration.per_followup else []
+    introductions = inspiration.introductions.suggest(
+        contact, excluded_pairs=inspiration.excluded_pairs, limit=2
+    )
+    ground = ideas.common_ground(contact.interests, inspiration.my_interests,
+                                 inspiration.vocabulary)
+    return replace(followup, ideas=tuple(suggestions), introductions=tuple(introductions),
+                   common_ground=ground)
