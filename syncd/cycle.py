@@ -36,13 +36,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class Contacts:
     contacts: list[Contact]
-    failed: list[str] = field(default_factory=list)  # one message per source that failed
+    failed: list[SourceError] = field(default_factory=list)  # one per source that failed
 
 
 @dataclass
 class Report:
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    source_failures: list[SourceError] = field(default_factory=list)
     dry_run: bool = False
 
     def summary(self) -> str:
@@ -79,7 +80,7 @@ def read_contacts(config: Config, state: State | None = None) -> Contacts:
             result.contacts.extend(make_source(source, state, f"contacts[{index}]").read())
         except SourceError as error:
             log.error("%s", error)
-            result.failed.append(str(error))
+            result.failed.append(error)
     # The shipped vocabulary's synonyms and the configuration's, so that #vela is #sailing.
     synonyms = load_ideas(config)[1].synonyms
     result.contacts = interests.with_interests(
@@ -175,6 +176,15 @@ def load_ideas(config: Config) -> tuple[list[Idea], Vocabulary]:
     return _IDEAS[key]
 
 
+# A password_command runs once per process, not on every poll of the daemon (`pass show` may
+# ask for a passphrase); a reload of the configuration forgets them.
+_COMMAND_PASSWORDS: dict[str, str] = {}
+
+
+def forget_passwords() -> None:
+    _COMMAND_PASSWORDS.clear()
+
+
 def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calendar",
                      error: type[SyncdError] = TargetError) -> str | None:
     """The password of the CalDAV calendar or of a CardDAV source (`key` names it in messages):
@@ -187,6 +197,8 @@ def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calend
             raise error(f"{key}.password_env: ${settings.password_env} is not set")
         return os.environ[settings.password_env]
     if settings.password_command:
+        if settings.password_command in _COMMAND_PASSWORDS:
+            return _COMMAND_PASSWORDS[settings.password_command]
         try:
             done = subprocess.run(
                 settings.password_command, shell=True, capture_output=True, text=True, timeout=60
@@ -196,7 +208,8 @@ def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calend
         if done.returncode != 0:
             # Never echo its output: it may be the secret itself.
             raise error(f"{key}.password_command exited with status {done.returncode}")
-        return done.stdout.rstrip("\n")
+        _COMMAND_PASSWORDS[settings.password_command] = done.stdout.rstrip("\n")
+        return _COMMAND_PASSWORDS[settings.password_command]
     if settings.password is not None:
         return settings.password
     url = settings.url or ""
@@ -286,7 +299,8 @@ def sync(
     if use_cache is not None:  # a CalDAV target: listing and sync token kept in the state file
         use_cache(state)
     read = read_contacts(config, state)
-    report.errors.extend(read.failed)
+    report.errors.extend(map(str, read.failed))
+    report.source_failures.extend(read.failed)
     written = state.written()
     view = ledger_view(config, read.contacts, today, state)
     followups = _plan(config, read.contacts, today, written, view)

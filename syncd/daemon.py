@@ -28,7 +28,7 @@ from watchdog.observers import Observer
 
 from syncd import cycle
 from syncd.config import Config, load_config
-from syncd.errors import ConfigError, SyncdError, TargetError
+from syncd.errors import ConfigError, ServerError, SyncdError, TargetError
 from syncd.notify import Notifier
 from syncd.state import State
 from syncd.targets import Target
@@ -182,6 +182,7 @@ class Daemon:
             log.error("the new configuration is invalid; keeping the running one:\n%s", error)
             return
         self.config = config
+        cycle.forget_passwords()
         self.timing = Timing.of(config)
         self._target = None
         self.health.blocked = None
@@ -271,17 +272,25 @@ class Daemon:
             self.health.last_summary = f"failed: {error}"
             log.error("%s", error)
             return min(self.timing.poll, 60.0)
-        self.health.failures = 0
         self.health.errors.clear()
         self.health.last_summary = report.summary()
+        for failure in report.source_failures:
+            self.health.errors[str(failure).split(": ", 1)[0]] = str(failure)
+            if failure.auth:
+                return self._failed(failure)
+        transient = [f for f in report.source_failures if f.transient]
+        if transient:
+            return self._failed(transient[0])
         if report.errors:
             self.health.errors["cycle"] = report.errors[-1]
+        self.health.failures = 0
         log.info("cycle: %s", report.summary())
         return self.timing.poll
 
-    def _failed(self, error: TargetError) -> float:
+    def _failed(self, error: ServerError) -> float:
         self.health.failures += 1
-        self.health.errors[self.config.calendar.url or str(self.config.calendar.path)] = str(error)
+        if isinstance(error, TargetError):
+            self.health.errors[self.config.calendar.url or str(self.config.calendar.path)] = str(error)
         if error.auth:
             self.health.blocked = f"{error}; fix the configuration, then reload (SIGHUP)"
             self.health.last_summary = f"stopped writing: {self.health.blocked}"

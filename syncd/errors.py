@@ -23,13 +23,9 @@ class ConfigError(SyncdError):
         super().__init__("\n".join(self.problems))
 
 
-class SourceError(SyncdError):
-    """A contact source could not be read as a whole (missing folder, unreadable file, server)."""
-
-
-class TargetError(SyncdError):
-    """A calendar target (or a DAV server behind a source) failed: names the URL or path and the
-    status. `status` is the HTTP status when there was one; `retry_after` the server's
+class ServerError(SyncdError):
+    """A failure of a server or store behind a source or a target: names the URL or path and
+    the status. `status` is the HTTP status when there was one; `retry_after` the server's
     Retry-After in seconds."""
 
     def __init__(self, message: str, *, status: int | None = None,
@@ -48,6 +44,14 @@ class TargetError(SyncdError):
     def auth(self) -> bool:
         """The server refused who we are: retrying cannot help until the config changes."""
         return self.status in (401, 403)
+
+
+class SourceError(ServerError):
+    """A contact source could not be read as a whole (missing folder, unreadable file, server)."""
+
+
+class TargetError(ServerError):
+    """A calendar target failed."""
 
 
 class PreconditionFailed(TargetError):

@@ -423,7 +423,9 @@ def test_a_failing_carddav_source_is_reported_and_the_others_go_on(address_book,
         """))
     read = cycle.read_contacts(load_config(tmp_path / "config.yaml"))
     assert names(read.contacts) == ["From The Folder"]
-    [failure] = read.failed
+    [error] = read.failed
+    failure = str(error)
+    assert error.auth and error.status == 401
     assert "401" in failure and "not-the-password" not in failure
 
 

@@ -60,8 +60,8 @@ _DATES = frozenset(f.name for f in fields(Contact) if "PartialDate" in str(f.typ
 Card = tuple[str, str, list[Contact]]  # (etag, the cached JSON, the contacts) of one href
 
 
-def _source_error(message: str, **_: Any) -> SourceError:
-    return SourceError(message)
+def _source_error(message: str, **details: Any) -> SourceError:
+    return SourceError(message, **details)
 
 
 class CardDAVSource:
