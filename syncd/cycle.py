@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 class Contacts:
     contacts: list[Contact]
     failed: list[SourceError] = field(default_factory=list)  # one per source that failed
+    damaged: list[str] = field(default_factory=list)  # files with cards that could not be read
 
 
 @dataclass
@@ -77,16 +78,36 @@ def read_contacts(config: Config, state: State | None = None) -> Contacts:
     result = Contacts([])
     for index, source in enumerate(config.contacts):
         try:
-            result.contacts.extend(make_source(source, state, f"contacts[{index}]").read())
+            reader = make_source(source, state, f"contacts[{index}]")
+            found = reader.read()
+            _check_not_emptied(reader.description, len(found), state)
         except SourceError as error:
             log.error("%s", error)
             result.failed.append(error)
+            continue
+        result.contacts.extend(found)
+        result.damaged.extend(getattr(reader, "damaged", []))
     # The shipped vocabulary's synonyms and the configuration's, so that #vela is #sailing.
     synonyms = load_ideas(config)[1].synonyms
     result.contacts = interests.with_interests(
         dedupe(result.contacts), config.tags.markers, synonyms
     )
     return result
+
+
+def _check_not_emptied(description: str, count: int, state: State | None) -> None:
+    """A source that read cards last time and none now is an unmounted folder, a truncated
+    export or a server answering an empty book, not people leaving: it fails, so that nothing
+    is deleted, until it reads again."""
+    if state is None:
+        return
+    key = f"source-cards:{description}"
+    before = int(state.status().get(key, "0"))
+    if count == 0 and before > 0:
+        raise SourceError(f"{description}: read no card, but {before} last time; no follow-up "
+                          "is deleted until it reads again")
+    if count != before:
+        state.set_status({key: str(count)})
 
 
 def my_interests(config: Config) -> tuple[str, ...]:
@@ -315,7 +336,7 @@ def sync(
         except ValueError as error:
             _fail(report, f"{href}: not a valid iCalendar object ({error}); left alone")
     actions = reconcile.reconcile(desired, listing, written, fetched)
-    deletes_allowed = _deletes_allowed(read, written)
+    deletes_allowed = _deletes_allowed(read, written, report)
     context = _Context(config, today, view.standings, fetched,
                        {idea.id: idea for idea in load_ideas(config)[0]})
     step = progress(len(actions)) if progress else None
@@ -349,14 +370,21 @@ _COUNTED = {
 }
 
 
-def _deletes_allowed(read: Contacts, written: dict[str, Written]) -> bool:
-    """A source that failed, or an address book that suddenly reads as empty, must never make
-    follow-ups disappear: that is an unmounted folder or a broken file, not people leaving."""
+def _deletes_allowed(read: Contacts, written: dict[str, Written], report: Report) -> bool:
+    """A source that failed, a card that could not be read, or an address book that suddenly
+    reads as empty must never make follow-ups disappear: that is an unmounted folder or a
+    broken file, not people leaving."""
     if read.failed:
         log.error("a contact source failed: no follow-up is deleted in this cycle")
         return False
+    if read.damaged:
+        for problem in read.damaged:
+            log.warning("%s; no follow-up is deleted while it is so", problem)
+        return False
     if not read.contacts and any(w.owner == OURS for w in written.values()):
-        log.error("the contact sources yielded no cards: no follow-up is deleted in this cycle")
+        message = "the contact sources yielded no card: no follow-up is deleted in this cycle"
+        log.error("%s", message)
+        report.errors.append(message)
         return False
     return True
 

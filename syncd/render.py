@@ -217,7 +217,21 @@ class Stored:
 
 
 def read(item: str) -> Stored:
-    """Parse a stored object; raises ValueError when it is not iCalendar."""
+    """Parse a stored object; raises ValueError when it is not iCalendar syncd can read (a
+    property given twice where once is allowed takes its first value)."""
+    try:
+        return _read(item)
+    except ValueError:
+        raise
+    except Exception as error:  # icalendar raises many kinds on malformed input
+        raise ValueError(f"{type(error).__name__}: {error}") from error
+
+
+def _first(value: object) -> object:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _read(item: str) -> Stored:
     calendar = icalendar.Calendar.from_ical(item)
     main = next(
         (c for c in calendar.walk() if c.name in ("VTODO", "VEVENT", "VJOURNAL")), None
@@ -225,24 +239,27 @@ def read(item: str) -> Stored:
     if main is None:
         return Stored(None, _hash(calendar), None, None, None, None, None)
 
+    def get(name: str) -> object:
+        return _first(main.get(name))
+
     def mark(name: str) -> str | None:
-        value = main.get(name)
+        value = get(name)
         return None if value is None else _unescape_text(value.to_ical().decode())
 
-    status = main.get("STATUS")
-    completed = main.get("COMPLETED")
+    status, uid = get("STATUS"), get("UID")
+    completed = get("COMPLETED")
     completed_day = None
     if completed is not None and isinstance(completed.dt, dt.date):
         completed_day = completed.dt.date() if isinstance(completed.dt, dt.datetime) else completed.dt
     return Stored(
-        uid=str(main.get("UID")) if main.get("UID") is not None else None,
+        uid=str(uid) if uid is not None else None,
         hash=_hash(calendar),
         status=str(status).upper() if status is not None else None,
         contact_uid=mark(MARK_CONTACT),
         reason=mark(MARK_REASON),
         cycle=mark(MARK_CYCLE),
         written_hash=mark(MARK_HASH),
-        summary=str(main.get("SUMMARY", "")),
+        summary=str(get("SUMMARY") or ""),
         completed=completed_day,
         idea=mark(MARK_IDEA),
     )

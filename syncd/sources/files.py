@@ -39,32 +39,44 @@ def _reason(error: OSError) -> str:
 # Parsed cards by file, kept across the cycles of one process (the daemon), so that a cycle
 # parses only the files that changed: with 2,000 files, re-reading them all was 0.25 s of a
 # 0.4 s idle cycle. A file counts as unchanged while its mtime, ctime, size and inode are.
-_PARSED: dict[str, tuple[tuple[int, int, int, int], list[Contact]]] = {}
+_PARSED: dict[str, tuple[tuple[int, int, int, int], list[Contact], str | None]] = {}
 
 
-def read_vcf(path: Path) -> list[Contact]:
-    """The cards of one file; raises OSError when it cannot be read."""
+def read_vcf(path: Path) -> tuple[list[Contact], str | None]:
+    """The cards of one file, and what is wrong with it when some card could not be read (or
+    it holds none at all); raises OSError when it cannot be read."""
     where = str(path)
     info = os.stat(path)
     key = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
     cached = _PARSED.get(where)
     if cached and cached[0] == key:
-        return list(cached[1])
-    contacts = parse_cards(decode(path.read_bytes(), where), where)
-    _PARSED[where] = (key, contacts)
-    return list(contacts)
+        return list(cached[1]), cached[2]
+    text = decode(path.read_bytes(), where)
+    contacts = parse_cards(text, where)
+    begins = text.upper().count("BEGIN:VCARD")
+    problem = None
+    if not contacts:
+        problem = f"{where}: holds no readable card"
+    elif len(contacts) < begins:
+        problem = f"{where}: {begins - len(contacts)} of its {begins} cards could not be read"
+    _PARSED[where] = (key, contacts, problem)
+    return list(contacts), problem
 
 
 class VcfFileSource:
-    """One file with any number of cards."""
+    """One file with any number of cards. After `read`, `damaged` names what could not be read
+    (the cycle then deletes no follow-up: a contact whose card broke must keep its own)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.description = str(self.path)
+        self.damaged: list[str] = []
 
     def read(self) -> list[Contact]:
+        self.damaged = []
         try:
-            contacts = read_vcf(self.path)
+            contacts, problem = read_vcf(self.path)
+            self.damaged = [problem] if problem else []
         except FileNotFoundError:
             raise SourceError(f"{self.path}: cannot read contacts: no such file") from None
         except IsADirectoryError:
@@ -77,11 +89,12 @@ class VcfFileSource:
 class VdirSource:
     """Every `*.vcf` file directly in one folder, in name order; dotfiles and `*.tmp` (files
     being written by a sync tool) are ignored. A file that cannot be read is skipped with a
-    warning; a folder that cannot be listed is a SourceError."""
+    warning and named in `damaged`; a folder that cannot be listed is a SourceError."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.description = str(self.path)
+        self.damaged: list[str] = []
 
     def files(self) -> list[Path]:
         try:
@@ -97,11 +110,17 @@ class VdirSource:
 
     def read(self) -> list[Contact]:
         contacts: list[Contact] = []
+        self.damaged = []
         for path in self.files():
             try:
-                contacts.extend(read_vcf(path))
+                found, problem = read_vcf(path)
             except OSError as error:
                 log.warning("%s: cannot read: %s; skipped", path, _reason(error))
+                self.damaged.append(f"{path}: cannot be read ({_reason(error)})")
+                continue
+            contacts.extend(found)
+            if problem:
+                self.damaged.append(problem)
         return dedupe(contacts)
 
 
