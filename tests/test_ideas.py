@@ -15,6 +15,7 @@ from syncd.ideas import (
     PREFERRED_KINDS,
     Introduction,
     IntroductionIndex,
+    ring_point,
     Vocabulary,
     common_ground,
     item_key,
@@ -224,11 +225,26 @@ def test_introductions_need_a_shared_tag_and_respect_exclusions():
     assert index.holders("vela") == ("anna", "laura", "marco")
 
 
-def test_rarer_shared_tags_first_then_name():
+def clockwise(contact_uid: str, uid: str) -> int:
+    """How far `uid` lies after `contact_uid` on the ring of uid hashes."""
+    return (ring_point(uid) - ring_point(contact_uid)) % 2**64
+
+
+def test_rarer_shared_tags_first_then_clockwise_on_the_ring():
     people = [person("me", "common", "rare"), person("b", "common", name="Bea"), person("a", "common", name="Al"),
               person("c", "rare", name="Cy"), person("d", "common", name="Di")]
     index = IntroductionIndex(people, VOCABULARY)
-    assert [i.other_uid for i in index.suggest(people[0], excluded_pairs=[], limit=4)] == ["c", "a", "b", "d"]
+    commons = sorted("abd", key=lambda uid: clockwise("me", uid))
+    assert [i.other_uid for i in index.suggest(people[0], excluded_pairs=[], limit=4)] == ["c", *commons]
+
+
+def test_a_newcomer_changes_few_other_introductions():
+    people = [person(f"p{n}", "sailing", name=f"Person {n}") for n in range(200)]
+    before = IntroductionIndex(people, VOCABULARY)
+    after = IntroductionIndex(people + [person("new", "sailing", name="Aaron First")], VOCABULARY)
+    changed = [p.uid for p in people
+               if before.suggest(p, excluded_pairs=set()) != after.suggest(p, excluded_pairs=set())]
+    assert len(changed) <= 6  # about `limit` (2) expected; by name order it would be all 200
 
 
 def _reference(people: list[Contact], contact: Contact, excluded, limit: int) -> list[Introduction]:
@@ -246,7 +262,7 @@ def _reference(people: list[Contact], contact: Contact, excluded, limit: int) ->
         if shared and uid != contact.uid and frozenset((contact.uid, uid)) not in excluded:
             rarity = sorted(df[t] for t in shared)
             name = first[uid].name
-            ranked.append(((-len(shared), rarity, name.casefold(), name, uid),
+            ranked.append(((-len(shared), rarity, clockwise(contact.uid, uid)),
                            Introduction(uid, name, tuple(sorted(shared, key=lambda t: (df[t], t))))))
     return [intro for _, intro in sorted(ranked, key=lambda pair: pair[0])[:limit]]
 
