@@ -1,0 +1,471 @@
+"""A Hypothesis state machine throws random sequences at the real `cycle.sync` (issue 5, point 5):
+contact cards written, changed, deleted and broken in a vdir; a person editing, ticking off and
+deleting follow-ups in the calendar; objects of other apps; ledger entries; time passing; syncs
+that crash between a write and its state transaction (the state file is then reopened); syncs
+that lose a race with another client (412). After every step:
+
+- no UID twice in the calendar;
+- what a person wrote (an edit, a completion, an object made on their phone) is never
+  overwritten or deleted, and an object without syncd's marks is never touched;
+- a follow-up the person deleted is not re-created while syncd still wants it;
+- the state file calls an object the person's (edited, completed, dismissed) only when the
+  person really did that;
+and a crash-free `sync` followed by another `sync` writes nothing the second time.
+
+The same machine runs on the MemoryTarget (many examples), on a LocalTarget folder and on a
+real Radicale through CalDAVTarget (a few; there "the person" is a second CalDAVTarget with its
+own connection and listing). The bugs it found are pinned at the end of this file as small
+deterministic tests marked xfail(strict). The machine excuses those cases (`KNOWN_BUGS`) so that
+it keeps checking everything else: the two crash bugs only for the href the crash hit; the
+convergence bug by asking a third sync, instead of the second, to write nothing when the first
+recorded a completion or a dismissal. Once a bug is fixed, drop its name from `KNOWN_BUGS` and
+its xfail marker.
+
+Not checked, because no design can tell: a crash right after a create, then the person deletes
+that object before the next sync; syncd never learnt of it, so it creates it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from sync_support import (
+    START,
+    Crash,
+    Wrapper,
+    card_text,
+    completed,
+    crash_after,
+    edited,
+    foreign_item,
+    is_completed,
+    make_config,
+    now_on,
+    objects,
+    planned_uids,
+    uid_of,
+    write_card,
+    write_counts,
+)
+
+from syncd import cycle
+from syncd.config import Rules
+from syncd.errors import PreconditionFailed
+from syncd.ledger import Ledger
+from syncd.model import GAVE, RECEIVED, Exchange
+from syncd.state import COMPLETED, DISMISSED, OURS, PERSON, State
+from syncd.targets import MemoryTarget, Target
+from syncd.targets.local import LocalTarget
+
+# Bugs in syncd this machine finds; each has an xfail(strict) test below. Remove a name once
+# the bug is fixed, and the machine checks that case again.
+KNOWN_BUGS = frozenset({
+    "own-update-taken-for-a-person-edit",  # test_crash_after_an_update_is_not_a_person_edit
+    "own-delete-taken-for-a-dismissal",  # test_crash_after_a_delete_is_not_a_dismissal
+    "completion-replans-next-cycle",  # test_sync_after_a_completion_converges
+})
+
+POOL = ("ann", "bob", "cat", "dan")
+NAMES = ("{} Rossi", "{} Rossi-Bianchi", "Dr {} Rossi")
+BIRTHDAYS = (None, dt.date(1980, 12, 3), dt.date(1991, 12, 22), dt.date(1975, 1, 9),
+             dt.date(1988, 2, 29))
+INTERESTS = ("", "sailing", "jazz, sailing", "photography")
+# A short cadence and a small weekly cap, so that keep-in-touch cycles roll over and pinned
+# days compete for slots within the runs.
+RULES = Rules(keep_in_touch_default=dt.timedelta(days=21), weekly_cap=2)
+
+
+class SyncMachine(RuleBasedStateMachine):
+    """Subclasses say which target: `make_target(home)` returns syncd's, fresh and empty;
+    `make_other(target)` the client the person and other apps use on the same calendar."""
+
+    def make_target(self, home: Path) -> Target:  # pragma: no cover - always overridden
+        raise NotImplementedError
+
+    def make_other(self, target: Target) -> Target:
+        return target
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.home = Path(tempfile.mkdtemp(prefix="syncd-machine-"))
+        self.cards = self.home / "contacts"
+        self.cards.mkdir()
+        self.config = make_config(self.home, rules=RULES)
+        self.state = State(self.config.state)
+        self.target = self.make_target(self.home)
+        self.other = self.make_other(self.target)
+        self.today = START
+        self.counter = 0
+        # The model: what others did, which syncd must respect.
+        self.person: dict[str, str] = {}  # href → etag the person's own last write left
+        self.foreign: dict[str, str] = {}  # href → etag of another app's object
+        self.touched: set[str] = set()  # hrefs the person edited or completed
+        self.removed: set[str] = set()  # hrefs the person deleted
+        self.dismissed: set[str] = set()  # UIDs the person deleted while syncd knew them
+        self.crashed: dict[str, str] = {}  # href → syncd's write whose state write a crash lost
+
+    def teardown(self) -> None:
+        self.state.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    # -- contacts and the ledger -----------------------------------------------------------------
+
+    @initialize(cards=st.lists(st.tuples(st.sampled_from(POOL), st.sampled_from(NAMES),
+                                         st.sampled_from(BIRTHDAYS), st.sampled_from(INTERESTS)),
+                               min_size=1, max_size=4, unique_by=lambda card: card[0]))
+    def address_book(self, cards: list[tuple[str, str, dt.date | None, str]]) -> None:
+        for card in cards:
+            self.write_card(*card)
+
+    @rule(uid=st.sampled_from(POOL), name=st.sampled_from(NAMES),
+          birthday=st.sampled_from(BIRTHDAYS), interests=st.sampled_from(INTERESTS))
+    def write_card(self, uid: str, name: str, birthday: dt.date | None, interests: str) -> None:
+        write_card(self.cards, uid, name.format(uid.title()), birthday, interests)
+
+    @rule(uid=st.sampled_from(POOL))
+    def delete_card(self, uid: str) -> None:
+        (self.cards / f"{uid}.vcf").unlink(missing_ok=True)
+
+    @rule(uid=st.sampled_from(POOL))
+    def break_card(self, uid: str) -> None:
+        """A card caught half-written: no END:VCARD."""
+        path = self.cards / f"{uid}.vcf"
+        if path.exists():
+            path.write_text(card_text(uid, "Half Written", complete=False))
+
+    @rule(uid=st.sampled_from(POOL), received=st.booleans(),
+          kind=st.sampled_from(("book", "advice")), days_ago=st.integers(0, 120))
+    def ledger_entry(self, uid: str, received: bool, kind: str, days_ago: int) -> None:
+        self.counter += 1
+        Ledger(self.state).add(Exchange(
+            uid, RECEIVED if received else GAVE, kind, f"thing {self.counter}",
+            self.today - dt.timedelta(days=days_ago), RULES.give_back_weights[kind], "cli"))
+
+    @rule(days=st.integers(1, 40))
+    def time_passes(self, days: int) -> None:
+        self.today += dt.timedelta(days=days)
+
+    # -- the person and other apps, in the calendar -------------------------------------------
+
+    def _followups(self) -> dict[str, tuple[str, str]]:
+        return {href: value for href, value in objects(self.other).items()
+                if href not in self.foreign}
+
+    @rule(data=st.data())
+    def person_edits(self, data: st.DataObject) -> None:
+        found = self._followups()
+        if not found:
+            return
+        href = data.draw(st.sampled_from(sorted(found)), label="edited")
+        item, etag = found[href]
+        self.counter += 1
+        self.person[href] = self.other.update(href, edited(item, f"My words {self.counter}"), etag)
+        self.touched.add(href)
+
+    @rule(data=st.data())
+    def person_completes(self, data: st.DataObject) -> None:
+        found = {h: v for h, v in self._followups().items() if not is_completed(v[0])}
+        if not found:
+            return
+        href = data.draw(st.sampled_from(sorted(found)), label="completed")
+        item, etag = found[href]
+        self.person[href] = self.other.update(href, completed(item, now_on(self.today, 18)), etag)
+        self.touched.add(href)
+
+    @rule(data=st.data())
+    def person_deletes(self, data: st.DataObject) -> None:
+        found = self._followups()
+        if not found:
+            return
+        href = data.draw(st.sampled_from(sorted(found)), label="deleted")
+        item, etag = found[href]
+        if uid_of(item) in self.state.written():  # else a crash hid it from syncd: see above
+            self.dismissed.add(uid_of(item))
+        self.other.delete(href, etag)
+        self.person.pop(href, None)
+        self.removed.add(href)
+
+    @rule()
+    def another_app_adds_an_object(self) -> None:
+        self.counter += 1
+        uid = f"other-app-{self.counter}"
+        href = self.other.href_for(uid)
+        self.foreign[href] = self.other.create(href, foreign_item(uid))
+
+    # -- syncs -----------------------------------------------------------------------------------
+
+    def _sync(self, wrapper: Wrapper) -> cycle.Report:
+        self.dismissed &= planned_uids(self.config, self.state, self.today)
+        readable = cycle.read_contacts(self.config).contacts
+        try:
+            report = cycle.sync(self.config, self.state, wrapper, self.today, now_on(self.today))
+        finally:
+            self._learn(wrapper)
+        if readable:  # else the empty-source guard reports an error, rightly
+            assert report.errors == []
+        event(f"a sync wrote {'nothing' if not wrapper.writes else 'something'}")
+        return report
+
+    def _learn(self, wrapper: Wrapper) -> None:
+        for op, href in wrapper.writes:
+            assert href not in self.foreign, f"syncd wrote to another app's object {href}"
+            if op != "create":
+                assert href not in self.person, f"syncd overwrote or deleted the person's {href}"
+            else:  # a new object at this href: what the person did to an earlier one is past
+                self.touched.discard(href)
+                self.removed.discard(href)
+                self.crashed.pop(href, None)
+
+    @rule()
+    def sync(self) -> None:
+        self._sync(Wrapper(self.target))
+
+    @rule(number=st.integers(0, 2), before=st.booleans())
+    def sync_crashes(self, number: int, before: bool) -> None:
+        """The process dies at syncd's write `number`: before it, or after it and before its
+        state transaction. Then the state file is reopened, as a new process would."""
+        wrapper = crash_after(self.target, number, before=before)
+        try:
+            self._sync(wrapper)
+        except Crash:
+            event("crash before a write" if before else "crash after a write")
+            if not before:
+                op, href = wrapper.writes[-1]
+                self.crashed[href] = op
+        self.state.close()
+        self.state = State(self.config.state)
+
+    @rule(number=st.integers(0, 2), same=st.booleans())
+    def sync_loses_a_race(self, number: int, same: bool) -> None:
+        """Between syncd's listing and its write number `number`, another client writes that
+        object: the person edits it (update, delete) or, for a create, a second syncd writes the
+        same object (`same`) or the person's phone an object of its own at that href."""
+        seen, outcome = [0], []
+
+        def hook(op, href, item, write):
+            index = seen[0]
+            seen[0] += 1
+            if index != number:
+                return write()
+            self.counter += 1
+            if op == "create" and same:
+                self.other.create(href, item)
+            elif op == "create":
+                self.person[href] = self.other.create(
+                    href, edited(item, f"Made on my phone {self.counter}"))
+                self.touched.add(href)
+            else:
+                current, etag = self.other.get(href)
+                self.person[href] = self.other.update(
+                    href, edited(current, f"Changed meanwhile {self.counter}"), etag)
+                self.touched.add(href)
+            try:
+                result = write()
+            except PreconditionFailed:
+                outcome.append("412")
+                raise
+            outcome.append("forced")
+            return result
+
+        self._sync(Wrapper(self.target, hook))
+        assert outcome in ([], ["412"]), "syncd forced a write over a concurrent change"
+        event(f"race lost with a 412: {bool(outcome)}")
+
+    @rule()
+    def sync_twice_converges(self) -> None:
+        first = self._sync(Wrapper(self.target))
+        listing = self.other.list()
+        second = Wrapper(self.target)
+        report = self._sync(second)
+        if ("completion-replans-next-cycle" in KNOWN_BUGS
+                and first.counts["completed"] + first.counts["dismissed"]):
+            # Known bug: what the first sync recorded in the ledger (a completion, a dismissal)
+            # changes the plan only in the second. A third must write nothing.
+            listing = self.other.list()
+            second = Wrapper(self.target)
+            report = self._sync(second)
+        assert write_counts(report) == (0, 0, 0), f"the last sync wrote {second.writes}"
+        assert self.other.list() == listing
+
+    # -- invariants ------------------------------------------------------------------------------
+
+    @invariant()
+    def nothing_lost_duplicated_or_misread(self) -> None:
+        stored = objects(self.other)
+        uids = [uid_of(item) for item, _ in stored.values()]
+        assert len(uids) == len(set(uids)), f"duplicate UIDs: {sorted(uids)}"
+        for model in (self.person, self.foreign):
+            for href, etag in model.items():
+                assert href in stored, f"{href} was deleted by syncd"
+                assert stored[href][1] == etag, f"{href} was overwritten by syncd"
+        back = self.dismissed & set(uids)
+        assert not back, f"re-created follow-ups the person deleted: {back}"
+        for row in self.state.written().values():
+            if row.owner in (PERSON, COMPLETED):
+                excused = ("own-update-taken-for-a-person-edit" in KNOWN_BUGS
+                           and self.crashed.get(row.href) == "update")
+                assert row.href in self.touched or excused, (
+                    f"{row.href}: recorded as {row.owner}'s, but the person never touched it")
+            elif row.owner == DISMISSED:
+                excused = ("own-delete-taken-for-a-dismissal" in KNOWN_BUGS
+                           and self.crashed.get(row.href) == "delete")
+                assert row.href in self.removed or excused, (
+                    f"{row.href}: recorded as dismissed, but the person never deleted it")
+            else:
+                assert row.owner == OURS
+
+
+# Bounded for CI: the three runs take about 35 s together.
+MACHINE_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class MemoryMachine(SyncMachine):
+    def make_target(self, home: Path) -> Target:
+        return MemoryTarget()
+
+
+class LocalMachine(SyncMachine):
+    def make_target(self, home: Path) -> Target:
+        return LocalTarget(home / "calendar")
+
+
+TestOnMemoryTarget = MemoryMachine.TestCase
+TestOnMemoryTarget.settings = settings(max_examples=150, stateful_step_count=35,
+                                       **MACHINE_SETTINGS)
+TestOnLocalTarget = LocalMachine.TestCase
+TestOnLocalTarget.settings = settings(max_examples=40, stateful_step_count=25,
+                                      **MACHINE_SETTINGS)
+
+
+def test_on_radicale(radicale):
+    from syncd.targets.caldav import CalDAVTarget
+
+    class RadicaleMachine(SyncMachine):
+        name = ""
+
+        def make_target(self, home: Path) -> Target:
+            self.name = f"machine-{uuid.uuid4().hex[:12]}"
+            return self.client()
+
+        def make_other(self, target: Target) -> Target:
+            return self.client()  # the person's phone: its own connection and listing
+
+        def client(self) -> Target:
+            return CalDAVTarget(radicale.url, self.name, radicale.username, radicale.password,
+                                timeout=10.0)
+
+    run_state_machine_as_test(
+        RadicaleMachine, settings=settings(max_examples=6, stateful_step_count=20,
+                                           **MACHINE_SETTINGS))
+
+
+# -- what the machine found, pinned down -----------------------------------------------------------
+
+
+@pytest.fixture
+def setup(tmp_path):
+    """Two contacts in a vdir, a MemoryTarget, a state file; `run(target)` is one sync."""
+    cards = tmp_path / "contacts"
+    cards.mkdir()
+    write_card(cards, "ann", "Ann Rossi", interests="sailing")
+    write_card(cards, "bob", "Bob Bianchi", interests="jazz")
+    config = make_config(tmp_path, rules=RULES)
+    holder = {"state": State(config.state)}
+    target = MemoryTarget()
+
+    class Setup:
+        def run(self, through: Target = target) -> cycle.Report:
+            report = cycle.sync(config, holder["state"], through, START, now_on(START))
+            assert report.errors == []
+            return report
+
+        def reopen(self) -> None:
+            holder["state"].close()
+            holder["state"] = State(config.state)
+
+        @property
+        def state(self) -> State:
+            return holder["state"]
+
+    result = Setup()
+    result.cards, result.config, result.target = cards, config, target
+    yield result
+    holder["state"].close()
+
+
+def ann(target: Target) -> tuple[str, str, str]:
+    [(href, (item, etag))] = [(h, v) for h, v in objects(target).items() if "Ann" in v[0]]
+    return href, item, etag
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "reconcile._known: after a crash between syncd's update and its state write, the object's "
+    "new etag and hash differ from the stale state row, and reconcile calls it PERSON_EDITED "
+    "without checking that it still carries syncd's own X-SYNCD-HASH (Stored.untouched); syncd "
+    "then abandons its own follow-up for good"))
+def test_crash_after_an_update_is_not_a_person_edit(setup):
+    setup.run()
+    write_card(setup.cards, "ann", "Ann Rossi-Bianchi", interests="sailing")
+    with pytest.raises(Crash):
+        setup.run(crash_after(setup.target, 0))  # the update went through, its row did not
+    setup.reopen()
+    setup.run()
+    href, _, _ = ann(setup.target)
+    assert setup.state.written()[uid_of(ann(setup.target)[1])].owner == OURS
+    (setup.cards / "ann.vcf").unlink()  # Ann leaves: her untouched follow-up must go
+    report = setup.run()
+    assert report.counts["deleted"] == 1
+    assert href not in setup.target.list()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cycle._apply / reconcile._known: after a crash between syncd's own DELETE and its state "
+    "write, the row still says OURS; if the contact is back by the next cycle, the missing "
+    "object is taken for the person's deletion (DISMISS): never re-created, and a dismissal is "
+    "recorded in the ledger that the person never made"))
+def test_crash_after_a_delete_is_not_a_dismissal(setup):
+    setup.run()
+    _, item, _ = ann(setup.target)
+    card = (setup.cards / "ann.vcf").read_bytes()
+    (setup.cards / "ann.vcf").unlink()
+    with pytest.raises(Crash):
+        setup.run(crash_after(setup.target, 0))  # the delete went through, its row did not
+    setup.reopen()
+    (setup.cards / "ann.vcf").write_bytes(card)  # the card is back (a sync tool's round trip)
+    report = setup.run()
+    assert report.counts["dismissed"] == 0
+    assert report.counts["created"] == 1
+    assert uid_of(ann(setup.target)[1]) == uid_of(item)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cycle.sync plans before it records completions and dismissals in the ledger; the clock "
+    "they restart changes the plan only in the next cycle, so a crash-free sync after a "
+    "completion or a deletion in the calendar does not converge: the next sync writes again "
+    "(here it creates the next keep-in-touch follow-up)"))
+@pytest.mark.parametrize("action", ["completes", "deletes"])
+def test_sync_after_a_completion_converges(setup, action):
+    setup.run()
+    href, item, etag = ann(setup.target)
+    if action == "completes":
+        setup.target.update(href, completed(item, now_on(START, 18)), etag)
+    else:
+        setup.target.delete(href, etag)
+    first = setup.run()
+    assert first.counts["completed" if action == "completes" else "dismissed"] == 1
+    second = setup.run()
+    assert write_counts(second) == (0, 0, 0)
