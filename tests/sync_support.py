@@ -142,13 +142,15 @@ Hook = Callable[[str, str, "str | None", Callable[[], object]], object]
 class Wrapper:
     """A Target that passes everything to `inner`, calling `hook(op, href, item, write)` for each
     of syncd's writes (`item` is None for a delete); the hook decides when and whether to call
-    `write()`. `writes` lists the writes that succeeded."""
+    `write()`. `writes` lists the writes that succeeded, and `on_write(op, href)` is called
+    right after each, in order with whatever the hook does."""
 
     def __init__(self, inner: Target, hook: Hook | None = None) -> None:
         self.inner = inner
         self.description = inner.description
         self.hook = hook or (lambda op, href, item, write: write())
         self.writes: list[tuple[str, str]] = []  # (op, href) of every write that went through
+        self.on_write: Callable[[str, str], object] = lambda op, href: None
 
     def __getattr__(self, name: str):
         if name == "inner":
@@ -168,6 +170,7 @@ class Wrapper:
         def recorded():
             result = write()
             self.writes.append((op, href))
+            self.on_write(op, href)
             return result
 
         return self.hook(op, href, item, recorded)

@@ -211,24 +211,22 @@ class SyncMachine(RuleBasedStateMachine):
     def _sync(self, wrapper: Wrapper) -> cycle.Report:
         self.dismissed &= planned_uids(self.config, self.state, self.today)
         readable = cycle.read_contacts(self.config).contacts
-        try:
-            report = cycle.sync(self.config, self.state, wrapper, self.today, now_on(self.today))
-        finally:
-            self._learn(wrapper)
+        wrapper.on_write = self._learn
+        report = cycle.sync(self.config, self.state, wrapper, self.today, now_on(self.today))
         if readable:  # else the empty-source guard reports an error, rightly
             assert report.errors == []
         event(f"a sync wrote {'nothing' if not wrapper.writes else 'something'}")
         return report
 
-    def _learn(self, wrapper: Wrapper) -> None:
-        for op, href in wrapper.writes:
-            assert href not in self.foreign, f"syncd wrote to another app's object {href}"
-            if op != "create":
-                assert href not in self.person, f"syncd overwrote or deleted the person's {href}"
-            else:  # a new object at this href: what the person did to an earlier one is past
-                self.touched.discard(href)
-                self.removed.discard(href)
-                self.crashed.pop(href, None)
+    def _learn(self, op: str, href: str) -> None:
+        """Right after each of syncd's writes went through (a sync may also race the person)."""
+        assert href not in self.foreign, f"syncd wrote to another app's object {href}"
+        if op != "create":
+            assert href not in self.person, f"syncd overwrote or deleted the person's {href}"
+        else:  # a new object at this href: what the person did to an earlier one is past
+            self.touched.discard(href)
+            self.removed.discard(href)
+            self.crashed.pop(href, None)
 
     @rule()
     def sync(self) -> None:
