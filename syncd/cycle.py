@@ -322,6 +322,24 @@ def sync(
     read = read_contacts(config, state)
     report.errors.extend(map(str, read.failed))
     report.source_failures.extend(read.failed)
+    counts = _pass(config, state, target, today, now, read, report, dry_run, progress, stop)
+    if (counts["completed"] or counts["dismissed"]) and not dry_run:
+        # What the person ticked off or deleted restarts clocks and settles balances: plan
+        # again now, so that one sync converges instead of leaving writes for the next one.
+        again = _pass(config, state, target, today, now, read, report, dry_run, None, stop)
+        for write in ("created", "updated", "deleted"):  # the rest was counted once already
+            counts[write] += again[write]
+    report.counts.update(counts)
+    return report
+
+
+def _pass(
+    config: Config, state: State, target: Target, today: dt.date, now: dt.datetime,
+    read: Contacts, report: Report, dry_run: bool,
+    progress: Callable[[int], Callable[[], None]] | None, stop: Callable[[], bool] | None,
+) -> Counter[str]:
+    """Plan, reconcile and apply once; returns what it did (failures go to `report`)."""
+    counts: Counter[str] = Counter()
     written = state.written()
     view = ledger_view(config, read.contacts, today, state)
     followups = _plan(config, read.contacts, today, written, view)
@@ -345,14 +363,16 @@ def sync(
             log.info("stopping: the remaining actions wait for the next cycle")
             break
         if action.kind == reconcile.DELETE and not deletes_allowed:
-            report.counts["kept"] += 1
+            counts["kept"] += 1
         elif dry_run:
-            report.counts[_COUNTED.get(action.kind, action.kind)] += 1
+            counts[_COUNTED.get(action.kind, action.kind)] += 1
         else:
-            _apply(action, state, target, report, context)
+            outcome = _apply(action, state, target, report, context)
+            if outcome:
+                counts[outcome] += 1
         if step:
             step()
-    return report
+    return counts
 
 
 _COUNTED = {
@@ -427,7 +447,8 @@ def _complete(action: Action, state: State, context: _Context) -> None:
 
 
 def _apply(action: Action, state: State, target: Target, report: Report,
-           context: _Context) -> None:
+           context: _Context) -> str | None:
+    """Carry out one action; returns what to count it as (None: a failure, already counted)."""
     kind, want = action.kind, action.desired
     try:
         if kind == reconcile.CREATE:
@@ -464,12 +485,11 @@ def _apply(action: Action, state: State, target: Target, report: Report,
                         action.href)
     except PreconditionFailed as error:
         log.warning("%s; decided again next cycle", error)
-        report.counts["kept"] += 1
-        return
+        return "kept"
     except TargetError as error:
         _fail(report, str(error))
-        return
-    report.counts[_COUNTED[kind]] += 1
+        return None
+    return _COUNTED[kind]
 
 
 def _entry(want: Desired, href: str, etag: str, hash_: str, owner: str) -> Written:

@@ -76,7 +76,6 @@ from syncd.targets.local import LocalTarget
 KNOWN_BUGS = frozenset({
     "own-update-taken-for-a-person-edit",  # test_crash_after_an_update_is_not_a_person_edit
     "own-delete-taken-for-a-dismissal",  # test_crash_after_a_delete_is_not_a_dismissal
-    "completion-replans-next-cycle",  # test_sync_after_a_completion_converges
 })
 
 POOL = ("ann", "bob", "cat", "dan")
@@ -450,11 +449,6 @@ def test_crash_after_a_delete_is_not_a_dismissal(setup):
     assert uid_of(ann(setup.target)[1]) == uid_of(item)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cycle.sync plans before it records completions and dismissals in the ledger; the clock "
-    "they restart changes the plan only in the next cycle, so a crash-free sync after a "
-    "completion or a deletion in the calendar does not converge: the next sync writes again "
-    "(here it creates the next keep-in-touch follow-up)"))
 @pytest.mark.parametrize("action", ["completes", "deletes"])
 def test_sync_after_a_completion_converges(setup, action):
     setup.run()
