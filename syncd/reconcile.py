@@ -135,7 +135,12 @@ def _known(
         if stored.status == "COMPLETED":
             return Action(COMPLETED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
         if stored.hash != entry.hash:
-            return Action(PERSON_EDITED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
+            if not (stored.is_ours and stored.uid == uid and stored.untouched):
+                return Action(PERSON_EDITED, uid, href, want, etag=etag, hash=stored.hash,
+                              written=entry)
+            # Exactly as syncd wrote it, only not as the state file remembers: an update that
+            # went through just before a crash. It is still syncd's.
+            hash_ = stored.hash
     if want is None:
         return Action(DELETE, uid, href, etag=etag, written=entry)
     if want.hash != hash_:

@@ -121,3 +121,15 @@ def test_failed_read_is_skipped_this_cycle():
     want = desired()
     action, _ = decide(want, {want.href: '"2"'}, written(want), {})
     assert action.kind == SKIP
+
+
+def test_own_update_before_a_crash_is_still_ours():
+    """The PUT went through, the state write did not: the row has the old etag and hash, the
+    object is exactly as syncd wrote it (its embedded hash agrees). Not a person's edit."""
+    old, new = desired("Laura"), desired("Laura B.")
+    action, fetch = decide(new, {new.href: '"2"'}, written(old), {new.href: render.read(new.item)})
+    assert fetch == {new.href}
+    assert (action.kind, action.etag, action.hash) == (REFRESH, '"2"', new.hash)
+    newer = desired("Laura Bianchi")
+    action, _ = decide(newer, {new.href: '"2"'}, written(old), {new.href: render.read(new.item)})
+    assert (action.kind, action.etag) == (UPDATE, '"2"')

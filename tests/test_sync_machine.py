@@ -74,7 +74,6 @@ from syncd.targets.local import LocalTarget
 # Bugs in syncd this machine finds; each has an xfail(strict) test below. Remove a name once
 # the bug is fixed, and the machine checks that case again.
 KNOWN_BUGS = frozenset({
-    "own-update-taken-for-a-person-edit",  # test_crash_after_an_update_is_not_a_person_edit
     "own-delete-taken-for-a-dismissal",  # test_crash_after_a_delete_is_not_a_dismissal
 })
 
@@ -409,11 +408,6 @@ def ann(target: Target) -> tuple[str, str, str]:
     return href, item, etag
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reconcile._known: after a crash between syncd's update and its state write, the object's "
-    "new etag and hash differ from the stale state row, and reconcile calls it PERSON_EDITED "
-    "without checking that it still carries syncd's own X-SYNCD-HASH (Stored.untouched); syncd "
-    "then abandons its own follow-up for good"))
 def test_crash_after_an_update_is_not_a_person_edit(setup):
     setup.run()
     write_card(setup.cards, "ann", "Ann Rossi-Bianchi", interests="sailing")
