@@ -11,7 +11,7 @@ import os
 import subprocess
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from syncd import interests, reciprocity, reconcile, render
@@ -27,7 +27,7 @@ from syncd.planner import CADENCE_REASONS, GIVE_BACK, plan
 from syncd.reconcile import Action, Desired
 from syncd.sources import ContactSource, dedupe
 from syncd.sources.files import VcfFileSource, VdirSource
-from syncd.state import COMPLETED, DISMISSED, OURS, PERSON, ListingCache, State, Written
+from syncd.state import COMPLETED, DELETING, DISMISSED, OURS, PERSON, ListingCache, State, Written
 from syncd.targets import Target
 
 log = logging.getLogger(__name__)
@@ -460,7 +460,10 @@ def _apply(action: Action, state: State, target: Target, report: Report,
             etag = target.update(action.href, want.item, action.etag)
             state.record(_entry(want, action.href, etag, want.hash, OURS))
         elif kind == reconcile.DELETE:
-            assert action.etag
+            assert action.etag and action.written
+            # Write-ahead: after a crash between the DELETE and forgetting the row, the next
+            # cycle must know that syncd deleted it, not the person.
+            state.record(replace(action.written, owner=DELETING))
             target.delete(action.href, action.etag)
             state.forget(action.uid)
         elif kind in (reconcile.ADOPT, reconcile.REFRESH):
@@ -485,6 +488,8 @@ def _apply(action: Action, state: State, target: Target, report: Report,
                         action.href)
     except PreconditionFailed as error:
         log.warning("%s; decided again next cycle", error)
+        if kind == reconcile.DELETE and action.written:
+            state.record(action.written)  # refused: nothing was deleted
         return "kept"
     except TargetError as error:
         _fail(report, str(error))

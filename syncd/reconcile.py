@@ -20,11 +20,11 @@ fetches them, then `reconcile` decides.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from syncd.model import FollowUp
 from syncd.render import Stored
-from syncd.state import OURS, Written
+from syncd.state import DELETING, OURS, Written
 
 CREATE = "create"
 UPDATE = "update"
@@ -68,7 +68,8 @@ def to_fetch(
     """Hrefs whose content must be read before deciding."""
     hrefs = set()
     for uid, entry in written.items():
-        if entry.owner == OURS and entry.href in listing and listing[entry.href] != entry.etag:
+        if (entry.owner in (OURS, DELETING) and entry.href in listing
+                and listing[entry.href] != entry.etag):
             hrefs.add(entry.href)
     for uid, want in desired.items():
         if uid not in written and want.href in listing:
@@ -117,6 +118,12 @@ def _known(
     fetched: Mapping[str, Stored],
 ) -> Action:
     uid, href = entry.uid, entry.href
+    if entry.owner == DELETING:
+        if href not in listing:  # syncd's own DELETE went through before a crash
+            if want is not None:  # and the follow-up is wanted again: as if never written
+                return Action(CREATE, uid, want.href, want, written=entry)
+            return Action(FORGET, uid, href, written=entry)
+        entry = replace(entry, owner=OURS)  # the DELETE never happened: decide afresh
     if entry.owner != OURS:
         # The person's object (edited, completed or deleted): never touched again. The row is
         # kept while the follow-up is still wanted, so that it is not re-created.

@@ -30,6 +30,7 @@ OURS = "syncd"  # as syncd last wrote it
 PERSON = "person"  # edited by someone else: theirs from now on, never touched again
 DISMISSED = "dismissed"  # deleted by the person: not re-created
 COMPLETED = "completed"  # ticked off by the person: theirs, never rewritten
+DELETING = "deleting"  # syncd is deleting it: gone next time means syncd deleted it
 
 _MIGRATIONS: list[str] = [
     # 1: what syncd wrote

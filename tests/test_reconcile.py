@@ -133,3 +133,14 @@ def test_own_update_before_a_crash_is_still_ours():
     newer = desired("Laura Bianchi")
     action, _ = decide(newer, {new.href: '"2"'}, written(old), {new.href: render.read(new.item)})
     assert (action.kind, action.etag) == (UPDATE, '"2"')
+
+
+def test_own_delete_before_a_crash_is_not_a_dismissal():
+    want = desired()
+    deleting = written(want, owner="deleting")
+    action, _ = decide(want, {}, deleting)  # gone, and wanted again: created, not dismissed
+    assert action.kind == CREATE
+    action, _ = decide(None, {}, deleting)  # gone and not wanted: the row is dropped
+    assert action.kind == FORGET
+    action, _ = decide(None, {want.href: '"1"'}, deleting)  # the DELETE never happened
+    assert (action.kind, action.etag) == (DELETE, '"1"')
