@@ -302,7 +302,7 @@ class Daemon:
         return delay
 
     def status_line(self) -> str:
-        return self.health.blocked or self.health.last_summary
+        return self.health.last_summary  # when blocked, it says so and why
 
     def save_status(self, started: dt.datetime) -> None:
         """What `syncd status` shows, written after every cycle."""

@@ -173,3 +173,19 @@ def test_notify_socket_gets_ready_and_watchdog(home, server, tmp_path):
     finally:
         running.stop()
         listener.close()
+
+
+def test_a_refused_password_stops_the_cycles_and_says_so(home, server):
+    running = Daemon(home, {"SYNCD_TEST_PASSWORD": "wrong-" + server.password})
+    try:
+        running.wait_for(lambda: "stopped writing" in running.output(), what="the 401")
+        status = subprocess.run(
+            [sys.executable, "-m", "syncd", "status", "--json", "--config",
+             str(home / "config.yaml")], capture_output=True, text=True, timeout=30)
+        assert "stopped writing" in status.stdout and "401" in status.stdout
+        time.sleep(2.5)  # polls every second: no new attempt while blocked
+        assert running.output().count("authentication failed") == 1
+        assert summaries(server) == []
+        assert "wrong-" + server.password not in running.output() + status.stdout
+    finally:
+        assert running.stop() == 0
