@@ -30,6 +30,7 @@ from syncd import cycle
 from syncd.config import Config, load_config
 from syncd.errors import ConfigError, ServerError, SyncdError, TargetError
 from syncd.notify import Notifier
+from syncd.passwords import forget_passwords
 from syncd.state import State
 from syncd.targets import Target
 
@@ -182,7 +183,7 @@ class Daemon:
             log.error("the new configuration is invalid; keeping the running one:\n%s", error)
             return
         self.config = config
-        cycle.forget_passwords()
+        forget_passwords()
         self.timing = Timing.of(config)
         self._target = None
         self.health.blocked = None

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from syncd import cycle, dav
+from syncd.passwords import resolve_password
 from syncd.config import SourceConfig, load_config
 from syncd.demo import free_port
 from syncd.errors import SourceError
@@ -448,7 +449,7 @@ def keyring(monkeypatch):
 
 def test_password_sources_for_a_carddav_source(keyring, monkeypatch):
     url = "https://dav.example.org/anna/contacts/"
-    resolve = cycle.resolve_password
+    resolve = resolve_password
     monkeypatch.setenv("BOOK_PW", "from-env")
     assert resolve(SourceConfig("carddav", url=url, username="anna", password_env="BOOK_PW"),
                    "contacts[0]", SourceError) == "from-env"
@@ -475,7 +476,7 @@ def test_the_calendar_uses_the_keyring_too(keyring):
     from syncd.config import CalendarConfig
 
     calendar = CalendarConfig(type="caldav", url="https://dav.example.org/", username="anna")
-    assert cycle.resolve_password(calendar) == "from-the-keyring"
+    assert resolve_password(calendar) == "from-the-keyring"
     assert keyring == [("syncd", "https://dav.example.org/")]
 
 
@@ -489,14 +490,14 @@ def test_a_failing_keyring_means_no_password_and_a_warning(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "keyring", module)
     caplog.set_level(logging.WARNING)
     config = SourceConfig("carddav", url="https://dav.example.org/b/", username="anna")
-    assert cycle.resolve_password(config, "contacts[0]", SourceError) is None
+    assert resolve_password(config, "contacts[0]", SourceError) is None
     assert "contacts[0]: no password from the system keyring (RuntimeError)" in caplog.text
 
 
 def test_without_the_keyring_package_there_is_no_password(monkeypatch):
     monkeypatch.setitem(sys.modules, "keyring", None)  # import fails
     config = SourceConfig("carddav", url="https://dav.example.org/b/", username="anna")
-    assert cycle.resolve_password(config, "contacts[0]", SourceError) is None
+    assert resolve_password(config, "contacts[0]", SourceError) is None
 
 
 # -- a whole cycle: CardDAV contacts, CalDAV follow-ups -------------------------------------------
