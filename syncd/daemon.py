@@ -243,9 +243,11 @@ class Daemon:
                 self.notifier.watchdog()
                 next_ping = self.clock() + interval
             wait = next_poll - self.clock()
-            if self._dirty_since is not None:
+            if self.health.blocked is not None:
+                wait = MAX_BACKOFF  # nothing runs until a reload; signals wake the loop
+            elif self._dirty_since is not None:
                 wait = min(wait, self._dirty_since + self.timing.debounce - self.clock())
-            if interval:
+            if interval and self.health.failures < 10:  # unhealthy: let systemd's watchdog act
                 wait = min(wait, next_ping - self.clock())
             wait = min(wait, self._seconds_to_midnight())
             self._wake.wait(max(0.0, wait))
