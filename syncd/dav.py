@@ -93,6 +93,26 @@ class SyncRefused(Exception):
                          f"{reason})")
 
 
+class OnSession:
+    """For the classes that talk through a `DavSession` (`self._session`): its request count
+    and read retry delays, as their own."""
+
+    _session: DavSession
+
+    @property
+    def requests(self) -> int:
+        """Every HTTP request sent, discovery included."""
+        return self._session.requests
+
+    @property
+    def retry_delays(self) -> tuple[float, ...]:
+        return self._session.retry_delays
+
+    @retry_delays.setter
+    def retry_delays(self, delays: tuple[float, ...]) -> None:
+        self._session.retry_delays = delays
+
+
 class DavSession:
     retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0)  # reads only; writes are never retried
 

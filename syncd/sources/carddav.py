@@ -64,7 +64,7 @@ def _source_error(message: str, **details: Any) -> SourceError:
     return SourceError(message, **details)
 
 
-class CardDAVSource:
+class CardDAVSource(dav.OnSession):
     def __init__(
         self,
         url: str,
@@ -89,19 +89,6 @@ class CardDAVSource:
         parts = urlsplit(self.url)
         self._origin = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
         self._cache: ListingCache = cache if cache is not None else MemoryListingCache()
-
-    @property
-    def requests(self) -> int:
-        """Every HTTP request sent."""
-        return self._session.requests
-
-    @property
-    def retry_delays(self) -> tuple[float, ...]:
-        return self._session.retry_delays
-
-    @retry_delays.setter
-    def retry_delays(self, delays: tuple[float, ...]) -> None:
-        self._session.retry_delays = delays
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ def _slug(name: str) -> str:
     return slug or safe_name(name)[:16]
 
 
-class CalDAVTarget:
+class CalDAVTarget(dav.OnSession):
     def __init__(
         self,
         url: str,
@@ -90,19 +90,6 @@ class CalDAVTarget:
         self._collection: str | None = None  # absolute URL of the calendar collection
         self._remembered = False  # the collection URL came from the cache, not a discovery
         self._origin = ""  # scheme://host[:port], joined with an href to make a URL
-
-    @property
-    def requests(self) -> int:
-        """Every HTTP request sent, discovery included."""
-        return self._session.requests
-
-    @property
-    def retry_delays(self) -> tuple[float, ...]:
-        return self._session.retry_delays
-
-    @retry_delays.setter
-    def retry_delays(self, delays: tuple[float, ...]) -> None:
-        self._session.retry_delays = delays
 
     def use_cache(self, cache: ListingCache) -> None:
         """Keep the sync token, the listing and the calendar's URL in `cache` from now on (the
