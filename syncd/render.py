@@ -1,8 +1,8 @@
 """FollowUp → iCalendar text, and back (pure).
 
-Built with icalendar, which escapes every TEXT value: a NOTE holding `\\nEND:VTODO\\nBEGIN:VEVENT`
-stays text inside DESCRIPTION. Our own `X-SYNCD-*` properties are wrapped in `vText` explicitly:
-icalendar 7.3.2 passes unknown properties through raw, and a newline there is an error.
+Every TEXT value, our own `X-SYNCD-*` marks included, is escaped by icalendar's `vText`
+after control characters are dropped: a NOTE holding `\\nEND:VTODO\\nBEGIN:VEVENT` stays text
+inside DESCRIPTION. Reading back is icalendar's parser.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import icalendar
@@ -161,34 +162,89 @@ def render(followup: FollowUp, *, language: str, component: str, now: dt.datetim
 def render_with_hash(
     followup: FollowUp, *, language: str, component: str, now: dt.datetime
 ) -> tuple[str, str]:
-    """The object and its content hash, computed from the built component: parsing the text
-    back to hash it would double the cost (icalendar 7.3.2: about 2 ms per object each way)."""
-    item = icalendar.Todo() if component == "todo" else icalendar.Event()
-    item.add("uid", followup.uid)
-    item.add("dtstamp", now.astimezone(dt.timezone.utc).replace(microsecond=0))
-    item.add("summary", summary(followup, language))
-    item.add("description", description(followup, language))
+    """The object and its content hash, written by hand: icalendar 7.3.2 took 0.4 ms per object
+    to build and serialise (1.7 s of a 7.6 s cold cycle for 10,000 contacts); this takes about
+    0.05 ms. Text values are escaped by icalendar's own `vText`, so that the hash of the
+    text as icalendar reads it back is exactly the hash computed here (a test checks both
+    against the icalendar-built object)."""
+    text = _text
+    props: list[tuple[str, str, str]] = [  # (name, parameters, value as written)
+        ("UID", "", text(followup.uid)),
+        ("DTSTAMP", "", now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")),
+        ("SUMMARY", "", text(summary(followup, language))),
+        ("DESCRIPTION", "", text(description(followup, language))),
+        ("CATEGORIES", "", "syncd," + text(followup.reason)),
+        (MARK_CONTACT, "", text(followup.contact.uid)),
+        (MARK_REASON, "", text(followup.reason)),
+        (MARK_CYCLE, "", text(followup.cycle)),
+    ]
     if component == "todo":
-        item.add("due", followup.due)
-        item.add("status", "NEEDS-ACTION")
+        name = "VTODO"
+        props += [("DUE", "VALUE=DATE", f"{followup.due:%Y%m%d}"), ("STATUS", "", "NEEDS-ACTION")]
     else:
-        item.add("dtstart", followup.due)
-        item.add("dtend", followup.due + dt.timedelta(days=1))
-        item.add("transp", "TRANSPARENT")
-    item.add("categories", ["syncd", followup.reason])
-    item.add(MARK_CONTACT, icalendar.vText(followup.contact.uid))
-    item.add(MARK_REASON, icalendar.vText(followup.reason))
-    item.add(MARK_CYCLE, icalendar.vText(followup.cycle))
+        name = "VEVENT"
+        end = followup.due + dt.timedelta(days=1)
+        props += [("DTSTART", "VALUE=DATE", f"{followup.due:%Y%m%d}"),
+                  ("DTEND", "VALUE=DATE", f"{end:%Y%m%d}"), ("TRANSP", "", "TRANSPARENT")]
     if followup.ideas:
         # The idea proposed first: completing the to-do records this item in the ledger.
-        item.add(MARK_IDEA, icalendar.vText(followup.ideas[0].idea.id))
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add_component(item)
-    digest = _hash(calendar)
-    item.add(MARK_HASH, icalendar.vText(digest))
-    return calendar.to_ical().decode("utf-8"), digest
+        props.append((MARK_IDEA, "", text(followup.ideas[0].idea.id)))
+    digest = _digest([("VERSION", "", "2.0")], name, props)
+    props.append((MARK_HASH, "", digest))
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", f"BEGIN:{name}"]
+    lines += (_fold(f"{key};{params}:{value}" if params else f"{key}:{value}")
+              for key, params, value in sorted(props, key=_ORDER[name]))
+    lines += [f"END:{name}", "END:VCALENDAR", ""]
+    return "\r\n".join(lines), digest
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: str) -> str:
+    """A TEXT value as written: RFC 5545 allows no control character but tab in it (CR and LF
+    become `\\n`), and a NUL from a vCard would make some servers refuse the object."""
+    return icalendar.vText(_CONTROL.sub("", value)).to_ical().decode()
+
+
+def _canonical_order(first: tuple[str, ...]) -> Callable[[tuple[str, str, str]], tuple]:
+    """icalendar's order of properties (its canonical ones first, then by name), so that the
+    text reads as icalendar would have written it."""
+    rank = {name: index for index, name in enumerate(first)}
+    return lambda prop: (rank.get(prop[0], len(rank)), prop[0])
+
+
+_ORDER = {
+    "VTODO": _canonical_order(()),
+    "VEVENT": _canonical_order(("SUMMARY", "DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID")),
+}
+
+
+def _digest(calendar: list[tuple[str, str, str]], name: str,
+            props: list[tuple[str, str, str]]) -> str:
+    """`_hash` of the object these properties make, without building it."""
+    lines = [b"BEGIN:VCALENDAR"]
+    for component in (calendar, props):
+        lines.extend(sorted(f"{key};{params}:{value}".encode()
+                            for key, params, value in component if key not in VOLATILE))
+        if component is calendar:
+            lines.append(b"BEGIN:" + name.encode())
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 folding: physical lines of at most 75 octets, never inside a UTF-8 sequence."""
+    data = line.encode()
+    if len(data) <= 75:
+        return line
+    chunks, start, limit = [], 0, 75
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte
+            end -= 1
+        chunks.append(data[start:end].decode())
+        start, limit = end, 74  # a continuation line starts with the folding space
+    return "\r\n ".join(chunks)
 
 
 @dataclass(frozen=True)
