@@ -1,9 +1,6 @@
 """What to give, share, talk about or introduce (pure: values in, values out).
 
-- `match` ranks catalog ideas for one contact: the overlap of the idea's tags with the contact's
-  interests (the same tag 3, a synonym 2, a related tag 1, summed), plus common ground with my
-  own interests and a nudge towards the kinds that suit the purpose; ideas in a language the
-  contact reads first; never an idea already exchanged with them; varied across kinds.
+- `syncd.matching` ranks catalog ideas for one contact (kept apart for its size).
 - `common_ground` is the interests a contact shares with me, after synonyms.
 - `IntroductionIndex` finds people who share interests through an index from tag to people, so
   that it never compares every pair.
@@ -19,8 +16,7 @@ import hashlib
 import itertools
 import math
 import re
-import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,20 +26,7 @@ import yaml
 
 from syncd.config_types import FrozenMap
 from syncd.interests import normalise
-from syncd.model import Contact, Idea, Introduction, Suggestion
-
-GIFT = "gift"  # give-back, birthday: something to give
-SHARE = "share"  # keep-in-touch: something to send or talk about
-PREFERRED_KINDS: Mapping[str, frozenset[str]] = FrozenMap({
-    GIFT: frozenset({"book", "course", "event", "tool"}),
-    SHARE: frozenset({"podcast", "article", "webinar", "book"}),
-})
-EXACT, SYNONYM, RELATED = 3.0, 2.0, 1.0
-COMMON_GROUND = 1.0  # per idea tag that is also mine, for at most MAX_COMMON tags
-MAX_COMMON = 2
-PURPOSE = 1.0
-REPEAT = 2.0  # taken off an idea that serves only interests already served by a pick
-
+from syncd.model import Contact, Introduction
 
 # --- the vocabulary -------------------------------------------------------------------------
 
@@ -106,142 +89,6 @@ def common_ground(contact_tags: Iterable[str], my_tags: Iterable[str], vocabular
     mine = {vocabulary.canonical(tag) for tag in my_tags}
     theirs = dict.fromkeys(vocabulary.canonical(tag) for tag in contact_tags)
     return tuple(tag for tag in theirs if tag and tag in mine)
-
-
-# --- matching the catalog -------------------------------------------------------------------
-
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
-
-
-def item_key(text: str) -> str:
-    """How an exchanged item is compared with an idea: `« L’Amica  Geniale »` and
-    `"l'amica geniale"` are the same key (case, accents, curly quotes, spaces and surrounding
-    quotes ignored)."""
-    text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    return " ".join(text.casefold().split()).strip("\"' ")
-
-
-@cache
-def idea_keys(idea: Idea) -> frozenset[str]:
-    """The id, the title and the title before a colon (people log `Zero to One`, not the
-    subtitle), as `item_key`s."""
-    return frozenset({item_key(idea.id), item_key(idea.title), item_key(idea.title.split(":")[0])})
-
-
-def reading_languages(contact: Contact, my_language: str) -> tuple[str, ...]:
-    """ISO 639-1 codes the contact reads: vCard LANG (`it-IT` → `it`), else my language."""
-    codes = [lang.strip().lower().replace("_", "-").split("-")[0] for lang in contact.languages]
-    return tuple(dict.fromkeys(code for code in codes if code)) or (my_language.lower(),)
-
-
-def match(
-    contact: Contact,
-    catalog: Sequence[Idea],
-    vocabulary: Vocabulary,
-    *,
-    my_interests: Sequence[str],
-    my_language: str,
-    exchanged: Collection[str],
-    purpose: str,
-    limit: int = 3,
-) -> list[Suggestion]:
-    """At most `limit` ideas for `contact`, best first; [] when nothing shares a tag.
-
-    Each interest of the contact scores what the idea offers it at best (its own tag 3, a synonym
-    2, a related tag 1); the sum, plus common ground and the purpose's kinds, is the score.
-    `exchanged` holds the ids and items of every exchange with the contact, either way. Ideas in a
-    language the contact reads win outright: others are offered only when none of those matches.
-    Picks are greedy: each next pick is the best idea of the kind picked least so far (a kind
-    the purpose prefers before one it does not), so that three books never crowd out a matching
-    podcast and course; an idea serving only interests already served loses REPEAT points. Ties
-    go to the smaller id.
-    """
-    if purpose not in PREFERRED_KINDS:
-        raise ValueError(f"purpose must be one of {', '.join(PREFERRED_KINDS)}, not {purpose!r}")
-    theirs: dict[str, str] = {}  # canonical tag -> the tag as the contact has it
-    for written, canonical in map(vocabulary.forms, contact.interests):
-        if written:
-            theirs.setdefault(canonical, written)
-    if limit <= 0 or not theirs:
-        return []
-    near: dict[str, list[str]] = defaultdict(list)  # a related tag -> the contact's tags it is close to
-    for tag in theirs:
-        for other in sorted(vocabulary.related(tag)):
-            near[other].append(tag)
-    mine = {vocabulary.canonical(tag) for tag in my_interests}
-    done = {item_key(item) for item in exchanged}
-    preferred = PREFERRED_KINDS[purpose]
-    reach = theirs.keys() | near.keys()
-    scored = []
-    for idea in catalog:
-        forms = [vocabulary.forms(tag) for tag in idea.tags]
-        if any(canonical in reach for _, canonical in forms) and idea_keys(idea).isdisjoint(done):
-            found = _score(idea, forms, theirs, near, mine, preferred)
-            if found is not None:
-                scored.append(found)
-    languages = reading_languages(contact, my_language)
-    readable = [found for found in scored if found[0].idea.language in languages]
-    return _varied(readable or scored, limit, preferred)
-
-
-def _score(
-    idea: Idea,
-    forms: list[tuple[str, str]],
-    theirs: Mapping[str, str],
-    near: Mapping[str, list[str]],
-    mine: Collection[str],
-    preferred: Collection[str],
-) -> tuple[Suggestion, frozenset[str]] | None:
-    """The suggestion and the contact's tags it serves directly (same tag or synonym), or None
-    when it shares nothing with the contact, not even a related tag."""
-    best: dict[str, tuple[float, str]] = {}  # the contact's tag -> (points, reason)
-    raw = {written for written, _ in forms}
-    tags = dict.fromkeys(canonical for _, canonical in forms)
-    for tag in tags:
-        if tag in theirs:
-            written = theirs[tag]
-            if written == tag or written in raw:
-                best[tag] = (EXACT, f"#{tag}")
-            else:
-                best[tag] = (SYNONYM, f"#{tag} (their #{written})")
-    for tag in tags:  # a related tag counts once, for the first interest it is close to not yet met
-        wanted = next((w for w in near.get(tag, ()) if w not in best), None)
-        if wanted is not None and tag not in theirs:
-            best[wanted] = (RELATED, f"related to #{wanted} via #{tag}")
-    if not best:
-        return None
-    common = [tag for tag in tags if tag in mine][:MAX_COMMON]
-    score = sum(points for points, _ in best.values()) + COMMON_GROUND * len(common)
-    score += PURPOSE if idea.kind in preferred else 0.0
-    reasons = sorted(best.values(), key=lambda reason: -reason[0])  # stable: tag order breaks ties
-    why = "; ".join(text for _, text in reasons[:2])
-    if common:
-        why += "; also yours: " + ", ".join(f"#{tag}" for tag in common)
-    return Suggestion(idea, why, score), frozenset(tag for tag, (points, _) in best.items() if points > RELATED)
-
-
-def _varied(
-    pool: list[tuple[Suggestion, frozenset[str]]], limit: int, preferred: Collection[str]
-) -> list[Suggestion]:
-    chosen: list[Suggestion] = []
-    per_kind: Counter[str] = Counter()
-    served: set[str] = set()
-    remaining = sorted(pool, key=lambda found: (-found[0].score, found[0].idea.id))
-
-    def key(found: tuple[Suggestion, frozenset[str]]) -> tuple[int, bool, float]:
-        suggestion, serves = found
-        kind = suggestion.idea.kind
-        repeat = REPEAT if serves <= served else 0.0  # nothing new served (or only related tags)
-        return per_kind[kind], kind not in preferred, repeat - suggestion.score
-
-    while remaining and len(chosen) < limit:
-        best = min(remaining, key=key)  # min keeps the first of equals: the smaller id
-        remaining.remove(best)
-        chosen.append(best[0])
-        per_kind[best[0].idea.kind] += 1
-        served |= best[1]
-    return chosen
 
 
 # --- introductions --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from syncd import ideas
+from syncd import ideas, matching
 from syncd.ideas import IntroductionIndex, Vocabulary
 from syncd.model import Contact, Exchange, FollowUp, Idea, Suggestion
 from syncd.planner import GET_TO_KNOW, GIFT_REASONS
@@ -72,7 +72,7 @@ def _match(contact: Contact, purpose: str, inspiration: Inspiration) -> tuple[Su
     key = (contact, purpose, exchanged, inspiration.my_interests, inspiration.my_language,
            inspiration.per_followup)
     if key not in _MATCHED:
-        _MATCHED[key] = tuple(ideas.match(
+        _MATCHED[key] = tuple(matching.match(
             contact, inspiration.catalog, inspiration.vocabulary,
             my_interests=inspiration.my_interests, my_language=inspiration.my_language,
             exchanged=exchanged, purpose=purpose, limit=inspiration.per_followup,
@@ -85,7 +85,7 @@ def _enrich(followup: FollowUp, inspiration: Inspiration) -> FollowUp:
     if followup.reason == GET_TO_KNOW or not contact.interests:
         return replace(followup, questions=tuple(ideas.questions(
             inspiration.my_language, contact.uid)))
-    purpose = ideas.GIFT if followup.reason in GIFT_REASONS else ideas.SHARE
+    purpose = matching.GIFT if followup.reason in GIFT_REASONS else matching.SHARE
     suggestions = _match(contact, purpose, inspiration) if inspiration.per_followup else ()
     introductions = inspiration.introductions.suggest(
         contact, excluded_pairs=inspiration.excluded_pairs, limit=2

@@ -12,16 +12,14 @@ from hypothesis import strategies as st
 
 from syncd.catalog import load_catalog, load_vocabulary
 from syncd.ideas import (
-    PREFERRED_KINDS,
     Introduction,
     IntroductionIndex,
     ring_point,
     Vocabulary,
     common_ground,
-    item_key,
-    match,
     questions,
 )
+from syncd.matching import PREFERRED_KINDS, item_key, match
 from syncd.model import IDEA_KINDS, Contact, Idea
 
 VOCABULARY = Vocabulary.build(
