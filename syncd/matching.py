@@ -38,8 +38,10 @@ def item_key(text: str) -> str:
     """How an exchanged item is compared with an idea: `« L’Amica  Geniale »` and
     `"l'amica geniale"` are the same key (case, accents, curly quotes, spaces and surrounding
     quotes ignored)."""
-    text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
-    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.translate(_QUOTES)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.casefold().split()).strip("\"' ")
 
 
@@ -79,6 +81,24 @@ class CatalogIndex:
             self.entries.append(_Entry(idea, tags, frozenset(w for w, _ in forms), idea_keys(idea)))
             for tag in tags:
                 self.by_tag[tag].append(position)
+        self._ranks: dict[frozenset[str], tuple[list[int], list[tuple[str, ...]]]] = {}
+
+    def ranks(self, mine: frozenset[str]) -> tuple[list[int], list[tuple[str, ...]]]:
+        """For ideas that reach a contact through one related tag only: each idea's common
+        ground with me, and its rank by (kind, more common ground, id). Their score is then
+        known without scoring, and within a kind this rank is their order of preference."""
+        if mine not in self._ranks:
+            common = [tuple(tag for tag in entry.tags if tag in mine)[:MAX_COMMON]
+                      for entry in self.entries]
+            order = sorted(range(len(self.entries)), key=lambda p: (
+                self.entries[p].idea.kind, -len(common[p]), self.entries[p].idea.id))
+            rank = [0] * len(order)
+            for place, position in enumerate(order):
+                rank[position] = place
+            if len(self._ranks) >= 8:
+                self._ranks.clear()
+            self._ranks[mine] = (rank, common)
+        return self._ranks[mine]
 
 
 _INDEXES: list[CatalogIndex] = []
@@ -131,19 +151,41 @@ def match(
     done = {item_key(item) for item in exchanged}
     preferred = PREFERRED_KINDS[purpose]
     index = index_for(catalog, vocabulary)
-    candidates: set[int] = set()
-    for tag in theirs.keys() | near.keys():
-        candidates.update(index.by_tag.get(tag, ()))
+    direct: set[int] = set()  # ideas with one of the contact's own tags
+    for tag in theirs:
+        direct.update(index.by_tag.get(tag, ()))
+    related_tags: Counter[int] = Counter()  # other ideas: how many of their tags are related
+    for tag in near.keys() - theirs.keys():
+        related_tags.update(index.by_tag.get(tag, ()))
     scored = []
-    for position in sorted(candidates):
+    for position in sorted(direct | {p for p, count in related_tags.items() if count > 1}):
         entry = index.entries[position]
         if entry.keys.isdisjoint(done):
             found = _score(entry, theirs, near, mine, preferred)
             if found is not None:
                 scored.append(found)
+    # The rest, most of the candidates, reach the contact through one related tag only: one
+    # RELATED point each, serving nothing directly, so that within a kind they rank by common
+    # ground and id alone and at most `limit` of a kind can be picked. Only those are scored.
     languages = reading_languages(contact, my_language)
+    rank, common = index.ranks(frozenset(mine))
+    loose = [p for p, count in related_tags.items() if count == 1 and p not in direct
+             and (not done or index.entries[p].keys.isdisjoint(done))]
+    readable_loose = [p for p in loose if index.entries[p].idea.language in languages]
     readable = [found for found in scored if found.entry.idea.language in languages]
-    return [found.suggestion() for found in _varied(readable or scored, limit, preferred)]
+    if readable or readable_loose:
+        scored, loose = readable, readable_loose
+    per_kind: Counter[str] = Counter()
+    for position in sorted(loose, key=rank.__getitem__):
+        entry = index.entries[position]
+        per_kind[entry.idea.kind] += 1
+        if per_kind[entry.idea.kind] <= limit:
+            score = RELATED + COMMON_GROUND * len(common[position])
+            score += PURPOSE if entry.idea.kind in preferred else 0.0
+            scored.append(_Scored(entry, score, frozenset(), (), common[position]))
+    picks = [found if found.reasons else _score(found.entry, theirs, near, mine, preferred)
+             for found in _varied(scored, limit, preferred)]
+    return [found.suggestion() for found in picks if found]
 
 
 class _Scored(NamedTuple):  # a NamedTuple: made ~400,000 times in a 10,000-contact cycle
