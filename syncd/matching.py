@@ -75,12 +75,15 @@ class CatalogIndex:
         self.catalog, self.vocabulary = catalog, vocabulary
         self.entries: list[_Entry] = []
         self.by_tag: dict[str, list[int]] = defaultdict(list)
+        self.by_key: dict[str, list[int]] = defaultdict(list)  # item_key → ideas it names
         for position, idea in enumerate(catalog):
             forms = [vocabulary.forms(tag) for tag in idea.tags]
             tags = tuple(dict.fromkeys(canonical for _, canonical in forms))
             self.entries.append(_Entry(idea, tags, frozenset(w for w, _ in forms), idea_keys(idea)))
             for tag in tags:
                 self.by_tag[tag].append(position)
+            for key in self.entries[-1].keys:
+                self.by_key[key].append(position)
         self._ranks: dict[frozenset[str], tuple[list[int], list[tuple[str, ...]]]] = {}
 
     def ranks(self, mine: frozenset[str]) -> tuple[list[int], list[tuple[str, ...]]]:
@@ -148,9 +151,10 @@ def match(
         for other in sorted(vocabulary.related(tag)):
             near[other].append(tag)
     mine = {vocabulary.canonical(tag) for tag in my_interests}
-    done = {item_key(item) for item in exchanged}
-    preferred = PREFERRED_KINDS[purpose]
     index = index_for(catalog, vocabulary)
+    # Ideas already exchanged with them, either way (most exchanges name no catalog idea).
+    done = {p for item in exchanged for p in index.by_key.get(item_key(item), ())}
+    preferred = PREFERRED_KINDS[purpose]
     direct: set[int] = set()  # ideas with one of the contact's own tags
     for tag in theirs:
         direct.update(index.by_tag.get(tag, ()))
@@ -160,7 +164,7 @@ def match(
     scored = []
     for position in sorted(direct | {p for p, count in related_tags.items() if count > 1}):
         entry = index.entries[position]
-        if entry.keys.isdisjoint(done):
+        if position not in done:
             found = _score(entry, theirs, near, mine, preferred)
             if found is not None:
                 scored.append(found)
@@ -169,8 +173,8 @@ def match(
     # ground and id alone and at most `limit` of a kind can be picked. Only those are scored.
     languages = reading_languages(contact, my_language)
     rank, common = index.ranks(frozenset(mine))
-    loose = [p for p, count in related_tags.items() if count == 1 and p not in direct
-             and (not done or index.entries[p].keys.isdisjoint(done))]
+    loose = [p for p, count in related_tags.items()
+             if count == 1 and p not in direct and p not in done]
     readable_loose = [p for p in loose if index.entries[p].idea.language in languages]
     readable = [found for found in scored if found.entry.idea.language in languages]
     if readable or readable_loose:
