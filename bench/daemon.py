@@ -37,12 +37,8 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--contacts", type=int, default=1000)
-    parser.add_argument("--idle", type=float, default=60.0)
-    parser.add_argument("--poll", type=int, default=5, help="poll seconds for the request count")
-    args = parser.parse_args()
+def measure(contacts: int = 1000, idle: float = 60.0, poll: int = 5) -> dict:
+    args = argparse.Namespace(contacts=contacts, idle=idle, poll=poll)
     with tempfile.TemporaryDirectory() as folder, \
             RadicaleServer(Path(folder) / "radicale", password="bench") as server, \
             LoopbackProxy(server.url) as proxy:
@@ -59,7 +55,7 @@ def main() -> None:
             f"rules: {{weekly_cap: 1000}}\n"
             f"daemon: {{poll: {args.poll}s, debounce: 1s}}\nstate: state.sqlite\n")
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "syncd", "run", "--config", str(config)],
+            [sys.executable, "-m", "syncd", "--log-level", "info", "run", "--config", str(config)],
             env={**os.environ, "BENCH_PW": server.password or ""},
             stderr=open(home / "daemon.log", "w"),
         )
@@ -95,9 +91,12 @@ def main() -> None:
             latencies.append(time.monotonic() - t0)
             time.sleep(3)  # let the cycle finish the introductions it changed
         time.sleep(2)
-        start_requests = proxy.count()
-        time.sleep(args.poll * 4 + 0.5)
-        per_poll = (proxy.count() - start_requests) / 4
+        # Requests per cycle, cycles counted by the daemon's own "cycle:" log lines.
+        log_path = home / "daemon.log"
+        start_requests, start_cycles = proxy.count(), log_path.read_text().count("INFO: cycle: ")
+        time.sleep(args.poll * 6 + 0.5)
+        cycles = log_path.read_text().count("INFO: cycle: ") - start_cycles
+        per_poll = (proxy.count() - start_requests) / max(cycles, 1)
         daemon.send_signal(signal.SIGHUP)  # nothing changes: the config is the same
         # Idle CPU: with the default 5-minute poll nothing happens for a minute.
         config.write_text(config.read_text().replace(f"poll: {args.poll}s", "poll: 5m"))
@@ -108,15 +107,32 @@ def main() -> None:
         idle_cpu = cpu_seconds(daemon.pid) - cpu0
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=30)
-    print(f"| measure ({args.contacts} contacts) | value |\n|---|---|")
-    print(f"| daemon start to all {args.contacts} to-dos on the server (first sync) "
-          f"| {first_sync:.2f} s |")
-    print(f"| edit-to-server latency (atomic write → to-do on the server), median / max of 5 "
-          f"| {statistics.median(latencies):.2f} s / {max(latencies):.2f} s |")
-    print(f"| requests per idle poll (nothing changed) | {per_poll:g} |")
-    print(f"| CPU of the idle daemon over {args.idle:g} s | {idle_cpu:.3f} s "
-          f"({idle_cpu / args.idle * 60:.3f} s per minute) |")
-    print(f"| exit status after SIGTERM | {code} |")
+    return {"contacts": args.contacts, "first_sync": first_sync, "latencies": latencies,
+            "per_poll": per_poll, "idle": args.idle, "idle_cpu": idle_cpu, "exit": code}
+
+
+def table(r: dict) -> str:
+    return "\n".join([
+        f"| `syncd run`, {r['contacts']:,} contacts → Radicale | figure |", "|---|---:|",
+        f"| daemon start to all {r['contacts']:,} to-dos on the server (first sync) "
+        f"| {r['first_sync']:.2f} s |",
+        f"| edit-to-server latency (atomic write of a new card → its to-do on the server), "
+        f"median / max of {len(r['latencies'])} "
+        f"| {statistics.median(r['latencies']):.2f} s / {max(r['latencies']):.2f} s |",
+        f"| requests per idle poll (nothing changed) | {r['per_poll']:g} |",
+        f"| CPU of the idle daemon over {r['idle']:g} s | {r['idle_cpu']:.3f} s "
+        f"({r['idle_cpu'] / r['idle'] * 60:.3f} s per minute) |",
+        f"| exit status after SIGTERM | {r['exit']} |",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=1000)
+    parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--poll", type=int, default=5, help="poll seconds for the request count")
+    args = parser.parse_args()
+    print(table(measure(args.contacts, args.idle, args.poll)))
 
 
 if __name__ == "__main__":
