@@ -257,13 +257,14 @@ def sync(
     read = read_contacts(config, state)
     report.errors.extend(map(str, read.failed))
     report.source_failures.extend(read.failed)
-    counts = _pass(config, state, target, today, now, read, report, dry_run, progress, stop)
-    if (counts["completed"] or counts["dismissed"]) and not dry_run:
-        # What the person ticked off or deleted restarts clocks and settles balances: plan
-        # again now, so that one sync converges instead of leaving writes for the next one.
-        again = _pass(config, state, target, today, now, read, report, dry_run, None, stop)
-        for write in ("created", "updated", "deleted"):  # the rest was counted once already
-            counts[write] += again[write]
+    counts, settled = _pass(config, state, target, today, now, read, report, dry_run,
+                            progress, stop, settle_first=not dry_run)
+    if settled:
+        # What the person ticked off or deleted restarts clocks and settles balances, so the
+        # first pass recorded only that; now plan with it, so that one sync converges and
+        # nothing is written on the old plan only to be rewritten.
+        counts += _pass(config, state, target, today, now, read, report, dry_run, None, stop,
+                        counted=settled)[0]
     report.counts.update(counts)
     return report
 
@@ -272,8 +273,11 @@ def _pass(
     config: Config, state: State, target: Target, today: dt.date, now: dt.datetime,
     read: Contacts, report: Report, dry_run: bool,
     progress: Callable[[int], Callable[[], None]] | None, stop: Callable[[], bool] | None,
-) -> Counter[str]:
-    """Plan, reconcile and apply once; returns what it did (failures go to `report`)."""
+    settle_first: bool = False, counted: frozenset[str] = frozenset(),
+) -> tuple[Counter[str], frozenset[str]]:
+    """Plan, reconcile and apply once; returns what it did (failures go to `report`, and the
+    follow-ups in `counted` are not counted again) and the uids it settled. With
+    `settle_first`, when the person completed or deleted follow-ups, only that is applied."""
     counts: Counter[str] = Counter()
     written = state.written()
     view = ledger_view(config, read.contacts, today, state)
@@ -289,25 +293,31 @@ def _pass(
         except ValueError as error:
             _fail(report, f"{href}: not a valid iCalendar object ({error}); left alone")
     actions = reconcile.reconcile(desired, listing, written, fetched)
+    settling = [a for a in actions if a.kind in (reconcile.COMPLETED, reconcile.DISMISS)]
+    if settle_first and settling:
+        actions = settling
     deletes_allowed = _deletes_allowed(read, written, report)
     context = _Context(config, today, view.standings, fetched,
                        {idea.id: idea for idea in load_ideas(config)[0]})
     step = progress(len(actions)) if progress else None
+    settled: set[str] = set()
     for action in actions:
         if stop and stop():
             log.info("stopping: the remaining actions wait for the next cycle")
             break
         if action.kind == reconcile.DELETE and not deletes_allowed:
-            counts["kept"] += 1
+            outcome: str | None = "kept"
         elif dry_run:
-            counts[_COUNTED.get(action.kind, action.kind)] += 1
+            outcome = _COUNTED.get(action.kind, action.kind)
         else:
             outcome = _apply(action, state, target, report, context)
-            if outcome:
-                counts[outcome] += 1
+            if outcome in ("completed", "dismissed"):
+                settled.add(action.uid)
+        if outcome and action.uid not in counted:
+            counts[outcome] += 1
         if step:
             step()
-    return counts
+    return counts, frozenset(settled)
 
 
 _COUNTED = {
