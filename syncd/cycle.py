@@ -305,7 +305,7 @@ def _pass(
         if stop and stop():
             log.info("stopping: the remaining actions wait for the next cycle")
             break
-        if action.kind == reconcile.DELETE and not deletes_allowed:
+        if action.kind == reconcile.DELETE and not deletes_allowed(action):
             outcome: str | None = "kept"
         elif dry_run:
             outcome = _COUNTED.get(action.kind, action.kind)
@@ -335,23 +335,28 @@ _COUNTED = {
 }
 
 
-def _deletes_allowed(read: Contacts, written: dict[str, Written], report: Report) -> bool:
+def _deletes_allowed(read: Contacts, written: dict[str, Written],
+                     report: Report) -> Callable[[Action], bool]:
     """A source that failed, a card that could not be read, or an address book that suddenly
     reads as empty must never make follow-ups disappear: that is an unmounted folder or a
-    broken file, not people leaving."""
+    broken file, not people leaving. While the read is incomplete, a follow-up is deleted only
+    when its contact was read in this cycle (a birthday removed from the card, a give-back
+    settled): a broken card must not hold back everyone else's deletes for as long as it stays
+    broken, and the contacts not read may be the ones in the broken file."""
     if read.failed:
-        log.error("a contact source failed: no follow-up is deleted in this cycle")
-        return False
-    if read.damaged:
+        log.error("a contact source failed: only follow-ups of contacts read are deleted")
+    elif read.damaged:
         for problem in read.damaged:
-            log.warning("%s; no follow-up is deleted while it is so", problem)
-        return False
-    if not read.contacts and any(w.owner == OURS for w in written.values()):
+            log.warning("%s; the follow-ups of contacts not read are kept while it is so",
+                        problem)
+    elif not read.contacts and any(w.owner == OURS for w in written.values()):
         message = "the contact sources yielded no card: no follow-up is deleted in this cycle"
         log.error("%s", message)
         report.errors.append(message)
-        return False
-    return True
+    else:
+        return lambda action: True
+    present = {contact.uid for contact in read.contacts}
+    return lambda action: action.written is not None and action.written.contact_uid in present
 
 
 @dataclass(frozen=True)

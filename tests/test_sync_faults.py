@@ -462,3 +462,21 @@ def test_the_reader_fails_only_with_value_error(line):
         render.read(_with(line)(todo))
     except ValueError:
         pass
+
+
+def test_a_bad_card_holds_back_only_the_deletes_of_contacts_not_read(home, state, target, other):
+    """Bob's birthday leaves his card while Ann's file is broken and Cat's is gone: Bob's
+    birthday follow-up is deleted as usual; Cat's stays, since her card may be the broken one."""
+    config = make_config(home)
+    first_sync(config, state, target, other)
+    birthdays = [item for item, _ in objects(other).values() if "X-SYNCD-REASON:birthday" in item]
+    assert len(birthdays) == 1 and "X-SYNCD-CONTACT:bob" in birthdays[0]
+    kept = by_contact(other)
+    BREAKINGS["garbage"](home / "contacts" / "ann.vcf")
+    write_card(home / "contacts", "bob", "Bob Bianchi", None, "jazz")
+    (home / "contacts" / "cat.vcf").unlink()
+    report = sync(config, state, target)
+    assert report.counts["deleted"] == 1 and report.counts["kept"] >= 1
+    after = objects(other)
+    assert not any("X-SYNCD-REASON:birthday" in item for item, _ in after.values())
+    assert by_contact(other) == kept  # Ann's, Bob's and Cat's other follow-ups untouched
