@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,18 @@ from syncd.render import summary
 from syncd.state import State
 
 log = logging.getLogger(__name__)
+
+
+# `scheme://user:password@`: the password of a URL, in whatever a library logs.
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):[^@\s/]*@")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Masks the password of every URL in a log line and its traceback, whoever logs it: caldav
+    logs the URL it was given at DEBUG, credentials included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _URL_PASSWORD.sub(r"\1:********@", super().format(record))
 
 
 class _Group(click.Group):
@@ -55,9 +68,9 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     """Keeps relationships alive: reads your vCards and writes follow-ups into your calendar."""
-    logging.basicConfig(
-        level=log_level.upper(), stream=sys.stderr, format="syncd: %(levelname)s: %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("syncd: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=log_level.upper(), handlers=[handler])
     ctx.obj = {"config_path": config_path}
 
 
