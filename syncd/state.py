@@ -311,11 +311,27 @@ class State:
 
 
 def _create_private(path: Path) -> None:
-    """Create the file 0600 (and its folder 0700) before SQLite opens it, so that it is never
-    readable by others, not even for a moment."""
+    """Create the file 0600 (and every missing folder on its way 0700, whatever the umask, as
+    the XDG base directory spec asks) before SQLite opens it, so that it is never readable by
+    others, not even for a moment. Existing folders keep their mode."""
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _create_private_folders(path.parent)
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
         os.close(fd)
     except OSError as error:
         raise StateError(f"{path}: cannot create the state file ({error.strerror})") from error
+
+
+def _create_private_folders(folder: Path) -> None:
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue  # made by another process meanwhile
+        os.chmod(folder, 0o700)  # the umask may have taken bits away; never added any

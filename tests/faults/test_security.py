@@ -234,3 +234,49 @@ def test_an_unreachable_server_is_named_without_any_secret(tmp_path):
                      done.stderr), done.stderr
     assert leaks(done.stdout + done.stderr, [password, basic("alice", password)
                                              ]) == []
+
+
+# -- private files ---------------------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000], ids=["umask-022", "umask-000"])
+def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path):
+    shutil.copytree(SAMPLES, tmp_path / "contacts")
+    write_config(tmp_path, """\
+        contacts:
+          - type: vdir
+            path: contacts
+        calendar:
+          type: local
+          path: data/deep/calendar
+        state: st/deeper/syncd.sqlite
+        """)
+    first = run_syncd(tmp_path, "sync", "--today", TODAY, umask=umask)
+    assert first.returncode == 0, first.stderr
+    created = int(first.stdout.split()[0])
+    assert created >= 5, first.stdout
+    card = tmp_path / "contacts" / "marco-rossi.vcf"
+    card.write_text(card.read_text().replace("#vela", "#vela #storia"))
+    second = run_syncd(tmp_path, "sync", "--today", TODAY, umask=umask)
+    assert second.returncode == 0, second.stderr
+    assert ", 1 updated" in second.stdout  # a file replaced, not only created
+
+    state = tmp_path / "st" / "deeper"
+    names = sorted(path.name for path in state.iterdir())
+    assert "syncd.sqlite" in names
+    assert set(names) <= {"syncd.sqlite", "syncd.sqlite-wal", "syncd.sqlite-shm",
+                          "syncd.sqlite-journal"}, names
+    assert {name: oct(mode(state / name)) for name in names} == {
+        name: oct(0o600) for name in names}
+    calendar = tmp_path / "data" / "deep" / "calendar"
+    files = sorted(calendar.iterdir())
+    assert len(files) == created and all(path.suffix == ".ics" for path in files)  # no temp file
+    assert {path.name: oct(mode(path)) for path in files} == {
+        path.name: oct(0o600) for path in files}
+    created = [tmp_path / "st", state, tmp_path / "data", tmp_path / "data" / "deep", calendar]
+    assert {str(path): oct(mode(path)) for path in created} == {
+        str(path): oct(0o700) for path in created}
