@@ -211,6 +211,8 @@ _RELATIVE = "`~` and `$VARS` expand; relative to the configuration file's folder
 
 _PASSWORDS = ("password", "password_command", "password_env")
 _KEYRING = "; none of the three: the system keyring, if the `keyring` package is installed"
+_TIMEOUT = ("how long one request may take to connect or to get an answer before it fails and "
+            "is retried later (`2s`, `1m`)")
 
 SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), keys=(
     Key("type", Choice("vdir", "vcf", "carddav"), required=True,
@@ -229,6 +231,7 @@ SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), keys=(
         only_for="carddav"),
     Key("verify", Flag(), "verify the server's TLS certificate; `false` logs a warning at every start",
         only_for="carddav"),
+    Key("timeout", Duration(), _TIMEOUT, only_for="carddav"),
 ))
 
 CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), keys=(
@@ -247,6 +250,7 @@ CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), keys=(
         only_for="caldav"),
     Key("verify", Flag(), "verify the server's TLS certificate; `false` logs a warning at every start",
         only_for="caldav"),
+    Key("timeout", Duration(), _TIMEOUT, only_for="caldav"),
     Key("component", Choice("todo", "event"),
         "write follow-ups as tasks (`todo`, VTODO) or as events (`event`, VEVENT)"),
 ))

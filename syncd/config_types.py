@@ -87,6 +87,7 @@ class SourceConfig:
     password_command: str | None = None
     password_env: str | None = None
     verify: bool = True
+    timeout: timedelta = timedelta(seconds=30)  # per request: connect, or wait for an answer
 
     def __repr__(self) -> str:  # a password written into the URL is masked too
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
@@ -105,6 +106,7 @@ class CalendarConfig:
     password_command: str | None = None
     password_env: str | None = None
     verify: bool = True
+    timeout: timedelta = timedelta(seconds=30)  # per request: connect, or wait for an answer
     component: str = "todo"  # "todo" (VTODO) | "event" (VEVENT)
 
     def __repr__(self) -> str:  # a password written into the URL is masked too

@@ -63,6 +63,7 @@ def make_source(source: SourceConfig, cache: ListingCache | None = None,
             source.username,
             resolve_password(source, key, SourceError),
             verify=source.verify,
+            timeout=source.timeout.total_seconds(),
             cache=cache,
         )
     assert source.path is not None  # the schema requires it for vdir and vcf
@@ -208,6 +209,7 @@ def make_target(calendar: CalendarConfig, cache: ListingCache | None = None) -> 
         calendar.username,
         resolve_password(calendar),
         verify=calendar.verify,
+        timeout=calendar.timeout.total_seconds(),
         component=calendar.component,
         cache=cache,
     )

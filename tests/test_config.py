@@ -419,6 +419,24 @@ def test_every_key_read(tmp_path):
     assert config.state == tmp_path / "db" / "state.sqlite"
 
 
+def test_request_timeouts_reach_the_dav_clients():
+    from syncd import cycle
+
+    config = load_config(write(
+        "contacts:\n"
+        "  - {type: carddav, url: 'http://127.0.0.1:9/book/', password: x, timeout: 3s}\n"
+        "  - {type: carddav, url: 'http://127.0.0.1:9/other/', password: x}\n"
+        "calendar: {type: caldav, url: 'http://127.0.0.1:9/', password: x, timeout: 2s}\n"
+    ))
+    assert config.calendar.timeout == timedelta(seconds=2)
+    assert [s.timeout for s in config.contacts] == [timedelta(seconds=3), timedelta(seconds=30)]
+    assert cycle.make_target(config.calendar)._session.client.timeout == 2.0
+    sources = [cycle.make_source(s) for s in config.contacts]
+    assert [s._session.client.timeout for s in sources] == [3.0, 30.0]
+    assert problems(MINIMAL + "calendar: {type: caldav, url: 'http://h/', timeout: 0s}\n") == [
+        "config.yaml:4: calendar.timeout: '0s' is not a duration like 30d"]
+
+
 def test_relative_paths_are_relative_to_the_config_file(tmp_path):
     config = load_config(write("contacts: [{type: vdir, path: cards}]\nstate: ../state.sqlite\n", "etc/syncd.yaml"))
     assert config.contacts[0].path == tmp_path / "etc" / "cards"
@@ -791,10 +809,10 @@ def test_reference_mentions_every_key():
     expected = {
         "contacts", "contacts[].type", "contacts[].path", "contacts[].url", "contacts[].username",
         "contacts[].password", "contacts[].password_command", "contacts[].password_env",
-        "contacts[].verify",
+        "contacts[].verify", "contacts[].timeout",
         "calendar", "calendar.type", "calendar.path", "calendar.url", "calendar.calendar",
         "calendar.username", "calendar.password", "calendar.password_command", "calendar.password_env",
-        "calendar.verify", "calendar.component",
+        "calendar.verify", "calendar.timeout", "calendar.component",
         "me", "me.name", "me.interests", "me.language",
         "tags", "tags.markers", "tags.synonyms", "tags.related",
         "rules", "rules.keep_in_touch", "rules.keep_in_touch.default", "rules.keep_in_touch.categories",
