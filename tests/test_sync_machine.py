@@ -14,12 +14,9 @@ and a crash-free `sync` followed by another `sync` writes nothing the second tim
 
 The same machine runs on the MemoryTarget (many examples), on a LocalTarget folder and on a
 real Radicale through CalDAVTarget (a few; there "the person" is a second CalDAVTarget with its
-own connection and listing). The bugs it found are pinned at the end of this file as small
-deterministic tests marked xfail(strict). The machine excuses those cases (`KNOWN_BUGS`) so that
-it keeps checking everything else: the two crash bugs only for the href the crash hit; the
-convergence bug by asking a third sync, instead of the second, to write nothing when the first
-recorded a completion or a dismissal. Once a bug is fixed, drop its name from `KNOWN_BUGS` and
-its xfail marker.
+own connection and listing). The bugs it found (syncd's own update or delete before a crash
+taken for the person's edit or dismissal; a sync after a completion not converging) are fixed
+and pinned at the end of this file as small deterministic tests.
 
 Not checked, because no design can tell: a crash right after a create, then the person deletes
 that object before the next sync; syncd never learnt of it, so it creates it again.
@@ -71,10 +68,6 @@ from syncd.state import COMPLETED, DELETING, DISMISSED, OURS, PERSON, State
 from syncd.targets import MemoryTarget, Target
 from syncd.targets.local import LocalTarget
 
-# Bugs in syncd this machine finds; each has an xfail(strict) test below. Remove a name once
-# the bug is fixed, and the machine checks that case again.
-KNOWN_BUGS: frozenset[str] = frozenset()
-
 POOL = ("ann", "bob", "cat", "dan")
 NAMES = ("{} Rossi", "{} Rossi-Bianchi", "Dr {} Rossi")
 BIRTHDAYS = (None, dt.date(1980, 12, 3), dt.date(1991, 12, 22), dt.date(1975, 1, 9),
@@ -112,7 +105,6 @@ class SyncMachine(RuleBasedStateMachine):
         self.touched: set[str] = set()  # hrefs the person edited or completed
         self.removed: set[str] = set()  # hrefs the person deleted
         self.dismissed: set[str] = set()  # UIDs the person deleted while syncd knew them
-        self.crashed: dict[str, str] = {}  # href → syncd's write whose state write a crash lost
         self.crashes = 0  # syncs that crashed, before or after a write
 
     def teardown(self) -> None:
@@ -223,7 +215,6 @@ class SyncMachine(RuleBasedStateMachine):
         else:  # a new object at this href: what the person did to an earlier one is past
             self.touched.discard(href)
             self.removed.discard(href)
-            self.crashed.pop(href, None)
 
     @rule()
     def sync(self) -> None:
@@ -239,9 +230,6 @@ class SyncMachine(RuleBasedStateMachine):
         except Crash:
             self.crashes += 1
             event("crash before a write" if before else "crash after a write")
-            if not before:
-                op, href = wrapper.writes[-1]
-                self.crashed[href] = op
         self.state.close()
         self.state = State(self.config.state)
 
@@ -283,17 +271,10 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule()
     def sync_twice_converges(self) -> None:
-        first = self._sync(Wrapper(self.target))
+        self._sync(Wrapper(self.target))
         listing = self.other.list()
         second = Wrapper(self.target)
         report = self._sync(second)
-        if ("completion-replans-next-cycle" in KNOWN_BUGS
-                and first.counts["completed"] + first.counts["dismissed"]):
-            # Known bug: what the first sync recorded in the ledger (a completion, a dismissal)
-            # changes the plan only in the second. A third must write nothing.
-            listing = self.other.list()
-            second = Wrapper(self.target)
-            report = self._sync(second)
         assert write_counts(report) == (0, 0, 0), f"the last sync wrote {second.writes}"
         assert self.other.list() == listing
 
@@ -312,14 +293,10 @@ class SyncMachine(RuleBasedStateMachine):
         assert not back, f"re-created follow-ups the person deleted: {back}"
         for row in self.state.written().values():
             if row.owner in (PERSON, COMPLETED):
-                excused = ("own-update-taken-for-a-person-edit" in KNOWN_BUGS
-                           and self.crashed.get(row.href) == "update")
-                assert row.href in self.touched or excused, (
+                assert row.href in self.touched, (
                     f"{row.href}: recorded as {row.owner}'s, but the person never touched it")
             elif row.owner == DISMISSED:
-                excused = ("own-delete-taken-for-a-dismissal" in KNOWN_BUGS
-                           and self.crashed.get(row.href) == "delete")
-                assert row.href in self.removed or excused, (
+                assert row.href in self.removed, (
                     f"{row.href}: recorded as dismissed, but the person never deleted it")
             elif row.owner == DELETING:
                 # Only a crash between syncd's DELETE and its state write leaves one behind.
