@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,15 +26,18 @@ CARD = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nEMAIL:{email}\r
 
 def sync(config: Path, password: str, proxy: LoopbackProxy) -> dict:
     before = len(proxy.requests)
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "syncd", "sync", "--config", str(config)],
                           env={**os.environ, "BENCH_PW": password}, capture_output=True,
                           text=True, timeout=1800)
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # syncd's own CPU, not Radicale's
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"syncd sync failed:\n{done.stdout}\n{done.stderr}")
     methods = Counter(method for method, _ in proxy.requests[before:])
-    return {"seconds": seconds, "requests": sum(methods.values()), "methods": methods,
+    return {"seconds": seconds, "cpu": cpu, "requests": sum(methods.values()), "methods": methods,
             "summary": done.stdout.strip().splitlines()[-1]}
 
 
@@ -63,11 +67,12 @@ def measure(contacts: int) -> list[tuple[str, dict]]:
 
 
 def table(results: list[tuple[str, dict]], contacts: int) -> str:
-    rows = [f"| `syncd sync`, {contacts:,} contacts → Radicale | time | requests | by method "
-            "| result |", "|---|---:|---:|---|---|"]
+    rows = [f"| `syncd sync`, {contacts:,} contacts → Radicale | time | CPU of syncd | requests "
+            "| by method | result |", "|---|---:|---:|---:|---|---|"]
     for label, r in results:
         methods = ", ".join(f"{m} {n}" for m, n in sorted(r["methods"].items()))
-        rows.append(f"| {label} | {r['seconds']:.2f} s | {r['requests']} | {methods} "
+        rows.append(f"| {label} | {r['seconds']:.2f} s | {r['cpu']:.2f} s | {r['requests']} "
+                    f"| {methods} "
                     f"| {r['summary']} |")
     return "\n".join(rows)
 
