@@ -31,6 +31,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import re
@@ -41,6 +42,7 @@ import ssl
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 from pathlib import Path
@@ -48,8 +50,16 @@ from pathlib import Path
 import caldav
 import icalendar
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from syncd import render as syncd_render
+from syncd.cli import main
 from syncd.demo import free_port
+from syncd.model import (
+    REASONS, RECEIVED, Contact, Exchange, FollowUp, Idea, Introduction, Suggestion,
+)
 
 SAMPLES = Path(__file__).resolve().parents[2] / "config" / "contacts"
 TLS = Path(__file__).resolve().parents[1] / "data" / "tls"
@@ -280,3 +290,287 @@ def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path
     created = [tmp_path / "st", state, tmp_path / "data", tmp_path / "data" / "deep", calendar]
     assert {str(path): oct(mode(path)) for path in created} == {
         str(path): oct(0o700) for path in created}
+
+
+# -- no injection through vCard text ---------------------------------------------------------------
+
+BREAKS = ["\r\n", "\r", "\n", "\u0085", "\u2028"]  # the last two: str.splitlines() breaks there
+PAYLOAD = "END:VTODO{0}BEGIN:VEVENT{0}SUMMARY:pwned{0}END:VEVENT{0}END:VCALENDAR{0}BEGIN:VTODO"
+# Fixed hostile values for one card each: (FN, UID, EMAIL, CATEGORY, NOTE text, received item).
+HOSTILE = [
+    ("Laura\r\nEND:VTODO\r\nBEGIN:VEVENT\r\nSUMMARY:pwned\r\nEND:VEVENT",
+     "uid\r\nEND:VTODO\r\nBEGIN:VEVENT", "x@example.org\r\nEND:VCALENDAR",
+     "close\r\nEND:VTODO", "Note\r\nEND:VTODO\r\nBEGIN:VEVENT\r\nEND:VCALENDAR",
+     "Book END:VTODO BEGIN:VEVENT END:VCALENDAR"),
+    ("Bare\rCR\rEND:VTODO\rBEGIN:VEVENT", "cr\rEND:VCALENDAR", "cr\r@example.org",
+     "a\rEND:VTODO", "bare CR\rEND:VTODO\rBEGIN:VEVENT", "CR END:VTODO"),
+    ("Bare\nLF\nEND:VTODO\nBEGIN:VEVENT\nEND:VCALENDAR", "lf\nBEGIN:VEVENT",
+     "lf\n@example.org", "b\nEND:VCALENDAR", "bare LF\nEND:VTODO\nBEGIN:VEVENT", "LF item"),
+    ("Rossi; Mario, Jr. \\ C:\\Users\\mario \\n \\; \\, ;;,,", "semi;colon,comma\\back",
+     "o'brien;x,y\\z@example.org", "a;b,c\\d", "x;y,z \\ \\\\ \\n", "A; B, C \\ D"),
+    ("Unicode 😀 𝔘𝔫𝔦 𐍈 \u0085 NEL \u2028 LS " + PAYLOAD.format("\u2028"), "uid-😀-𝔘",
+     "😀@example.org", "𝔘nicode", "🎉 " + PAYLOAD.format("\u0085"), "Livre 😀 𝔘 ‹ › ‘’"),
+    ("Long " + "ä😀x;,\\" * 2000, "long-" + "u" * 3000, "long" + "e" * 3000 + "@example.org",
+     "c" * 5000, "n" * 12000 + " END:VTODO", "Item " + "é😀" * 1500),
+]
+
+
+def vcard_escape(text: str) -> str:
+    """RFC 6350 §3.4 escaping. vCard text has one escape for a line break, `\\n`: a CR, alone or
+    not, can only reach syncd as that (a raw CR ends the line: see RAW_CARDS)."""
+    return (text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            .replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n"))
+
+
+def hostile_card(fn: str, uid: str, email: str, category: str, note: str, item: str,
+                 raw: bool = False) -> str:
+    """A card holding the hostile values, escaped as vCard text (or, `raw`, not at all)."""
+    esc = (lambda text: text) if raw else vcard_escape
+    note = f"{esc(note)}\\nreceived: book \"{esc(item)}\" 2026-11-01"
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{esc(uid)}", f"FN:{esc(fn)}",
+             f"EMAIL:{esc(email)}", f"CATEGORIES:{esc(category)},friends", f"NOTE:{note}",
+             "END:VCARD", ""]
+    return "\r\n".join(lines)
+
+
+def one_todo(text: str, name: str = "VTODO") -> icalendar.cal.Component:
+    """Exactly one VCALENDAR holding exactly one VTODO (or `name`) and nothing else, by
+    icalendar and by the content lines themselves: CRLF line ends, no CR or LF inside a line,
+    lines of at most 75 octets, one BEGIN and one END of each."""
+    calendar = icalendar.Calendar.from_ical(text)
+    assert [component.name for component in calendar.walk()] == ["VCALENDAR", name]
+    lines = text.split("\r\n")
+    assert lines[-1] == "" and not any("\r" in line or "\n" in line for line in lines)
+    assert max(len(line.encode("utf-8")) for line in lines) <= 75
+    unfolded = re.sub(r"\r\n[ \t]", "", text).split("\r\n")
+    assert [line for line in unfolded if re.match(r"(BEGIN|END)[;:]", line, re.I)] == [
+        "BEGIN:VCALENDAR", f"BEGIN:{name}", f"END:{name}", "END:VCALENDAR"]
+    [main] = calendar.subcomponents
+    return main
+
+
+def ical_text(text: str) -> str:
+    """What iCalendar TEXT can carry of `text`: every line break as one LF, no other control
+    character but tab (RFC 5545 §3.3.11)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub("[\x00-\x08\x0b-\x1f\x7f]", "", text)
+
+
+def check_objects(texts: list[str], contacts: list[dict], plan: list[dict]) -> int:
+    """Every written object is one VTODO whose text carries what syncd read from the card."""
+    by_uid = {followup["uid"]: followup for followup in plan}
+    people = {contact["uid"]: contact for contact in contacts}
+    seen = set()
+    for text in texts:
+        todo = one_todo(text)
+        stored = syncd_render.read(text)
+        followup = by_uid[str(todo["UID"])]
+        seen.add(followup["uid"])
+        person = people[followup["contact_uid"]]
+        assert stored.is_ours and stored.untouched
+        assert stored.contact_uid == ical_text(person["uid"])
+        assert str(todo["SUMMARY"]) == ical_text(followup["summary"])
+        assert ical_text(person["name"]) in str(todo["SUMMARY"])
+        description = str(todo["DESCRIPTION"])
+        assert ical_text(person["name"]) in description
+        if person["emails"]:
+            assert f"Email: {ical_text(person['emails'][0])}" in description
+        for tag in person["interests"]:
+            assert f"#{ical_text(tag)}" in description
+    assert seen == set(by_uid)
+    return len(seen)
+
+
+def sync_cards(home: Path, cards: dict[str, str], calendar: str,
+               in_process: bool = False) -> tuple[list, list, str]:
+    """Write the cards, run the real `contacts`, `plan` and `sync` (in a subprocess, or
+    `in_process` through click's runner: the same command, without the start-up time);
+    (contacts, plan, stderr)."""
+    (home / "contacts").mkdir(exist_ok=True)
+    for name, card in cards.items():
+        (home / "contacts" / name).write_bytes(card.encode("utf-8"))
+    write_config(home, f"""\
+        contacts:
+          - type: vdir
+            path: contacts
+        {calendar}
+        state: state.sqlite
+        """)
+
+    def cli(*args: str) -> tuple[str, str]:
+        if not in_process:
+            done = run_syncd(home, *args)
+            assert done.returncode == 0, done.stderr[-3000:]
+            return done.stdout, done.stderr
+        result = CliRunner().invoke(main, ["--config", str(home / "config.yaml"), *args])
+        assert result.exit_code == 0, (result.stderr[-3000:], result.exception)
+        return result.stdout, result.stderr
+
+    contacts, plan = cli("contacts", "--json")[0], cli("plan", "--json", "--today", TODAY)[0]
+    out, err = cli("sync", "--today", TODAY)
+    assert out.startswith(f"{len(json.loads(plan))} created"), out
+    return json.loads(contacts), json.loads(plan), err
+
+
+def server_objects(radicale, calendar_name: str) -> list[str]:
+    """The server's own copy of every object of the calendar, as sent by GET."""
+    client = caldav.DAVClient(radicale.url, username=radicale.username,
+                              password=radicale.password)
+    [calendar] = [c for c in client.principal().calendars()
+                  if c.get_display_name() == calendar_name]
+    texts = []
+    for todo in calendar.todos(include_completed=True):
+        response = client.request(str(todo.url), "GET")
+        assert response.status == 200
+        texts.append(response._raw_body.decode("utf-8"))
+    return texts
+
+
+HOSTILE_CARDS = {f"hostile-{number}.vcf": hostile_card(*values)
+                 for number, values in enumerate(HOSTILE)}
+# The same values written into the card file without any escaping: line breaks inside a value
+# then end it, and what follows is read as more (unknown) properties, or skipped.
+RAW_CARDS = {f"raw-{number}.vcf": hostile_card(values[0], f"raw-{number}-{values[1]}",
+                                                *values[2:], raw=True)
+             for number, values in enumerate(HOSTILE)}
+
+
+def test_hostile_card_text_is_read_exactly():
+    """The premise of the tests below: the escaped cards really carry the hostile text into
+    syncd (stripped at the ends, CR only as a line break since vCard cannot escape it)."""
+    from syncd.sources.vcard import parse_cards
+
+    for (fn, uid, email, category, note, item), card in zip(HOSTILE, HOSTILE_CARDS.values()):
+        [contact] = parse_cards(card, "card.vcf")
+        assert contact.name == ical_text(fn)
+        assert contact.uid == ical_text(uid)
+        assert contact.emails == (ical_text(email),)
+        assert contact.categories[0] == ical_text(category)
+        assert contact.note.startswith(ical_text(note) + "\n")
+        assert f'received: book "{item}" 2026-11-01' in contact.note
+
+
+def test_hostile_cards_cannot_inject_into_the_local_calendar(tmp_path):
+    contacts, plan, _ = sync_cards(tmp_path, {**HOSTILE_CARDS, **RAW_CARDS},
+                                   "calendar: {type: local, path: calendar}")
+    assert len(contacts) == 2 * len(HOSTILE)
+    texts = [path.read_bytes().decode("utf-8") for path in (tmp_path / "calendar").iterdir()]
+    assert check_objects(texts, contacts, plan) == len(texts) >= len(HOSTILE)
+    give_backs = [text for text in texts if "X-SYNCD-REASON:give-back" in text]
+    descriptions = "\n".join(str(one_todo(text)["DESCRIPTION"]) for text in give_backs)
+    for fn, uid, email, category, note, item in HOSTILE:
+        assert f"book “{item}” on November 1, 2026" in descriptions  # the NOTE's item, exact
+
+
+def test_hostile_cards_cannot_inject_into_the_caldav_calendar(tmp_path, radicale,
+                                                              calendar_name):
+    calendar = ("calendar: {type: caldav, url: '%s', calendar: '%s', username: %s, "
+                "password_env: SYNCD_SECRET}" % (radicale.url, calendar_name, radicale.username))
+    os.environ["SYNCD_SECRET"] = radicale.password
+    try:
+        contacts, plan, _ = sync_cards(tmp_path, HOSTILE_CARDS, calendar)
+    finally:
+        del os.environ["SYNCD_SECRET"]
+    texts = server_objects(radicale, calendar_name)
+    assert check_objects(texts, contacts, plan) == len(texts) == len(HOSTILE)
+    again = run_syncd(tmp_path, "sync", "--today", TODAY, env={"SYNCD_SECRET": radicale.password})
+    assert again.returncode == 0 and again.stdout.startswith("0 created, 0 updated, 0 deleted")
+
+
+# -- the renderer itself, with text no vCard can carry (a CR alone, control characters) --------
+
+NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
+
+
+def hostile_followup(uid: str, name: str, email: str, tag: str, item: str, other: str,
+                     reason: str = "give-back") -> FollowUp:
+    contact = Contact(uid=uid, name=name, source="s.vcf", emails=(email,), interests=(tag,),
+                      note=other)
+    idea = Idea(id=other, kind="book", title=other, by=name, tags=(tag,), language="en")
+    return FollowUp(
+        contact, reason, other, dt.date(2026, 12, 1), common_ground=(tag,),
+        ideas=(Suggestion(idea, f"#{tag}", 1.0),),
+        introductions=(Introduction(other, other, (tag,)),), questions=(other,),
+        balance=2.0, received=(Exchange(uid, RECEIVED, "book", item, dt.date(2026, 11, 1), 2.0,
+                                        "note"),))
+
+
+def check_rendered(followup: FollowUp, component: str, language: str) -> None:
+    """One object, every text in it as given (up to what iCalendar TEXT can carry), the marks
+    and the hash read back as written."""
+    text, digest = syncd_render.render_with_hash(followup, language=language,
+                                                 component=component, now=NOW)
+    text.encode("utf-8")  # whole characters only: no lone surrogate, no split sequence
+    main = one_todo(text, "VTODO" if component == "todo" else "VEVENT")
+    contact = followup.contact
+    assert str(main["SUMMARY"]) == ical_text(syncd_render.summary(followup, language))
+    description = str(main["DESCRIPTION"])
+    for part in (contact.name, contact.emails[0], f"#{contact.interests[0]}",
+                 followup.received[0].item, followup.questions[0], followup.ideas[0].idea.title):
+        assert ical_text(part) in description
+    stored = syncd_render.read(text)
+    assert (stored.contact_uid, stored.reason, stored.cycle, stored.idea) == (
+        ical_text(contact.uid), followup.reason, ical_text(followup.cycle),
+        ical_text(followup.ideas[0].idea.id))
+    assert stored.uid == followup.uid and stored.is_ours
+    assert stored.written_hash == stored.hash == digest  # untouched, as syncd wrote it
+
+
+@pytest.mark.parametrize("component", ["todo", "event"])
+@pytest.mark.parametrize("values", HOSTILE, ids=[f"hostile-{n}" for n in range(len(HOSTILE))])
+def test_hostile_text_renders_to_one_component_and_reads_back(values, component):
+    fn, uid, email, category, note, item = values
+    check_rendered(hostile_followup(uid, fn, email, category, item, note), component, "en")
+
+
+def test_every_line_break_and_control_character_stays_text():
+    for number, brk in enumerate([*BREAKS, "\x00", "\x0b", "\x0c", "\x1c", "\x1e", "\x7f"]):
+        evil = "Anna" + PAYLOAD.format(brk) + brk
+        followup = hostile_followup(evil + "uid", evil, evil, evil, evil, evil + str(number))
+        for component in ("todo", "event"):
+            check_rendered(followup, component, "it")
+
+
+FRAGMENTS = [*BREAKS, "END:VTODO", "BEGIN:VEVENT", "END:VCALENDAR", "BEGIN:VCALENDAR",
+             "END:VEVENT", ";", ",", "\\", ":", '"', "\t", " ", "=", "😀", "𝔘", "é", "\x00",
+             "\x07", "x" * 80, "ü" * 40]
+hostile_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)),
+                        max_size=25).map("".join).filter(lambda text: "\\N" not in text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(uid=hostile_text, name=hostile_text, email=hostile_text, tag=hostile_text,
+       item=hostile_text, other=hostile_text, reason=st.sampled_from(REASONS),
+       component=st.sampled_from(["todo", "event"]), language=st.sampled_from(["en", "it"]))
+def test_any_text_renders_to_one_component_and_reads_back(uid, name, email, tag, item, other,
+                                                         reason, component, language):
+    followup = hostile_followup(uid, name, email, tag, item, other, reason)
+    check_rendered(followup, component, language)
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "render.py escapes TEXT with icalendar's vText, whose escape_char turns a literal "
+    "backslash-N into a line break before escaping (icalendar 7.3.2): 'C:\\Nadia' reads back "
+    "as 'C:' + LF + 'adia', in SUMMARY and in X-SYNCD-CONTACT"))
+def test_a_literal_backslash_capital_n_round_trips():
+    check_rendered(hostile_followup("C:\\Nadia", "C:\\Nadia", "n@x", "t", "i\\N", "o"),
+                   "todo", "en")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(*[hostile_text] * 5), min_size=1, max_size=8))
+def test_any_card_text_cannot_inject_through_a_real_sync(cards):
+    """Cards of Hypothesis' text through the real CLI into a local calendar: whatever syncd read
+    from each card comes back from its object, and nothing else is in it."""
+    files = {}
+    for number, (fn, uid, email, category, note) in enumerate(cards):
+        item = re.sub(r'["“”«»\s]', "x", note)[:40] or "x"  # a NOTE ledger line's item
+        files[f"h{number}.vcf"] = hostile_card(fn, f"h{number}-{uid}", email, category, note,
+                                               item)
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder)
+        contacts, plan, _ = sync_cards(home, files, "calendar: {type: local, path: calendar}",
+                                       in_process=True)
+        assert len(contacts) == len(cards)
+        texts = [path.read_bytes().decode("utf-8") for path in (home / "calendar").iterdir()]
+        assert check_objects(texts, contacts, plan) == len(texts) == len(cards)
