@@ -574,3 +574,129 @@ def test_any_card_text_cannot_inject_through_a_real_sync(cards):
         assert len(contacts) == len(cards)
         texts = [path.read_bytes().decode("utf-8") for path in (home / "calendar").iterdir()]
         assert check_objects(texts, contacts, plan) == len(texts) == len(cards)
+
+
+# -- TLS verification on by default ------------------------------------------------------------
+
+
+class TLSFront:
+    """HTTPS on 127.0.0.1 with the throwaway self-signed certificate of tests/data/tls,
+    passing the decrypted bytes on to a plain HTTP server (Radicale). `refused` holds the
+    handshakes the client broke off, `served` counts those that went through."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(TLS / "cert.pem", TLS / "key.pem")
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}/"
+        self.refused: list[str] = []
+        self.served = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        connection.settimeout(20)
+        try:
+            tls = self.context.wrap_socket(connection, server_side=True)
+        except (ssl.SSLError, OSError) as error:
+            self.refused.append(str(error))
+            connection.close()
+            return
+        self.served += 1
+        with tls, socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
+            while True:
+                ready = [tls] if tls.pending() else select.select([tls, upstream], [], [], 20)[0]
+                if not ready:
+                    return
+                for side in ready:
+                    try:
+                        data = side.recv(65536)
+                    except ssl.SSLWantReadError:
+                        continue
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    (upstream if side is tls else tls).sendall(data)
+
+
+@pytest.fixture
+def https(radicale):
+    front = TLSFront(radicale.port)
+    yield front
+    front.close()
+
+
+def tls_config(home: Path, radicale, https: TLSFront, book_url: str, calendar: str,
+               verify: str = "") -> None:
+    """A CardDAV source and a CalDAV calendar, both through the HTTPS front; `verify` is
+    written as is (nothing: the default)."""
+    book = book_url.replace(radicale.url, https.url)
+    write_config(home, f"""\
+        contacts:
+          - type: carddav
+            url: {book}
+            username: {radicale.username}
+            password_env: SYNCD_SECRET
+            {verify}
+        calendar:
+          type: caldav
+          url: {https.url}
+          calendar: {calendar}
+          username: {radicale.username}
+          password_env: SYNCD_SECRET
+          {verify}
+        me:
+          interests: [sailing, leadership]
+        state: state.sqlite
+        """)
+
+
+def test_an_untrusted_certificate_fails_the_sync_naming_the_url(https, radicale, filled_book,
+                                                                calendar_name, tmp_path):
+    tls_config(tmp_path, radicale, https, filled_book.url, calendar_name)
+    env = {"SYNCD_SECRET": radicale.password}
+    check = run_syncd(tmp_path, "config", "check", env=env)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.count("verify: true") == 2  # the default, for the source and calendar
+
+    done = run_syncd(tmp_path, "sync", "--today", TODAY, env=env)
+    assert done.returncode == 1
+    book = filled_book.url.replace(radicale.url, https.url)
+    certificate = r"[^\n]*certificate verify failed: self[- ]signed certificate"
+    assert re.search(rf"{re.escape(book)}: cannot connect:{certificate}", done.stderr), \
+        done.stderr[-3000:]
+    assert re.search(rf"syncd: error: {re.escape(https.url)}\S*: cannot connect:{certificate}",
+                     done.stderr), done.stderr[-3000:]
+    assert https.served == 0 and https.refused  # the client broke off every handshake
+    # ... because it did not trust the certificate (not for any other reason)
+    assert all(re.search("unknown ca|bad certificate", reason, re.I) for reason in https.refused)
+    client = caldav.DAVClient(radicale.url, username=radicale.username,
+                              password=radicale.password)
+    assert calendar_name not in [c.get_display_name() for c in client.principal().calendars()]
+    assert leaks(done.stdout + done.stderr, [radicale.password]) == []
+
+
+def test_verify_false_gets_through_tls_and_warns(https, radicale, filled_book, calendar_name,
+                                                tmp_path):
+    tls_config(tmp_path, radicale, https, filled_book.url, calendar_name, "verify: false")
+    done = run_syncd(tmp_path, "sync", "--today", TODAY, env={"SYNCD_SECRET": radicale.password})
+    assert done.returncode == 0, done.stderr[-3000:]
+    created = int(done.stdout.split()[0])
+    assert created >= 5  # every sample card read over TLS, every follow-up written over it
+    book = filled_book.url.replace(radicale.url, https.url)
+    assert f"WARNING: {book}: TLS certificates are NOT verified" in done.stderr
+    assert f"WARNING: {https.url}: TLS certificates are NOT verified" in done.stderr
+    assert https.served >= 2 and https.refused == []
+    assert len(server_objects(radicale, calendar_name)) == created
