@@ -1,31 +1,46 @@
-"""Security checks as tests (issue 7): one suite, real parts only.
+"""Security checks as tests (issue 7): one suite, real parts only (the real CLI in
+subprocesses, the session's Radicale with Basic auth, real files, a real TLS handshake).
 
-- **No secret in any log line.** Full `syncd --log-level debug` runs (subprocesses, the real
-  CLI) against the session's Radicale with Basic auth on both a CardDAV source and the CalDAV
-  calendar, the password given as `password`, `password_env`, `password_command` and inside
-  the URL in turn; `config check`, `contacts`, `status`, a steady second sync, a refused password
-  (401) and an unreachable server. caldav's own logger is put at DEBUG too
-  (`PYTHON_CALDAV_DEBUGMODE`); niquests and urllib3(-future), the HTTP stack under caldav, log
-  through the root logger the CLI sets to DEBUG. The secrets looked for: the password (right and
-  wrong), base64 of `user:password`, and the word `Authorization`. "Token" is read as a
-  credential token: the RFC 6578 sync token is not a secret (it names a collection state, grants
-  nothing, and Radicale hands it to anyone who can read the collection), so it may be logged.
-  The files syncd leaves behind (state, WAL, calendar) are searched as well.
-- **Private files.** Under umask 022 and 000, the real CLI creates the state file (and its WAL
-  and SHM) 0600 and every folder it creates on the way 0700; the local calendar's `.ics` files
-  0600 and its folders 0700, also after an update.
-- **No injection.** vCards whose FN, UID, EMAIL, CATEGORIES and NOTE (a ledger line, hashtags)
-  hold CRLF, bare CR, bare LF, `END:VTODO`, `BEGIN:VEVENT`, `END:VCALENDAR`, semicolons, commas,
-  backslashes, very long lines and non-BMP characters, synced to the local folder and to
-  Radicale: each object read back (the file, and the server's copy by GET) is one VCALENDAR
-  holding one VTODO and nothing else, and the text syncd read from the card comes back
-  unchanged. Fixed cases and Hypothesis, through the CLI and through `render_with_hash` + `read`.
-- **TLS verification on by default**: a loopback HTTPS front with a self-signed certificate
-  (`tests/data/tls/`) before Radicale; a sync fails with a certificate error naming the URL
-  and a nonzero exit, for the calendar and for a CardDAV source; `verify: false` gets through
-  and warns.
-- The systemd unit's exposure (≤ 5.0) is `tests/test_systemd.py::test_exposure_is_at_most_5`,
-  run with the real `systemd-analyze security`; it is not repeated here.
+- **No secret in any output.** Full `syncd --log-level debug` runs against Radicale with auth on
+  both a CardDAV source and the CalDAV calendar, the password given as `password`,
+  `password_env`, `password_command` and inside the URL in turn: `config check`, `contacts`,
+  `sync`, a steady second `sync`, `status`; then a refused password (401) the same four ways and
+  an unreachable server. caldav's own logger is put at DEBUG as well (`PYTHON_CALDAV_DEBUGMODE`;
+  it pins itself to WARNING otherwise); niquests and urllib3-future, the HTTP stack under caldav
+  (syncd/dav.py goes through `caldav.DAVClient`), log through the root logger the CLI sets to
+  DEBUG, and the test checks that each of them did log. Looked for in stdout, stderr and every
+  file syncd left behind (state file, WAL, calendar): the password (right and wrong), base64 of
+  `user:password`, and an `Authorization` header with a value. "Token" is read as a credential:
+  the RFC 6578 sync token is not a secret (it names a state of a collection, grants nothing,
+  and the server hands it to anyone who may read the collection), so it may be logged and is.
+  syncd has no log file: logs go to stderr (the journal under systemd).
+- **Private files.** Under umask 022 and 000, the real CLI creates the state file and its WAL
+  and SHM 0600, the local calendar's `.ics` files 0600 (after a create and after an update), and
+  every folder it creates on the way to either 0700.
+- **No injection.** vCards whose FN, UID, EMAIL, CATEGORIES and NOTE (text, hashtags and a
+  `received:` ledger line) hold CRLF, bare CR, bare LF, NEL, LS, `END:VTODO`, `BEGIN:VEVENT`,
+  `END:VCALENDAR`, semicolons, commas, backslashes, lines of thousands of characters and non-BMP
+  characters, escaped and raw, synced by the CLI to a local folder and to Radicale: each object
+  (the file; the server's copy by GET) is one VCALENDAR with one VTODO and nothing else, in
+  CRLF-terminated lines of at most 75 octets, and the text syncd read from the card (`contacts
+  --json`, `plan --json`) comes back unchanged. Hypothesis drives the same through the CLI
+  in-process and through `render.render_with_hash` + `render.read` (with CR alone and control
+  characters, which no vCard can carry). A literal backslash-N does not come back (xfail below).
+- **TLS verification on by default.** A loopback HTTPS front with the throwaway self-signed
+  certificate of `tests/data/tls/`, before Radicale: by default the sync fails, exit 1, with
+  "certificate verify failed" naming the URL of the source and of the calendar, and nothing is
+  written; `verify: false` gets through TLS, does the whole sync and warns naming both URLs.
+- **systemd unit exposure ≤ 5.0**: `tests/test_systemd.py::test_exposure_is_at_most_5` runs the
+  real `systemd-analyze security --offline=true` on both shipped services (1.9 each here); not
+  repeated here.
+
+Narrower checks of the same promises live next to the code they test and stay there: in-process
+caplog checks of the DAV layers (`tests/test_targets.py::test_password_never_logged`,
+`tests/test_carddav.py::test_wrong_password_is_a_source_error_with_401_and_no_secret`), a CLI
+sync with `password_env` (`tests/test_sync_caldav.py::test_no_password_in_any_output`), masked
+passwords in `config check` (`tests/test_config.py`), modes under the default umask
+(`tests/test_cli.py`, `tests/test_state.py`, `tests/test_targets.py`), the renderer's own
+injection case (`tests/test_render.py`) and `verify: false` warnings of both DAV clients.
 """
 
 from __future__ import annotations
@@ -381,8 +396,8 @@ def check_objects(texts: list[str], contacts: list[dict], plan: list[dict]) -> i
     return len(seen)
 
 
-def sync_cards(home: Path, cards: dict[str, str], calendar: str,
-               in_process: bool = False) -> tuple[list, list, str]:
+def sync_cards(home: Path, cards: dict[str, str], calendar: str, in_process: bool = False,
+               env: dict[str, str] | None = None) -> tuple[list, list, str]:
     """Write the cards, run the real `contacts`, `plan` and `sync` (in a subprocess, or
     `in_process` through click's runner: the same command, without the start-up time);
     (contacts, plan, stderr)."""
@@ -399,7 +414,7 @@ def sync_cards(home: Path, cards: dict[str, str], calendar: str,
 
     def cli(*args: str) -> tuple[str, str]:
         if not in_process:
-            done = run_syncd(home, *args)
+            done = run_syncd(home, *args, env=env)
             assert done.returncode == 0, done.stderr[-3000:]
             return done.stdout, done.stderr
         result = CliRunner().invoke(main, ["--config", str(home / "config.yaml"), *args])
@@ -466,11 +481,8 @@ def test_hostile_cards_cannot_inject_into_the_caldav_calendar(tmp_path, radicale
                                                               calendar_name):
     calendar = ("calendar: {type: caldav, url: '%s', calendar: '%s', username: %s, "
                 "password_env: SYNCD_SECRET}" % (radicale.url, calendar_name, radicale.username))
-    os.environ["SYNCD_SECRET"] = radicale.password
-    try:
-        contacts, plan, _ = sync_cards(tmp_path, HOSTILE_CARDS, calendar)
-    finally:
-        del os.environ["SYNCD_SECRET"]
+    contacts, plan, _ = sync_cards(tmp_path, HOSTILE_CARDS, calendar,
+                                   env={"SYNCD_SECRET": radicale.password})
     texts = server_objects(radicale, calendar_name)
     assert check_objects(texts, contacts, plan) == len(texts) == len(HOSTILE)
     again = run_syncd(tmp_path, "sync", "--today", TODAY, env={"SYNCD_SECRET": radicale.password})
