@@ -315,14 +315,16 @@ def _create_private(path: Path) -> None:
     the XDG base directory spec asks) before SQLite opens it, so that it is never readable by
     others, not even for a moment. Existing folders keep their mode."""
     try:
-        _create_private_folders(path.parent)
+        create_private_folders(path.parent)
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
         os.close(fd)
     except OSError as error:
         raise StateError(f"{path}: cannot create the state file ({error.strerror})") from error
 
 
-def _create_private_folders(folder: Path) -> None:
+def create_private_folders(folder: Path) -> None:
+    """Create `folder` and every missing folder above it 0700, whatever the umask; raises
+    OSError. Existing folders keep their mode."""
     missing: list[Path] = []
     while not folder.exists():
         missing.append(folder)

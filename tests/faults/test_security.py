@@ -52,6 +52,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import socket
 import ssl
 import stat
@@ -60,6 +61,7 @@ import sys
 import tempfile
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import caldav
@@ -306,6 +308,43 @@ def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path
     assert {str(path): oct(mode(path)) for path in created} == {
         str(path): oct(0o700) for path in created}
 
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "syncd/daemon.py StateLock.acquire creates the folders above `<state>.lock` with "
+    "Path.mkdir(parents=True) before the state file exists: umask 000 makes them 0777 "
+    "(world-writable); syncd.state.create_private_folders does it right"))
+def test_the_daemon_creates_its_files_private_under_umask_000(tmp_path):
+    shutil.copytree(SAMPLES, tmp_path / "contacts")
+    write_config(tmp_path, """\
+        contacts:
+          - type: vdir
+            path: contacts
+        calendar:
+          type: local
+          path: calendar
+        state: st/deeper/syncd.sqlite
+        """)
+    environ = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "xdg")}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "syncd", "--config", str(tmp_path / "config.yaml"), "run"],
+        cwd=tmp_path, env=environ, umask=0, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "calendar").is_dir() or not any((tmp_path / "calendar").iterdir()):
+            assert daemon.poll() is None and time.monotonic() < deadline, daemon.stderr.read()
+            time.sleep(0.05)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+    state = tmp_path / "st" / "deeper"
+    files = sorted(state.iterdir())
+    assert {path.name for path in files} >= {"syncd.sqlite", "syncd.sqlite.lock"}
+    assert {path.name: oct(mode(path)) for path in files} == {
+        path.name: oct(0o600) for path in files}
+    created = [tmp_path / "st", state, tmp_path / "calendar"]
+    assert {str(path): oct(mode(path)) for path in created} == {
+        str(path): oct(0o700) for path in created}
 
 # -- no injection through vCard text ---------------------------------------------------------------
 
