@@ -25,7 +25,7 @@ subprocesses, the session's Radicale with Basic auth, real files, a real TLS han
   CRLF-terminated lines of at most 75 octets, and the text syncd read from the card (`contacts
   --json`, `plan --json`) comes back unchanged. Hypothesis drives the same through the CLI
   in-process and through `render.render_with_hash` + `render.read` (with CR alone and control
-  characters, which no vCard can carry). A literal backslash-N does not come back (xfail below).
+  characters, which no vCard can carry), and a literal backslash-N.
 - **TLS verification on by default.** A loopback HTTPS front with the throwaway self-signed
   certificate of `tests/data/tls/`, before Radicale: by default the sync fails, exit 1, with
   "certificate verify failed" naming the URL of the source and of the calendar, and nothing is
@@ -599,10 +599,6 @@ def test_any_text_renders_to_one_component_and_reads_back(uid, name, email, tag,
     check_rendered(followup, component, language)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "render.py escapes TEXT with icalendar's vText, whose escape_char turns a literal "
-    "backslash-N into a line break before escaping (icalendar 7.3.2): 'C:\\Nadia' reads back "
-    "as 'C:' + LF + 'adia', in SUMMARY and in X-SYNCD-CONTACT"))
 def test_a_literal_backslash_capital_n_round_trips():
     check_rendered(hostile_followup("C:\\Nadia", "C:\\Nadia", "n@x", "t", "i\\N", "o"),
                    "todo", "en")
