@@ -29,7 +29,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from syncd.config import _compose
+from syncd.config import _compose, clip
 from syncd.config_schema import Key, Section
 from syncd.config_types import FrozenMap
 from syncd.config_values import (
@@ -192,7 +192,7 @@ def load_catalog(paths: Sequence[Path], include_shipped: bool = True) -> list[Id
                 ideas.append(idea)
         problems.extend(ctx.lines())
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(clip(problems))
     return ideas
 
 
@@ -262,7 +262,7 @@ def load_vocabulary(
             _check(root, ctx)
     problems.extend(ctx.lines())
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(clip(problems))
     synonyms = {**parsed.synonyms, **(extra_synonyms or {})}
     related: dict[str, list[str]] = {tag: list(others) for tag, others in parsed.related.items()}
     for tag, others in (extra_related or {}).items():

@@ -9,6 +9,7 @@ dataclasses, with the defaults, are `syncd.config_types` and are re-exported her
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from syncd.config_types import (
     SourceConfig,
     TagsConfig,
 )
-from syncd.config_values import INVALID, Context, format_duration, parse_duration
+from syncd.config_values import INVALID, Context, format_duration, join, parse_duration
 from syncd.errors import ConfigError
 
 __all__ = [
@@ -82,8 +83,22 @@ def load_config(path: Path | str | None = None) -> Config:
     root = _compose(text, ctx)
     config = INVALID if ctx.problems else SCHEMA.parse(root, "", ctx)
     if ctx.problems or config is INVALID:
-        raise ConfigError(ctx.lines() or [f"{file}: invalid"])  # INVALID is always reported
+        raise ConfigError(clip(ctx.lines() or [f"{file}: invalid"]))  # INVALID is always reported
     return replace(config, path=Path(os.path.abspath(real)))
+
+
+def clip(problems: list[str], width: int = 300) -> list[str]:
+    """Each problem cut to at most `width` characters: a value quoted in it may be megabytes."""
+    clipped = []
+    for problem in problems:
+        if len(problem) > width:
+            cut, left_out = "", len(problem) - width
+            for _ in range(2):  # the count's own digits take room too
+                cut = f" ... ({left_out} more characters) ... "
+                left_out = len(problem) - width + len(cut)
+            problem = problem[: width - len(cut) - 60] + cut + problem[-60:]
+        clipped.append(problem)
+    return clipped
 
 
 def _compose(text: str, ctx: Context) -> Node | None:
@@ -93,11 +108,7 @@ def _compose(text: str, ctx: Context) -> Node | None:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        message = error.problem or error.context or str(error)
-        if error.context and message.startswith("but "):  # "but found another document"
-            message = f"{error.context}, {message}"
-        ctx.add(mark.line + 1 if mark else 1, "", message)
+        ctx.add(*_syntax_problem(error, text))
         return None
     except yaml.reader.ReaderError as error:  # a control character: no mark, but a position
         line = text.count("\n", 0, error.position) + 1
@@ -111,7 +122,47 @@ def _compose(text: str, ctx: Context) -> Node | None:
         return None
     if root is not None:
         _check_expansion(root, ctx)
+        _check_nul(root, ctx)
     return root
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError, text: str) -> tuple[int, str, str]:
+    """(line, key, message) of a YAML syntax error. Where the construct the parser was in
+    (`"while scanning a quoted scalar"`) started on an earlier line, the message says so, and
+    when the parser only stumbled at the end of the file, that earlier line is the one named."""
+    mark = error.problem_mark or error.context_mark
+    message = error.problem or error.context or str(error)
+    if error.context and message.startswith("but "):  # "but found another document"
+        return (mark.line + 1 if mark else 1, "", f"{error.context}, {message}")
+    line = mark.line + 1 if mark else 1
+    start = error.context_mark
+    if error.problem and error.context and start is not None and start.line + 1 < line:
+        construct = re.sub(r"^while (scanning|parsing) ", "", error.context)
+        if mark is not None and not text[mark.index :].strip():
+            return start.line + 1, "", f"{message}, in {construct}"
+        message = f"{message}, in {construct} that starts on line {start.line + 1}"
+    return line, "", message
+
+
+def _check_nul(root: Node, ctx: Context) -> None:
+    """Report every value holding a NUL character (`"a\\0b"`): no path, name or URL can hold
+    one, and the OS would refuse it later with a traceback."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, str]] = [(root, "")]
+    while stack:
+        node, key = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            if "\x00" in node.value:
+                ctx.add(node, key, "a NUL character (\\0) is not allowed")
+        elif isinstance(node, SequenceNode):
+            stack.extend((child, f"{key}[{index}]") for index, child in enumerate(node.value))
+        elif isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                name = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                stack.extend([(key_node, key), (value_node, join(key, name))])
 
 
 def _check_expansion(root: Node, ctx: Context) -> None:

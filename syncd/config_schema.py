@@ -9,11 +9,12 @@ this one table. The value types are `syncd.config_values`; reading the file is `
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from syncd.config_types import (
     MASK,
@@ -150,7 +151,7 @@ class Section:
                 if k.name == "type":
                     variant = self.default(k)
                 continue
-            value = k.type.parse(value_node, path, ctx)
+            value = _parse_value(k.type, value_node, path, ctx)
             if k.name == "type":
                 variant = value
             if value is INVALID:
@@ -183,6 +184,42 @@ class Section:
             item = getattr(value, self.prefix + k.field_name)
             out[k.name] = None if item is None else MASK if k.secret else k.type.dump(item)
         return out
+
+
+def _parse_value(kind: ValueType | Section | SectionList, node: Node, key: str, ctx: Context) -> Any:
+    """`kind.parse`, with a number too big for Python's int, float or timedelta (`weekly_cap:
+    9999...` of 5,000 digits, `horizon: 99999999999d`) reported on the line holding it instead
+    of escaping as a ValueError or OverflowError."""
+    try:
+        return kind.parse(node, key, ctx)
+    except (ValueError, OverflowError) as error:
+        where, path, digits = _longest_number(node, key)
+        if digits < 10:  # not a number's fault: say what Python said
+            ctx.add(where, path, f"cannot be read: {error}")
+            return INVALID
+        shown = where.value if len(where.value) <= 20 else where.value[:16] + "..."
+        ctx.add(where, path, f"{shown!r} is too large ({digits} digits)")
+        return INVALID
+
+
+def _longest_number(node: Node, key: str) -> tuple[Node, str, int]:
+    """The scalar under `node` with the longest run of digits, its key path and that length
+    (`node` itself and 0 when it holds no scalar)."""
+    best: tuple[Node, str, int] = (node, key, 0)
+    stack: list[tuple[Node, str, int]] = [(node, key, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, ScalarNode):
+            digits = max(map(len, re.findall(r"[0-9]+", item.value)), default=0)
+            if digits > best[2]:
+                best = (item, path, digits)
+        elif depth < 50 and isinstance(item, SequenceNode):
+            stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item.value))
+        elif depth < 50 and isinstance(item, MappingNode):
+            for key_node, value_node in item.value:
+                name = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                stack.append((value_node, join(path, name), depth + 1))
+    return best
 
 
 @dataclass(frozen=True)
