@@ -139,7 +139,7 @@ def test_latin1_file_is_read_with_a_warning(tmp_path, caplog):
     [contact] = VcfFileSource(path).read()
     assert contact.name == "Niccol\u00f2 Forl\u00ec"
     # the first non-UTF-8 byte is the ò of FN, on line 4
-    assert warnings(caplog) == [f"{path}:4: not valid UTF-8; the file is read as Latin-1"]
+    assert warnings(caplog) == [f"{path}:4: not valid UTF-8; those bytes are read as Latin-1"]
     shutil.copy(path, tmp_path / "x.vcf")
     assert [c.name for c in VdirSource(tmp_path).read()] == ["Niccol\u00f2 Forl\u00ec"]
 

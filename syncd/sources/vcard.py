@@ -286,11 +286,17 @@ def iter_cards(text: str, source: str) -> Iterator[RawCard]:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:  # a file zero-filled by a crash, or a NUL inside a value
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        log.warning("%s:%d: NUL characters removed", source, line)
+        text = text.replace("\x00", "")
     text = "\n" + text
     begin = 0  # line of the open card's BEGIN:VCARD, 0 when no card is open
     body_start = 0
     outside_start, outside_line = 1, 1  # where text outside any card starts
     position, number = 0, 0  # lines are counted incrementally: `number` "\n"s before `position`
+    cut = False  # the open card began inside another card, already reported as skipped
+    tail = False  # ...and has ended: a stray END:VCARD next ends the skipped card, silently
     for match in _KEYWORD.finditer(text):
         number += text.count("\n", position, match.start() + 1)
         position = match.start() + 1
@@ -299,15 +305,20 @@ def iter_cards(text: str, source: str) -> Iterator[RawCard]:
             if is_begin:
                 _check_outside(text[outside_start : match.start()], source, outside_line)
                 begin, body_start = number, match.end() + 1
+            elif tail:  # the end of the card a nested BEGIN:VCARD cut short
+                outside_start, outside_line = match.end(), number
             # else a stray END:VCARD: stays part of the text outside cards
+            tail = False
         elif is_begin:
             log.warning("%s:%d: card has no END:VCARD before the BEGIN:VCARD at line %d; skipped",
                         source, begin, number)
             begin, body_start = number, match.end() + 1
+            cut = True
         else:
             yield RawCard(begin, text[body_start : match.start()])
             begin = 0
             outside_start, outside_line = match.end(), number
+            tail, cut = cut, False
     if begin:
         log.warning("%s:%d: card has no END:VCARD before the end of the text; skipped", source, begin)
     else:
