@@ -39,19 +39,17 @@ CATEGORIES = {
 }
 
 
+def classify(message: str, path: Path | str) -> tuple[int, str]:
+    """(line, category) of one warning, checked to start with `path:line: `."""
+    match = re.match(rf"{re.escape(str(path))}:(\d+): (.*)", message, re.DOTALL)
+    assert match, f"a warning that does not name {path}:line: {message!r}"
+    kinds = [name for name, pattern in CATEGORIES.items() if re.search(pattern, match[2])]
+    assert len(kinds) == 1, message
+    return int(match[1]), kinds[0]
+
+
 def warnings_of(caplog: pytest.LogCaptureFixture, path: Path) -> list[tuple[int, str]]:
-    """(line, category) of every warning, each checked to start with `path:line: `."""
-    found = []
-    for record in caplog.records:
-        if record.levelno < logging.WARNING:
-            continue
-        message = record.getMessage()
-        match = re.match(rf"{re.escape(str(path))}:(\d+): (.*)", message, re.DOTALL)
-        assert match, f"a warning that does not name {path}:line: {message!r}"
-        kinds = [name for name, pattern in CATEGORIES.items() if re.search(pattern, match[2])]
-        assert len(kinds) == 1, message
-        found.append((int(match[1]), kinds[0]))
-    return found
+    return [classify(r.getMessage(), path) for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 # --- generated address books --------------------------------------------------------------------
@@ -249,6 +247,38 @@ def test_generated_books_every_good_card_read_every_bad_one_named(caplog, genera
         assert source.damaged == [f"{path}: holds no readable card"]
 
 
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(KINDS), min_size=20, max_size=40), seed=st.integers(0, 2**32 - 1),
+       newline=st.sampled_from([b"\r\n", b"\n", b"\r"]))
+def test_generated_vdirs_one_card_per_file(caplog, kinds, seed, newline):
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        expected_contacts, expected_warnings, damaged = [], [], []
+        for index, kind in enumerate(kinds):
+            book = Book(newline)
+            add_card(book, kind, index, rng)
+            path = Path(folder) / f"{index:03d}.vcf"
+            path.write_bytes(book.data(bom=rng.random() < 0.2))
+            expected_contacts += book.contacts
+            expected_warnings += [(str(path), line, what) for line, what in book.expected_warnings()]
+            if book.skipped:
+                damaged.append(f"{path}: " + ("holds no readable card" if not book.contacts else
+                                             f"{book.skipped} of its {book.begins} cards could not be read"))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            source = VdirSource(folder)
+            contacts = source.read()
+        warnings = []
+        for record in caplog.records:
+            name = re.match(r"(\S+\.vcf):", record.getMessage())
+            assert name, record.getMessage()
+            warnings.append((name[1], *classify(record.getMessage(), name[1])))
+    assert [(c.uid, c.name, c.emails, c.categories, c.note) for c in contacts] == expected_contacts
+    assert sorted(warnings) == sorted(expected_warnings)
+    assert source.damaged == damaged
+
+
 def test_the_generated_books_hold_every_fault_and_10000_cards():
     """The generator itself: the faults of the brief are all there, in the numbers promised."""
     rng = random.Random(7)
@@ -403,3 +433,12 @@ def test_a_nested_card_is_one_warning_and_the_inner_card_is_read(tmp_path, caplo
         f"{path}:1: card has no END:VCARD before the BEGIN:VCARD at line 4; skipped",
         f"{path}:16: 1 line outside BEGIN:VCARD ... END:VCARD ignored",  # a stray END stays one
     ]
+
+
+def test_a_utf16_file_cut_at_an_odd_byte_keeps_its_whole_cards(tmp_path, caplog):
+    text = (card("a", "FN:Jos\u00e9") + card("b", "FN:Zo\u00eb")).decode()
+    data = "\ufeff".encode("utf-16-le") + text.encode("utf-16-le") + "BEGIN:VCARD\r\nUID:c".encode("utf-16-le")[:-1]
+    path, contacts, warnings = read(tmp_path, data, caplog)
+    assert [c.name for c in contacts] == ["Jos\u00e9", "Zo\u00eb"]
+    assert warnings == [f"{path}:12: not valid UTF-16; unreadable bytes replaced",
+                        f"{path}:11: card has no END:VCARD before the end of the text; skipped"]
