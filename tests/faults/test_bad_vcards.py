@@ -351,7 +351,8 @@ def test_every_corpus_file_reads_and_every_warning_points_at_its_line(caplog, tm
     with caplog.at_level(logging.WARNING):
         contacts = VcfFileSource(path).read()
     lines = physical_lines(path)
-    begins = [n for n, line in enumerate(lines, 1) if line.lstrip(b"\xef\xbb\xbf").upper().startswith(b"BEGIN:VCARD")]
+    begins = [n for n, line in enumerate(lines, 1)
+              if line.lstrip(b"\xef\xbb\xbf").upper().startswith(b"BEGIN:VCARD")]
     warnings = warnings_of(caplog, path)
     for line, kind in warnings:
         text = lines[line - 1]
@@ -396,13 +397,15 @@ def read(tmp_path: Path, data: bytes, caplog: pytest.LogCaptureFixture):
 def test_a_line_folded_inside_a_character_is_joined_back(tmp_path, caplog):
     note = "NOTE:Caff\u00e8 e #vela a Genova".encode()
     split = note.index(b"\xa8")  # between the two bytes of è
-    data = card("a", "FN:Jos\u00e9").replace(b"END:VCARD", note[:split] + b"\r\n " + note[split:] + b"\r\nEND:VCARD")
+    folded = note[:split] + b"\r\n " + note[split:]
+    data = card("a", "FN:Jos\u00e9").replace(b"END:VCARD", folded + b"\r\nEND:VCARD")
     _, [contact], warnings = read(tmp_path, data, caplog)
     assert (contact.name, contact.note, warnings) == ("Jos\u00e9", "Caff\u00e8 e #vela a Genova", [])
 
 
 def test_one_latin1_card_does_not_garble_the_others(tmp_path, caplog):
-    data = card("a", "FN:Jos\u00e9") + card("b", "FN:Nicol").replace(b"Nicol", b"Niccol\xf2") + card("c", "FN:Zo\u00eb")
+    latin1 = card("b", "FN:Nicol").replace(b"Nicol", b"Niccol\xf2")
+    data = card("a", "FN:Jos\u00e9") + latin1 + card("c", "FN:Zo\u00eb")
     path, contacts, warnings = read(tmp_path, data, caplog)
     assert [c.name for c in contacts] == ["Jos\u00e9", "Niccol\u00f2", "Zo\u00eb"]
     assert warnings == [f"{path}:9: not valid UTF-8; those bytes are read as Latin-1"]
@@ -437,7 +440,8 @@ def test_a_nested_card_is_one_warning_and_the_inner_card_is_read(tmp_path, caplo
 
 def test_a_utf16_file_cut_at_an_odd_byte_keeps_its_whole_cards(tmp_path, caplog):
     text = (card("a", "FN:Jos\u00e9") + card("b", "FN:Zo\u00eb")).decode()
-    data = "\ufeff".encode("utf-16-le") + text.encode("utf-16-le") + "BEGIN:VCARD\r\nUID:c".encode("utf-16-le")[:-1]
+    cut = "BEGIN:VCARD\r\nUID:c".encode("utf-16-le")[:-1]
+    data = "\ufeff".encode("utf-16-le") + text.encode("utf-16-le") + cut
     path, contacts, warnings = read(tmp_path, data, caplog)
     assert [c.name for c in contacts] == ["Jos\u00e9", "Zo\u00eb"]
     assert warnings == [f"{path}:12: not valid UTF-16; unreadable bytes replaced",

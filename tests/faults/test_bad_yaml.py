@@ -265,7 +265,8 @@ def test_cli_config_check_says_what_is_wrong_in_one_line_each_and_exits_2(tmp_pa
 
 # --- catalogs -----------------------------------------------------------------------------------
 
-ENTRY = "- id: the-boat\n  kind: book\n  title: The Boat\n  by: Jane Author\n  tags: [sailing]\n  language: en\n"
+ENTRY = ("- id: the-boat\n  kind: book\n  title: The Boat\n  by: Jane Author\n  tags: [sailing]\n"
+         "  language: en\n")
 
 CATALOGS = {
     "wrong-type-tags": (ENTRY.replace("[sailing]", "5"), 5, "[0].tags"),
