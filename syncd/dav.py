@@ -188,14 +188,16 @@ class DavSession:
     def read(self, method: str, url: str, body: str = "",
              headers: Mapping[str, str] | None = None, ok: tuple[int, ...] = (200,)) -> Any:
         """A read, retried on connection errors and 5xx answers (those not in `ok`) with a short
-        backoff."""
+        backoff; not when the server asked for a longer wait (a 503 with Retry-After): that is
+        the daemon's backoff to honour."""
         for delay in (*self.retry_delays, None):
             try:
                 response = self.send(method, url, body, headers)
                 if response.status >= 500 and response.status not in ok and delay is not None:
                     raise Transient(self.status_error(url, response))
             except Transient as transient:
-                if delay is None:
+                asked = getattr(transient.error, "retry_after", None) or 0.0
+                if delay is None or asked > delay:
                     raise transient.error from transient.__cause__
                 log.warning("%s; retrying in %.1f s", transient.error, delay)
                 time.sleep(delay)
