@@ -265,9 +265,14 @@ class Daemon:
             if self._target is None:
                 self._target = cycle.make_target(self.config.calendar)
             target = self._target
+            if hasattr(target, "failure"):
+                target.failure = None  # a CalDAV target's last failure worth a backoff
             with State(self.config.state) as state:
+                # A server that fails one request (unreachable, stalled, 5xx, 429) would fail
+                # the next ones too, or make each wait the whole timeout: stop, back off.
                 report = cycle.sync(self.config, state, target, today,
-                                    dt.datetime.now(dt.timezone.utc), stop=lambda: self._stop)
+                                    dt.datetime.now(dt.timezone.utc),
+                                    stop=lambda: self._stop or _failure(target) is not None)
         except TargetError as error:
             return self._failed(error)
         except SyncdError as error:
@@ -281,6 +286,10 @@ class Daemon:
             self.health.errors[str(failure).split(": ", 1)[0]] = str(failure)
             if failure.auth:
                 return self._failed(failure)
+        cut_short = _failure(target)
+        if cut_short is not None:
+            log.info("cycle, cut short: %s", report.summary())
+            return self._failed(cut_short)
         transient = [f for f in report.source_failures if f.transient]
         if transient:
             return self._failed(transient[0])
@@ -322,6 +331,10 @@ class Daemon:
                 state.set_status(values)
         except SyncdError as error:
             log.error("cannot record the status: %s", error)
+
+
+def _failure(target: Target) -> TargetError | None:
+    return getattr(target, "failure", None)
 
 
 def backoff(failures: int, retry_after: float | None,

@@ -12,6 +12,11 @@ per process). The calendar found by name is remembered in the cache too, so a ne
 no discovery. Then one request per `get`/`create`/`update`/`delete`, each updating the cached
 listing; a 412 drops the token, so the next `list()` starts from a full listing.
 
+`failure` keeps the last failure of an object request that is worth a backoff (the server
+unreachable or stalled, a 5xx, a 429) until the caller clears it: the daemon stops the cycle's
+remaining writes on it, since each would fail the same way (or wait the whole timeout), and
+backs off.
+
 The cache can only be behind the server, never ahead of it in a way that matters: the token and
 the listing are saved together, whatever changed after the token is reported again, and every
 write carries If-Match / If-None-Match, so even a stale etag can only make a write fail (412),
@@ -26,7 +31,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from caldav.lib import error as caldav_error
@@ -51,6 +58,26 @@ _PROPFIND_ETAG = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
 )
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _noting_failure(method: _Method) -> _Method:
+    """Keeps a failure worth a backoff in `self.failure` (see the module's docstring)."""
+
+    @wraps(method)
+    def noted(self: CalDAVTarget, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except PreconditionFailed:
+            raise
+        except TargetError as error:
+            if error.transient:
+                self.failure = error
+            raise
+
+    return noted  # type: ignore[return-value]
 
 
 def _slug(name: str) -> str:
@@ -90,6 +117,7 @@ class CalDAVTarget(dav.OnSession):
         self._collection: str | None = None  # absolute URL of the calendar collection
         self._remembered = False  # the collection URL came from the cache, not a discovery
         self._origin = ""  # scheme://host[:port], joined with an href to make a URL
+        self.failure: TargetError | None = None  # see the module's docstring
 
     def use_cache(self, cache: ListingCache) -> None:
         """Keep the sync token, the listing and the calendar's URL in `cache` from now on (the
@@ -228,6 +256,7 @@ class CalDAVTarget(dav.OnSession):
             listing[member.href] = member.etag
         return listing
 
+    @_noting_failure
     def get(self, href: str) -> tuple[str, str]:
         url = self._url(href)
         response = self._session.read("GET", url)
@@ -235,6 +264,7 @@ class CalDAVTarget(dav.OnSession):
         etag = response.headers.get("ETag") or self._etag_by_propfind(url)
         return text, etag
 
+    @_noting_failure
     def create(self, href: str, item: str) -> str:
         url = self._url(href)
         headers = {"If-None-Match": "*", "Content-Type": "text/calendar; charset=utf-8"}
@@ -247,6 +277,7 @@ class CalDAVTarget(dav.OnSession):
             raise self._session.status_error(url, response)
         return self._written(href, response.headers.get("ETag") or self._etag_by_propfind(url))
 
+    @_noting_failure
     def update(self, href: str, item: str, etag: str) -> str:
         url = self._url(href)
         headers = {"If-Match": etag, "Content-Type": "text/calendar; charset=utf-8"}
@@ -257,6 +288,7 @@ class CalDAVTarget(dav.OnSession):
             raise self._session.status_error(url, response)
         return self._written(href, response.headers.get("ETag") or self._etag_by_propfind(url))
 
+    @_noting_failure
     def delete(self, href: str, etag: str) -> None:
         url = self._url(href)
         response = self._session.write("DELETE", url, "", {"If-Match": etag})
