@@ -120,6 +120,7 @@ class DavSession:
                  timeout: float, error: ErrorFactory) -> None:
         self.url = public_url(url)  # never the credentials a URL may carry
         self.error = error
+        self.timeout = timeout
         self.requests = 0  # every HTTP request sent
         session = self
 
@@ -153,8 +154,11 @@ class DavSession:
             raise self.auth_error(where, error) from error
         except caldav_error.RateLimitError as error:
             status = error.status or 429
-            failure = self.error(f"{where}: {status} rate limited by the server", status=status,
-                                 retry_after=error.retry_after_seconds)
+            wait = error.retry_after_seconds
+            reason = "rate limited by the server" if status == 429 else _phrase(status)
+            failure = self.error(
+                f"{where}: {status} {reason}" + (f" (retry after {wait:g} s)" if wait else ""),
+                status=status, retry_after=wait)
             raise (Transient(failure) if status >= 500 else failure) from error
         except caldav_error.DAVError as error:
             raise self.error(f"{where}: {dav_reason(error)}",
@@ -162,6 +166,11 @@ class DavSession:
         except etree.XMLSyntaxError as error:
             raise self.error(f"{where}: the server sent malformed XML ({error})") from error
         except OSError as error:
+            if is_timeout(error):  # not retried at once: each retry would wait as long
+                what = ("cannot connect within" if is_connection_error(error, timeouts=True)
+                        else "no answer within")
+                raise self.error(f"{where}: {what} {self.timeout:g} s (the timeout); the server "
+                                 "is stalled or overloaded", connection=True) from error
             failure = self.error(f"{where}: cannot connect: {connection_reason(error)}",
                                  connection=True)
             if is_connection_error(error):  # not a timeout: worth an immediate retry
@@ -203,14 +212,18 @@ class DavSession:
                 time.sleep(delay)
                 continue
             if response.status not in ok:
-                raise self.status_error(url, response)
+                raise self.status_error(url, response, ok)
             return response
         raise AssertionError("unreachable")
 
-    def status_error(self, url: str, response: Any) -> Exception:
+    def status_error(self, url: str, response: Any, expected: tuple[int, ...] = ()) -> Exception:
         reason = response.reason or ""
-        return self.error(f"{public_url(url)}: {response.status} {reason}".rstrip(),
-                          status=response.status)
+        message = f"{public_url(url)}: {response.status} {reason}".rstrip()
+        if 200 <= response.status < 300 and expected:
+            # A success, but not the one a DAV server gives: a web page, a login portal, ...
+            message += (f" instead of {expected[0]} {_phrase(expected[0])}: not a WebDAV answer; "
+                        "is this the right URL?")
+        return self.error(message, status=response.status)
 
     def multistatus(self, response: Any, url: str) -> list[Member]:
         """The members of a 207 answer; anything else is the caller's error naming the URL."""
@@ -356,12 +369,26 @@ def dav_reason(error: Any) -> str:
     return f"{status} {reason}" if status else str(reason)
 
 
-def is_connection_error(error: OSError) -> bool:
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def is_timeout(error: OSError) -> bool:
     from caldav.lib.http_sync import requests as http
 
-    read_timeout = getattr(http.exceptions, "ReadTimeout", ())
-    return isinstance(error, http.exceptions.ConnectionError) and not isinstance(
-        error, read_timeout)
+    return isinstance(error, (TimeoutError, getattr(http.exceptions, "Timeout", TimeoutError)))
+
+
+def is_connection_error(error: OSError, timeouts: bool = False) -> bool:
+    """A failure to connect; a connect timeout only with `timeouts`."""
+    from caldav.lib.http_sync import requests as http
+
+    if not timeouts and is_timeout(error):
+        return False
+    return isinstance(error, http.exceptions.ConnectionError)
 
 
 def connection_reason(error: BaseException) -> str:
