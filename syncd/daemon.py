@@ -31,7 +31,7 @@ from syncd.config import Config, load_config
 from syncd.errors import ConfigError, ServerError, SyncdError, TargetError
 from syncd.notify import Notifier
 from syncd.passwords import forget_passwords
-from syncd.state import State
+from syncd.state import State, create_private_folders
 from syncd.targets import Target
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class StateLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private_folders(self.path.parent)  # 0700 whatever the umask, like the state's
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
