@@ -310,10 +310,6 @@ def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path
 
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "syncd/daemon.py StateLock.acquire creates the folders above `<state>.lock` with "
-    "Path.mkdir(parents=True) before the state file exists: umask 000 makes them 0777 "
-    "(world-writable); syncd.state.create_private_folders does it right"))
 def test_the_daemon_creates_its_files_private_under_umask_000(tmp_path):
     shutil.copytree(SAMPLES, tmp_path / "contacts")
     write_config(tmp_path, """\
