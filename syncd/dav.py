@@ -129,12 +129,17 @@ class DavSession:
                 session.requests += 1
                 return super().request(*args, **kwargs)
 
+        # Credentials written in the URL are handed over apart from it, so that caldav never
+        # holds (and logs, at DEBUG) a URL with a password in it.
+        parts = urlsplit(url)
+        username = username or (unquote(parts.username) if parts.username else None)
+        password = password or (unquote(parts.password) if parts.password else None)
         self.client = _CountingClient(
-            url=url,
+            url=self.url,
             username=username,
             password=password,
             # Basic straight away: no unauthenticated first request (FIELD-NOTES).
-            auth_type="basic" if username or urlsplit(url).username else None,
+            auth_type="basic" if username else None,
             ssl_verify_cert=verify,
             timeout=timeout,  # type: ignore[arg-type]
             enable_rfc6764=False,
@@ -387,6 +392,8 @@ def is_connection_error(error: OSError, timeouts: bool = False) -> bool:
     from caldav.lib.http_sync import requests as http
 
     if not timeouts and is_timeout(error):
+        return False
+    if isinstance(error, http.exceptions.SSLError):  # a bad certificate stays bad: no retry
         return False
     return isinstance(error, http.exceptions.ConnectionError)
 

@@ -23,7 +23,6 @@ and go on writing, with a healthy status, during the fault.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
