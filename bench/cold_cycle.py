@@ -8,7 +8,7 @@ import argparse
 import datetime as dt
 import json
 import random
-import resource
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,7 +63,10 @@ def child(config_path: str) -> None:
         marks["plan"] = time.perf_counter()
         desired = cycle.desire(config, followups, MemoryTarget(), now)
         marks["render"] = time.perf_counter()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the peak of the parent this process was
+    # forked from (before exec), which measured the benchmark runner instead of the cycle.
+    status = Path("/proc/self/status").read_text()
+    peak_kb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
     print(json.dumps({
         "contacts": len(read.contacts), "followups": len(desired),
         "imports": imported - started,
