@@ -322,18 +322,21 @@ def _create_private(path: Path) -> None:
         raise StateError(f"{path}: cannot create the state file ({error.strerror})") from error
 
 
-def create_private_folders(folder: Path) -> None:
-    """Create `folder` and every missing folder above it 0700, whatever the umask; raises
-    OSError. Existing folders keep their mode."""
+def create_private_folders(folder: Path) -> list[Path]:
+    """Create `folder` and every missing folder above it 0700, whatever the umask; returns
+    those it created, raises OSError. Existing folders keep their mode."""
     missing: list[Path] = []
     while not folder.exists():
         missing.append(folder)
         if folder.parent == folder:
             break
         folder = folder.parent
+    created = []
     for folder in reversed(missing):
         try:
             os.mkdir(folder, 0o700)
         except FileExistsError:
             continue  # made by another process meanwhile
         os.chmod(folder, 0o700)  # the umask may have taken bits away; never added any
+        created.append(folder)
+    return created

@@ -19,6 +19,7 @@ import secrets
 from pathlib import Path
 
 from syncd.errors import PreconditionFailed, TargetError
+from syncd.state import create_private_folders
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +69,12 @@ class LocalTarget:
 
     def _ensure_folder(self) -> None:
         """Create the folder, and any missing parents, private (0700)."""
-        missing: list[Path] = []
-        folder = self.path
-        while not folder.exists():
-            missing.append(folder)
-            if folder.parent == folder:
-                break
-            folder = folder.parent
-        for folder in reversed(missing):
-            try:
-                os.mkdir(folder, 0o700)
-            except FileExistsError:
-                continue
-            except OSError as error:
-                raise TargetError(f"{folder}: cannot create folder: {_reason(error)}") from error
-            os.chmod(folder, 0o700)
+        try:
+            created = create_private_folders(self.path)
+        except OSError as error:
+            where = error.filename or self.path
+            raise TargetError(f"{where}: cannot create folder: {_reason(error)}") from error
+        for folder in created:
             log.info("%s: created folder", folder)
         if not self.path.is_dir():
             raise TargetError(f"{self.path}: not a folder")
