@@ -265,8 +265,8 @@ def sync(
         # What the person ticked off or deleted restarts clocks and settles balances, so the
         # first pass recorded only that; now plan with it, so that one sync converges and
         # nothing is written on the old plan only to be rewritten.
-        counts += _pass(config, state, target, today, now, read, report, dry_run, None, stop,
-                        counted=settled)[0]
+        counts += _pass(config, state, target, today, now, read, report, dry_run, progress,
+                        stop, counted=settled)[0]
     report.counts.update(counts)
     return report
 
