@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from syncd.errors import PreconditionFailed, TargetError
@@ -157,40 +158,41 @@ class LocalTarget:
     def create(self, href: str, item: str) -> str:
         file = self._file(href)
         self._ensure_folder()
-        tmp: Path | None = None
-        try:
-            tmp = self._write_temp(file, item)
+
+        def link_if_absent(tmp: Path) -> None:
             try:
                 os.link(tmp, file)
             except FileExistsError:
                 raise PreconditionFailed(f"{file}: already exists") from None
+
+        etag = self._install(file, item, link_if_absent)
+        log.debug("%s: created", file)
+        return etag
+
+    def update(self, href: str, item: str, etag: str) -> str:
+        file = self._file(href)
+        new = self._install(file, item, lambda tmp: os.replace(tmp, file), expected=etag)
+        log.debug("%s: updated", file)
+        return new
+
+    def _install(self, file: Path, item: str, place: Callable[[Path], None],
+                 expected: str | None = None) -> str:
+        """Write `item` to a temporary file beside `file`, `place` it as `file` (after checking
+        `file` still has the `expected` etag) and return the new etag."""
+        tmp: Path | None = None
+        try:
+            if expected is not None:
+                self._check_etag(file, expected)
+            tmp = self._write_temp(file, item)
+            place(tmp)
             etag = etag_of(file.stat())
             self._sync_folder()
         except OSError as error:
             raise TargetError(f"{file}: cannot write: {_reason(error)}") from error
         finally:
             if tmp is not None:
-                _unlink_quietly(tmp)
-        log.debug("%s: created", file)
+                _unlink_quietly(tmp)  # a link's leftover; gone already after a replace
         return etag
-
-    def update(self, href: str, item: str, etag: str) -> str:
-        file = self._file(href)
-        tmp: Path | None = None
-        try:
-            self._check_etag(file, etag)
-            tmp = self._write_temp(file, item)
-            os.replace(tmp, file)
-            tmp = None
-            new = etag_of(file.stat())
-            self._sync_folder()
-        except OSError as error:
-            raise TargetError(f"{file}: cannot write: {_reason(error)}") from error
-        finally:
-            if tmp is not None:
-                _unlink_quietly(tmp)
-        log.debug("%s: updated", file)
-        return new
 
     def delete(self, href: str, etag: str) -> None:
         file = self._file(href)
