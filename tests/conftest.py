@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import textwrap
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from syncd import dav
 from syncd.demo import RadicaleServer
+
+SAMPLE_CONTACTS = Path(__file__).resolve().parent.parent / "config" / "contacts"
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +95,40 @@ def address_book(radicale: RadicaleServer, calendar_name: str) -> AddressBook:
     """A fresh, empty address book on the session's Radicale (the test's own name)."""
     return AddressBook(radicale, "book-" + calendar_name.lower())
 
+
+
+@pytest.fixture
+def caldav_home(tmp_path, radicale, calendar_name, monkeypatch) -> Path:
+    """A folder with the sample contacts and a config.yaml syncing them to this test's calendar
+    of the session's Radicale (the password in SYNCD_TEST_PASSWORD)."""
+    shutil.copytree(SAMPLE_CONTACTS, tmp_path / "contacts")
+    monkeypatch.setenv("SYNCD_TEST_PASSWORD", radicale.password)
+    (tmp_path / "config.yaml").write_text(textwrap.dedent(f"""\
+        contacts:
+          - type: vdir
+            path: contacts
+        calendar:
+          type: caldav
+          url: {radicale.url}
+          calendar: {calendar_name}
+          username: {radicale.username}
+          password_env: SYNCD_TEST_PASSWORD
+        me:
+          interests: [sailing, leadership]
+        state: state.sqlite
+        """))
+    return tmp_path
+
+
+@pytest.fixture
+def wire(monkeypatch) -> list[tuple[str, str, str]]:
+    """Every request any DAV session sends, as (method, url, body)."""
+    sent: list[tuple[str, str, str]] = []
+    send = dav.DavSession.send
+
+    def recording(self, method, url, body="", headers=None):
+        sent.append((method, url, body))
+        return send(self, method, url, body, headers)
+
+    monkeypatch.setattr(dav.DavSession, "send", recording)
+    return sent

@@ -38,20 +38,6 @@ def card(uid: str, name: str, *lines: str, version: str = "3.0") -> str:
 
 
 @pytest.fixture
-def wire(monkeypatch):
-    """Every request any DAV session sends, as (method, url, body)."""
-    sent: list[tuple[str, str, str]] = []
-    send = dav.DavSession.send
-
-    def recording(self, method, url, body="", headers=None):
-        sent.append((method, url, body))
-        return send(self, method, url, body, headers)
-
-    monkeypatch.setattr(dav.DavSession, "send", recording)
-    return sent
-
-
-@pytest.fixture
 def parsed(monkeypatch):
     """The source of every card text parsed by the CardDAV source."""
     seen: list[str] = []

@@ -3,11 +3,8 @@ second run, exactly one object for one edited card, no duplicate after a lost st
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
-import textwrap
-from pathlib import Path
 
 import caldav
 import icalendar
@@ -17,31 +14,13 @@ from syncd import cycle
 from syncd.config import load_config
 from syncd.inspire import EXCHANGE_KIND_OF_IDEA
 from syncd.state import State
-from syncd.targets.caldav import CalDAVTarget
 
 TODAY = dt.date(2026, 11, 30)
-SAMPLES = Path(__file__).resolve().parent.parent / "config"
 
 
 @pytest.fixture
-def home(tmp_path, radicale, calendar_name, monkeypatch):
-    shutil.copytree(SAMPLES / "contacts", tmp_path / "contacts")
-    monkeypatch.setenv("SYNCD_TEST_PASSWORD", radicale.password)
-    (tmp_path / "config.yaml").write_text(textwrap.dedent(f"""\
-        contacts:
-          - type: vdir
-            path: contacts
-        calendar:
-          type: caldav
-          url: {radicale.url}
-          calendar: {calendar_name}
-          username: {radicale.username}
-          password_env: SYNCD_TEST_PASSWORD
-        me:
-          interests: [sailing, leadership]
-        state: state.sqlite
-        """))
-    return tmp_path
+def home(caldav_home):
+    return caldav_home
 
 
 def server_todos(radicale, calendar_name):

@@ -7,9 +7,7 @@ import datetime as dt
 import errno
 import logging
 import os
-import shutil
 import stat
-import textwrap
 import types
 from pathlib import Path
 
@@ -421,20 +419,6 @@ def test_local_target_accepts_str(tmp_path: Path):
 
 
 @pytest.fixture
-def wire(monkeypatch):
-    """Every request any DAV session sends, as (method, url, body)."""
-    sent: list[tuple[str, str, str]] = []
-    send = dav.DavSession.send
-
-    def recording(self, method, url, body="", headers=None):
-        sent.append((method, url, body))
-        return send(self, method, url, body, headers)
-
-    monkeypatch.setattr(dav.DavSession, "send", recording)
-    return sent
-
-
-@pytest.fixture
 def state(tmp_path):
     with State(tmp_path / "state.sqlite") as opened:
         yield opened
@@ -609,29 +593,12 @@ def test_statuses_reach_the_error_for_the_daemon(caldav_target):
 
 # -- whole cycles with the incremental listing --------------------------------------------------
 
-SAMPLES = Path(__file__).resolve().parent.parent / "config" / "contacts"
 TODAY = dt.date(2026, 11, 30)
 
 
 @pytest.fixture
-def home(tmp_path, radicale, calendar_name, monkeypatch):
-    shutil.copytree(SAMPLES, tmp_path / "contacts")
-    monkeypatch.setenv("SYNCD_TEST_PASSWORD", radicale.password)
-    (tmp_path / "config.yaml").write_text(textwrap.dedent(f"""\
-        contacts:
-          - type: vdir
-            path: contacts
-        calendar:
-          type: caldav
-          url: {radicale.url}
-          calendar: {calendar_name}
-          username: {radicale.username}
-          password_env: SYNCD_TEST_PASSWORD
-        me:
-          interests: [sailing, leadership]
-        state: state.sqlite
-        """))
-    return tmp_path
+def home(caldav_home):
+    return caldav_home
 
 
 def run_sync(home, today=TODAY):
