@@ -89,10 +89,16 @@ class SourceConfig:
     verify: bool = True
     timeout: timedelta = timedelta(seconds=30)  # per request: connect, or wait for an answer
 
-    def __repr__(self) -> str:  # a password written into the URL is masked too
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
-        shown["url"] = self.url and mask_url(self.url)
-        return f"SourceConfig({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
+    def __repr__(self) -> str:
+        return _masked_repr(self)
+
+
+def _masked_repr(config: SourceConfig | CalendarConfig) -> str:
+    """The dataclass repr without the password, and with a password written into the URL
+    masked too."""
+    shown = {f.name: getattr(config, f.name) for f in fields(config) if f.repr}
+    shown["url"] = config.url and mask_url(config.url)
+    return f"{type(config).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
 
 @dataclass(frozen=True)
@@ -109,10 +115,8 @@ class CalendarConfig:
     timeout: timedelta = timedelta(seconds=30)  # per request: connect, or wait for an answer
     component: str = "todo"  # "todo" (VTODO) | "event" (VEVENT)
 
-    def __repr__(self) -> str:  # a password written into the URL is masked too
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
-        shown["url"] = self.url and mask_url(self.url)
-        return f"CalendarConfig({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
+    def __repr__(self) -> str:
+        return _masked_repr(self)
 
 
 @dataclass(frozen=True)
