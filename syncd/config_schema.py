@@ -251,6 +251,26 @@ _KEYRING = "; none of the three: the system keyring, if the `keyring` package is
 _TIMEOUT = ("how long one request may take to connect or to get an answer before it fails and "
             "is retried later (`2s`, `1m`)")
 
+
+
+def _server_keys(kind: str, protocol: str) -> tuple[Key, ...]:
+    """The keys a source or calendar of type `kind` (a DAV server) has beside its URL."""
+    return (
+        Key("username", Text(), f"{protocol} user name", only_for=kind),
+        Key("password", Text(), only_for=kind, secret=True,
+            help=f"{protocol} password in plain text: allowed, but prefer password_command or "
+            "password_env"),
+        Key("password_command", Text(), only_for=kind,
+            help="shell command that prints the password (e.g. `pass show dav`)"),
+        Key("password_env", EnvName(), f"environment variable that holds the password{_KEYRING}",
+            only_for=kind),
+        Key("verify", Flag(),
+            "verify the server's TLS certificate; `false` logs a warning at every start",
+            only_for=kind),
+        Key("timeout", Duration(), _TIMEOUT, only_for=kind),
+    )
+
+
 SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), keys=(
     Key("type", Choice("vdir", "vcf", "carddav"), required=True,
         help="`vdir`: a folder of .vcf files (vdirsyncer / khard layout); `vcf`: one exported file"
@@ -259,16 +279,7 @@ SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), keys=(
         only_for=("vdir", "vcf")),
     Key("url", Url(), "the address book collection URL, e.g. `https://dav.example.com/anna/contacts/`",
         required=True, only_for="carddav"),
-    Key("username", Text(), "CardDAV user name", only_for="carddav"),
-    Key("password", Text(), only_for="carddav", secret=True,
-        help="CardDAV password in plain text: allowed, but prefer password_command or password_env"),
-    Key("password_command", Text(), only_for="carddav",
-        help="shell command that prints the password (e.g. `pass show dav`)"),
-    Key("password_env", EnvName(), f"environment variable that holds the password{_KEYRING}",
-        only_for="carddav"),
-    Key("verify", Flag(), "verify the server's TLS certificate; `false` logs a warning at every start",
-        only_for="carddav"),
-    Key("timeout", Duration(), _TIMEOUT, only_for="carddav"),
+    *_server_keys("carddav", "CardDAV"),
 ))
 
 CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), keys=(
@@ -278,16 +289,7 @@ CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), keys=(
         default_doc="user data dir (`~/.local/share/syncd/calendar` on Linux)"),
     Key("url", Url(), "the CalDAV server (or calendar collection) URL", only_for="caldav", required=True),
     Key("calendar", Text(), "name of the calendar the follow-ups go into"),
-    Key("username", Text(), "CalDAV user name", only_for="caldav"),
-    Key("password", Text(), only_for="caldav", secret=True,
-        help="CalDAV password in plain text: allowed, but prefer password_command or password_env"),
-    Key("password_command", Text(), only_for="caldav",
-        help="shell command that prints the password (e.g. `pass show dav`)"),
-    Key("password_env", EnvName(), f"environment variable that holds the password{_KEYRING}",
-        only_for="caldav"),
-    Key("verify", Flag(), "verify the server's TLS certificate; `false` logs a warning at every start",
-        only_for="caldav"),
-    Key("timeout", Duration(), _TIMEOUT, only_for="caldav"),
+    *_server_keys("caldav", "CalDAV"),
     Key("component", Choice("todo", "event"),
         "write follow-ups as tasks (`todo`, VTODO) or as events (`event`, VEVENT)"),
 ))
