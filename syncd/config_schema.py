@@ -252,7 +252,6 @@ _TIMEOUT = ("how long one request may take to connect or to get an answer before
             "is retried later (`2s`, `1m`)")
 
 
-
 def _server_keys(kind: str, protocol: str) -> tuple[Key, ...]:
     """The keys a source or calendar of type `kind` (a DAV server) has beside its URL."""
     return (
