@@ -15,16 +15,18 @@ in memory, for readers given no state file.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from syncd.errors import StateError
+
+log = logging.getLogger(__name__)
 
 OURS = "syncd"  # as syncd last wrote it
 PERSON = "person"  # edited by someone else: theirs from now on, never touched again
@@ -320,6 +322,23 @@ def _create_private(path: Path) -> None:
         os.close(fd)
     except OSError as error:
         raise StateError(f"{path}: cannot create the state file ({error.strerror})") from error
+    _tighten(path)
+
+
+def _tighten(path: Path) -> None:
+    """A state file (or its WAL) that others may read, from an older syncd, a copy or a
+    restore, is made 0600 again: it holds the whole ledger."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = file.stat().st_mode & 0o777
+            if mode & 0o077:
+                file.chmod(0o600)
+                log.warning("%s: was readable by others (%o); made private (600)", file, mode)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            log.warning("%s: readable by others and cannot be made private: %s", file,
+                        error.strerror or error)
 
 
 def create_private_folders(folder: Path) -> list[Path]:

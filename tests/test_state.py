@@ -30,6 +30,19 @@ def test_files_are_private(tmp_path):
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
+def test_a_state_file_others_can_read_is_made_private_again(tmp_path, caplog):
+    """A copy, a restore or an older syncd may leave it 0644; it holds the whole ledger."""
+    path = tmp_path / "s.sqlite"
+    with State(path) as state:
+        state.record(entry())
+    path.chmod(0o644)
+    with State(path) as state:
+        assert state.written() == {"a": entry()}
+        for file in tmp_path.iterdir():
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    assert f"{path}: was readable by others (644); made private (600)" in caplog.text
+
+
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "s.sqlite"
     State(path).close()
