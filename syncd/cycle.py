@@ -141,7 +141,10 @@ def ledger_view(
     ledger = Ledger(state) if state else None
     stored = ledger.exchanges() if ledger else []
     exchanges = reciprocity.merge(stored, note_exchanges(config, contacts))
-    standings = reciprocity.standings(exchanges, config.rules.give_back_window, today)
+    # An introduction counts for both people introduced (not exported: it is derived).
+    mirrored = reciprocity.introduced_back(exchanges, contacts)
+    credited = reciprocity.merge(exchanges, mirrored) if mirrored else exchanges
+    standings = reciprocity.standings(credited, config.rules.give_back_window, today)
     clocks: list[dict[str, dt.date]] = [
         {uid: s.last_exchange for uid, s in standings.items() if s.last_exchange},
     ]

@@ -104,6 +104,28 @@ def merge(*groups: Iterable[Exchange]) -> list[Exchange]:
     return sorted(seen.values(), key=lambda e: (e.date, e.contact_uid, e.direction, e.kind, e.item))
 
 
+def introduced_back(exchanges: Iterable[Exchange], contacts: Iterable[Contact]) -> list[Exchange]:
+    """An introduction given to one contact that names another contact is given to that other
+    too: introducing Laura to Marco is something both received from you. These are the
+    mirrored exchanges, each naming the first contact; a name two contacts share names no one."""
+    by_name: dict[str, Contact | None] = {}
+    names: dict[str, str] = {}
+    for contact in contacts:
+        key = item_key(contact.name)
+        by_name[key] = None if key in by_name else contact
+        names[contact.uid] = contact.name
+    mirrored = []
+    for exchange in exchanges:
+        if exchange.kind != "intro" or exchange.direction != GAVE:
+            continue
+        other = by_name.get(item_key(exchange.item))
+        first = names.get(exchange.contact_uid)
+        if other is not None and first is not None and other.uid != exchange.contact_uid:
+            mirrored.append(Exchange(other.uid, GAVE, "intro", first, exchange.date,
+                                     exchange.weight, exchange.source, f"introduced to {first}"))
+    return mirrored
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where one relationship stands on a given day."""

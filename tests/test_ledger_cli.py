@@ -192,3 +192,16 @@ def test_ledger_write_killed_midway_leaves_whole_transactions(tmp_path):
         count = db.execute("SELECT count(*) FROM exchanges").fetchone()[0]
         db.close()
         assert count > 0 and count % 100 == 0  # every batch fully there or absent
+
+
+def test_an_introduction_logged_for_one_person_is_credited_to_the_other_too(home):
+    before = balance(home, "marco")
+    run(home, "log", "gave", "laura", "intro", "Marco Rossi", "--date", "2026-11-25")
+    after = balance(home, "marco")
+    assert after["balance"] == before["balance"] - 2.0  # intro weighs 2 by default
+    assert after["last_exchange"] == "2026-11-25"
+    assert balance(home, "laura")["balance"] == -2.0
+    # Derived, not stored: the export holds the one exchange that was logged.
+    exported = run(home, "ledger", "export", "--format", "csv").stdout
+    assert exported.count(",intro,Marco Rossi,") == 1 and "introduced to" not in exported
+    assert ",intro,Laura Bianchi," not in exported

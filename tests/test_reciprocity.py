@@ -4,7 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syncd.model import EXCHANGE_KINDS, GAVE, RECEIVED, Contact, Exchange
-from syncd.reciprocity import identity, item_key, merge, note_exchanges, standings
+from syncd.reciprocity import (identity, introduced_back, item_key, merge, note_exchanges,
+                               standings)
 
 WEIGHTS = {kind: 1.0 for kind in EXCHANGE_KINDS} | {"book": 2.0, "intro": 2.0}
 TODAY = dt.date(2026, 11, 30)
@@ -102,3 +103,20 @@ def test_merge_is_idempotent_and_order_free(exchanges):
     assert merge(exchanges + exchanges) == once
     reversed_once = merge(list(reversed(exchanges)))
     assert [identity(e) for e in reversed_once] == [identity(e) for e in once]
+
+
+def test_an_introduction_is_given_to_both_people_it_names():
+    laura = Contact("laura", "Laura Bianchi", "s")
+    marco = Contact("marco", "Marco Rossi", "s")
+    twins = [Contact("t1", "Ada Neri", "s"), Contact("t2", "Ada Neri", "s")]
+    logged = [
+        ex(GAVE, TODAY, 2.0, "marco rossi", uid="laura", kind="intro"),  # names Marco
+        ex(GAVE, TODAY, 2.0, "Ada Neri", uid="laura", kind="intro"),  # names two people: no one
+        ex(RECEIVED, TODAY, 2.0, "Laura Bianchi", uid="marco", kind="intro"),  # not given
+        ex(GAVE, TODAY, 1.0, "Marco Rossi", uid="laura", kind="book"),  # not an introduction
+    ]
+    mirrored = introduced_back(logged, [laura, marco, *twins])
+    assert mirrored == [Exchange("marco", GAVE, "intro", "Laura Bianchi", TODAY, 2.0, "cli",
+                                 "introduced to Laura Bianchi")]
+    owed = standings(merge(logged, mirrored), YEAR, TODAY)
+    assert owed["marco"].balance == 2.0 - 2.0  # received one from Marco, gave one through Laura
