@@ -213,7 +213,8 @@ def _text(value: str) -> tuple[str, str]:
     from a vCard would make some servers refuse the object. icalendar 7.3.2 reads `\\\\N` back
     as a backslash and an N, as it should, but re-escapes that as a line break: its hash of such
     a value is not its text, and `read` hashes with icalendar."""
-    value = _CONTROL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")  # as read back
+    # Line breaks first: a CR, a NUL and an LF are two line breaks, not one CRLF.
+    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     written = (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
                .replace("\n", "\\n"))
     if "\\N" not in value:

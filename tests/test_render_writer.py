@@ -18,12 +18,13 @@ NOW = dt.datetime(2026, 11, 26, 9, 30, 7, 123456, tzinfo=dt.timezone.utc)
 
 
 def reference(followup: FollowUp, language: str, component: str) -> icalendar.Calendar:
-    """The object as syncd built it with icalendar before the writer (syncd 0.1, render.py)."""
+    """The object as syncd built it with icalendar before the writer (syncd 0.1, render.py),
+    each text cleaned as the writer cleans it (`_clean`)."""
     item = icalendar.Todo() if component == "todo" else icalendar.Event()
     item.add("uid", followup.uid)
     item.add("dtstamp", NOW.replace(microsecond=0))
-    item.add("summary", render.summary(followup, language))
-    item.add("description", render.description(followup, language))
+    item.add("summary", _clean(render.summary(followup, language)))
+    item.add("description", _clean(render.description(followup, language)))
     if component == "todo":
         item.add("due", followup.due)
         item.add("status", "NEEDS-ACTION")
@@ -32,11 +33,11 @@ def reference(followup: FollowUp, language: str, component: str) -> icalendar.Ca
         item.add("dtend", followup.due + dt.timedelta(days=1))
         item.add("transp", "TRANSPARENT")
     item.add("categories", ["syncd", followup.reason])
-    item.add(render.MARK_CONTACT, icalendar.vText(followup.contact.uid))
+    item.add(render.MARK_CONTACT, icalendar.vText(_clean(followup.contact.uid)))
     item.add(render.MARK_REASON, icalendar.vText(followup.reason))
-    item.add(render.MARK_CYCLE, icalendar.vText(followup.cycle))
+    item.add(render.MARK_CYCLE, icalendar.vText(_clean(followup.cycle)))
     if followup.ideas:
-        item.add(render.MARK_IDEA, icalendar.vText(followup.ideas[0].idea.id))
+        item.add(render.MARK_IDEA, icalendar.vText(_clean(followup.ideas[0].idea.id)))
     calendar = icalendar.Calendar()
     calendar.add("prodid", render.PRODID)
     calendar.add("version", "2.0")
@@ -106,20 +107,19 @@ def test_the_writer_means_what_icalendar_builds_and_hashes_alike(followup, langu
     parsed = icalendar.Calendar.from_ical(text)
     assert [c.name for c in parsed.walk()] == ["VCALENDAR",
                                                "VTODO" if component == "todo" else "VEVENT"]
-    # The control characters RFC 5545 forbids are dropped; the reference keeps them.
-    clean = _without_controls(followup)
-    expected = reference(clean, language, component)
+    expected = reference(followup, language, component)
     stored = render.read(text)
     assert stored.hash == digest and stored.untouched and stored.written_hash == digest
-    # Every text comes back exactly, a CR as a line break (TEXT has no CR); the reference would
-    # also turn a literal backslash-N into a line break.
+    # Every text comes back exactly, but for line breaks made LF (TEXT has no CR) and the
+    # control characters RFC 5545 forbids; icalendar itself would also turn a literal
+    # backslash-N into a line break.
     [main] = parsed.subcomponents
-    assert str(main["SUMMARY"]) == _lf(render.summary(clean, language))
-    assert str(main["DESCRIPTION"]) == _lf(render.description(clean, language))
+    assert str(main["SUMMARY"]) == _clean(render.summary(followup, language))
+    assert str(main["DESCRIPTION"]) == _clean(render.description(followup, language))
     assert (stored.contact_uid, stored.reason, stored.cycle) == (
-        _lf(clean.contact.uid), clean.reason, _lf(clean.cycle))
-    assert stored.idea == (_lf(clean.ideas[0].idea.id) if clean.ideas else None)
-    if not any("\\N" in value for value in _texts(clean, language)):
+        _clean(followup.contact.uid), followup.reason, _clean(followup.cycle))
+    assert stored.idea == (_clean(followup.ideas[0].idea.id) if followup.ideas else None)
+    if not any("\\N" in _clean(value) for value in _texts(followup, language)):
         assert properties(parsed) == properties(expected)
         assert digest == render.content_hash(expected.to_ical().decode())
 
@@ -135,35 +135,12 @@ def _texts(followup: FollowUp, language: str) -> list[str]:
 
 
 def _clean(text: str) -> str:
-    return render._CONTROL.sub("", text)
-
-
-def _without_controls(followup: FollowUp) -> FollowUp:
-    """The same follow-up with the characters the writer drops removed, field by field: what
-    reaches the object is exactly these texts."""
-    contact = followup.contact
-    clean_contact = Contact(
-        uid=contact.uid, name=_clean(contact.name), source=contact.source,
-        emails=tuple(map(_clean, contact.emails)), interests=tuple(map(_clean, contact.interests)),
-        note=contact.note,
-    )
-    return FollowUp(
-        clean_contact, followup.reason, followup.cycle, followup.due,
-        common_ground=tuple(map(_clean, followup.common_ground)),
-        ideas=tuple(Suggestion(Idea(_clean(s.idea.id), s.idea.kind, _clean(s.idea.title),
-                                    _clean(s.idea.by), s.idea.tags, s.idea.language),
-                               _clean(s.why), s.score) for s in followup.ideas),
-        introductions=tuple(Introduction(i.other_uid, _clean(i.other_name), i.shared)
-                            for i in followup.introductions),
-        questions=tuple(map(_clean, followup.questions)), occasion=followup.occasion,
-        balance=followup.balance,
-        received=tuple(Exchange(e.contact_uid, e.direction, e.kind, _clean(e.item), e.date,
-                                e.weight, e.source) for e in followup.received),
-    )
+    """As the writer takes text: line breaks made LF, then control characters dropped."""
+    return render._CONTROL.sub("", _lf(text))
 
 
 def test_uid_stays_the_followups_uid():
-    """The UID is syncd's own (a hash), so the cleaning above never changes the href."""
+    """The UID is syncd's own (a hash of the contact's), so cleaning never changes the href."""
     f = FollowUp(Contact("a\x00b", "N\x07", "s"), "keep-in-touch", "new", dt.date(2026, 12, 1))
     stored = render.read(render.render(f, language="en", component="todo", now=NOW))
     assert stored.uid == f.uid and stored.contact_uid == "ab"
