@@ -176,8 +176,9 @@ class DavSession:
                         else "no answer within")
                 raise self.error(f"{where}: {what} {self.timeout:g} s (the timeout); the server "
                                  "is stalled or overloaded", connection=True) from error
-            failure = self.error(f"{where}: cannot connect: {connection_reason(error)}",
-                                 connection=True)
+            what = "the connection was dropped before an answer" if _dropped(error) else \
+                "cannot connect"
+            failure = self.error(f"{where}: {what}: {connection_reason(error)}", connection=True)
             if is_connection_error(error):  # not a timeout: worth an immediate retry
                 raise Transient(failure) from error
             raise failure from error
@@ -396,6 +397,18 @@ def is_connection_error(error: OSError, timeouts: bool = False) -> bool:
     if isinstance(error, http.exceptions.SSLError):  # a bad certificate stays bad: no retry
         return False
     return isinstance(error, http.exceptions.ConnectionError)
+
+
+def _dropped(error: BaseException) -> bool:
+    """The server took the connection and then closed or reset it without an answer."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def connection_reason(error: BaseException) -> str:
