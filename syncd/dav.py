@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -399,28 +399,28 @@ def is_connection_error(error: OSError, timeouts: bool = False) -> bool:
     return isinstance(error, http.exceptions.ConnectionError)
 
 
-def _dropped(error: BaseException) -> bool:
-    """The server took the connection and then closed or reset it without an answer."""
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """`error` and what caused it, outermost first (each once, however the chain loops)."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
-            return True
+        yield current
         current = current.__cause__ or current.__context__
-    return False
+
+
+def _dropped(error: BaseException) -> bool:
+    """The server took the connection and then closed or reset it without an answer."""
+    return any(isinstance(cause, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError))
+               for cause in _causes(error))
 
 
 def connection_reason(error: BaseException) -> str:
     """The innermost cause of a connection failure, e.g. 'Connection refused'."""
-    seen: set[int] = set()
-    current: BaseException | None = error
     reason = ""
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            reason = current.strerror
-        current = current.__cause__ or current.__context__
+    for cause in _causes(error):
+        if isinstance(cause, OSError) and cause.strerror:
+            reason = cause.strerror
     if not reason:
         text = str(error)
         match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)

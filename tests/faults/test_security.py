@@ -309,7 +309,6 @@ def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path
         str(path): oct(0o700) for path in created}
 
 
-
 def test_the_daemon_creates_its_files_private_under_umask_000(tmp_path):
     shutil.copytree(SAMPLES, tmp_path / "contacts")
     write_config(tmp_path, """\
