@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from syncd.model import PartialDate
-from syncd.sources.vcard import parse_cards, parse_property, split_cards
+from syncd.sources.vcard import parse_cards, parse_checked, parse_property, split_cards
 
 CORPUS = Path(__file__).parent / "corpus" / "vcards"
 SRC = "book.vcf"
@@ -207,3 +207,81 @@ def test_two_uid_less_cards_with_the_same_name_differ():
     text = card("FN:Twin").replace("UID:u1\r\n", "") * 2
     first, second = parse_cards(text, SRC)
     assert second.uid == first.uid + "-2"
+
+
+# -- a card inside a card: vCard 2.1 AGENT and phones' nested cards --------------------------------
+
+PEERS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "peers"
+
+AGENT_21 = "\r\n".join([
+    "BEGIN:VCARD",  # 1
+    "VERSION:2.1",
+    "N:Doe;John",
+    "AGENT:",  # 2.1 puts the agent's card on the next lines, not folded
+    "BEGIN:VCARD",  # 5
+    "VERSION:2.1",
+    "FN:Agent 007",
+    "EMAIL;INTERNET:007@example.org",
+    "AGENT:",
+    "BEGIN:VCARD",  # 10
+    "FN:Agent 009",
+    "END:VCARD",
+    "END:VCARD",
+    "FN:John Doe",
+    "EMAIL;INTERNET:john@example.org",  # 15
+    "this line has no colon",
+    "NOTE:#sailing",
+    "END:VCARD",
+    "BEGIN:VCARD",  # 19
+    "VERSION:2.1",
+    "FN:After",
+    "END:VCARD",
+    "",
+])
+
+
+def test_a_v21_agent_card_is_part_of_its_parent(caplog):
+    unread = []
+    contacts = parse_cards(AGENT_21, SRC, unread)
+    assert [(c.name, c.line, c.emails, c.note) for c in contacts] == [
+        ("John Doe", 1, ("john@example.org",), "#sailing"), ("After", 19, (), "")]
+    # the nested lines are blanked line for line: the warning still names line 16
+    assert warnings(caplog) == [f"{SRC}:16: line with no ':' skipped: 'this line has no colon'"]
+    assert unread == []
+
+
+def test_a_card_without_end_is_not_taken_for_a_parent(caplog):
+    text = "BEGIN:VCARD\r\nUID:open\r\nFN:Never closed\r\n" + AGENT_21  # lines 1-3, then 4-
+    unread = []
+    contacts = parse_cards(text, SRC, unread)
+    assert [(c.name, c.line) for c in contacts] == [("John Doe", 4), ("After", 22)]
+    assert warnings(caplog)[0] == (
+        f"{SRC}:1: card has no END:VCARD before the BEGIN:VCARD at line 4; skipped")
+    assert unread == [1]
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (AGENT_21, None),
+    (card("FN:A") + "BEGIN:VCARD\r\nFN:B\r\n", "book.vcf: 1 of its 2 cards could not be read"),
+    (card("FN:A") + "BEGIN:VCARD;X\r\nFN:B\r\nEND:VCARD\r\n",  # a mangled BEGIN line
+     "book.vcf: 1 of its 2 cards could not be read"),
+    (card("FN:A") + "FN:B\r\nEND:VCARD\r\n", "book.vcf: 1 of its 2 cards could not be read"),
+    (card("FN:A") + "END:VCARD\r\n", None),  # a stray END:VCARD alone lost no card
+    (card("FN:A", "AGENT:BEGIN:VCARD\\nFN:Agent\\nEND:VCARD"), None),  # 3.0: an escaped value
+    ("no card here\r\n", "book.vcf: holds no readable card"),
+], ids=["agent", "unterminated", "mangled-begin", "lost-begin", "stray-end", "agent-3.0", "none"])
+def test_parse_checked_names_what_could_not_be_read(text, problem):
+    assert parse_checked(text, SRC)[1] == problem
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("ez-vcard/VCardReaderTest.java__nested_vcard_v2.1.vcf", "John Doe"),
+    ("ez-vcard/VCardReaderTest.java__embedded_vcard_v3.0.vcf", "John Doe"),
+    ("android-vcard/v21_nest.vcf", "parent"),
+])
+def test_nested_cards_of_other_readers_test_suites(name, expected):
+    assert PEERS.is_dir(), f"the shared corpus of other readers' test cards is missing: {PEERS}"
+    text = (PEERS / name).read_text(encoding="utf-8")
+    assert text.upper().count("BEGIN:VCARD") >= 2  # really a card holding another
+    contacts, problem = parse_checked(text, name)
+    assert ([c.name for c in contacts], problem) == ([expected], None)

@@ -12,7 +12,7 @@ from pathlib import Path
 from syncd.errors import SourceError
 from syncd.model import Contact
 from syncd.sources import dedupe
-from syncd.sources.vcard import parse_cards
+from syncd.sources.vcard import parse_checked
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +76,7 @@ def read_vcf(path: Path) -> tuple[list[Contact], str | None]:
     cached = _PARSED.get(where)
     if cached and cached[0] == key:
         return list(cached[1]), cached[2]
-    text = decode(path.read_bytes(), where)
-    contacts = parse_cards(text, where)
-    begins = text.upper().count("BEGIN:VCARD")
-    problem = None
-    if not contacts:
-        problem = f"{where}: holds no readable card"
-    elif len(contacts) < begins:
-        problem = f"{where}: {begins - len(contacts)} of its {begins} cards could not be read"
+    contacts, problem = parse_checked(decode(path.read_bytes(), where), where)
     _PARSED[where] = (key, contacts, problem)
     return list(contacts), problem
 

@@ -278,9 +278,12 @@ def split_cards(text: str, source: str) -> list[RawCard]:
     return list(iter_cards(text, source))
 
 
-def iter_cards(text: str, source: str) -> Iterator[RawCard]:
-    """Cut `text` into cards. An unterminated card and text outside cards are skipped with a
-    warning; blank lines between cards are not. Lazy, so that a caller reading each card as it
+def iter_cards(text: str, source: str, unread: list[int] | None = None) -> Iterator[RawCard]:
+    """Cut `text` into cards. A card inside a card (a vCard 2.1 AGENT, a phone's nested card)
+    is part of the outer one, never a card of its own. A card without its END:VCARD and text
+    outside cards are skipped with a warning; blank lines between cards are not. `unread`, when
+    given, gets the line of every card skipped: unterminated, or whose BEGIN:VCARD line is
+    mangled or lost (text outside cards with one, or with lines before an END:VCARD). Lazy, so that a caller reading each card as it
     comes logs every warning in line order."""
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -291,46 +294,79 @@ def iter_cards(text: str, source: str) -> Iterator[RawCard]:
         log.warning("%s:%d: NUL characters removed", source, line)
         text = text.replace("\x00", "")
     text = "\n" + text
-    begin = 0  # line of the open card's BEGIN:VCARD, 0 when no card is open
-    body_start = 0
+    keys, ends = _keywords(text)
     outside_start, outside_line = 1, 1  # where text outside any card starts
+    index = 0
+    while index < len(keys):
+        begin, start, _, number = keys[index]
+        if not begin:  # a stray END:VCARD: stays part of the text outside cards
+            index += 1
+            continue
+        _check_outside(text[outside_start:start], source, outside_line, unread)
+        if ends[index] < 0:  # never closed, so the next keyword is a BEGIN (an END would close it)
+            if unread is not None:
+                unread.append(number)
+            if index + 1 == len(keys):
+                log.warning("%s:%d: card has no END:VCARD before the end of the text; skipped",
+                            source, number)
+                return
+            outside_start, outside_line = keys[index + 1][1], keys[index + 1][3]
+            log.warning("%s:%d: card has no END:VCARD before the BEGIN:VCARD at line %d; "
+                        "skipped", source, number, outside_line)
+            index += 1
+            continue
+        yield RawCard(number, _outer_body(text, keys, ends, index))
+        index = ends[index]
+        outside_start, outside_line = keys[index][2], keys[index][3]
+        index += 1
+    _check_outside(text[outside_start:], source, outside_line, unread)
+
+
+Keyword = tuple[bool, int, int, int]  # (BEGIN or END, start, end, line) of a BEGIN/END:VCARD
+
+
+def _keywords(text: str) -> tuple[list[Keyword], list[int]]:
+    """Every BEGIN:VCARD and END:VCARD line, and the index of the END:VCARD that closes each
+    BEGIN:VCARD as brackets pair (-1 when none does, and for an END:VCARD)."""
+    keys: list[Keyword] = []
+    ends: list[int] = []
+    opened: list[int] = []
     position, number = 0, 0  # lines are counted incrementally: `number` "\n"s before `position`
-    cut = False  # the open card began inside another card, already reported as skipped
-    tail = False  # ...and has ended: a stray END:VCARD next ends the skipped card, silently
     for match in _KEYWORD.finditer(text):
         number += text.count("\n", position, match.start() + 1)
         position = match.start() + 1
-        is_begin = match.group(1).upper() == "BEGIN"
-        if not begin:
-            if is_begin:
-                _check_outside(text[outside_start : match.start()], source, outside_line)
-                begin, body_start = number, match.end() + 1
-            elif tail:  # the end of the card a nested BEGIN:VCARD cut short
-                outside_start, outside_line = match.end(), number
-            # else a stray END:VCARD: stays part of the text outside cards
-            tail = False
-        elif is_begin:
-            log.warning("%s:%d: card has no END:VCARD before the BEGIN:VCARD at line %d; skipped",
-                        source, begin, number)
-            begin, body_start = number, match.end() + 1
-            cut = True
-        else:
-            yield RawCard(begin, text[body_start : match.start()])
-            begin = 0
-            outside_start, outside_line = match.end(), number
-            tail, cut = cut, False
-    if begin:
-        log.warning("%s:%d: card has no END:VCARD before the end of the text; skipped", source, begin)
-    else:
-        _check_outside(text[outside_start:], source, outside_line)
+        begin = match.group(1).upper() == "BEGIN"
+        if begin:
+            opened.append(len(keys))
+        elif opened:
+            ends[opened.pop()] = len(keys)
+        keys.append((begin, match.start(), match.end(), number))
+        ends.append(-1)
+    return keys, ends
 
 
-def _check_outside(text: str, source: str, line: int) -> None:
+def _outer_body(text: str, keys: list[Keyword], ends: list[int], index: int) -> str:
+    """The body of the card opened at `keys[index]`, with each card nested in it blanked out
+    line for line (so that line numbers stay right)."""
+    start, inner, close = keys[index][2] + 1, index + 1, ends[index]
+    parts = []
+    while inner < close:
+        parts += [text[start : keys[inner][1] + 1], "\n" * (keys[ends[inner]][3] - keys[inner][3])]
+        start, inner = keys[ends[inner]][2], ends[inner] + 1
+    parts.append(text[start : keys[close][1]])
+    return "".join(parts)
+
+
+def _check_outside(text: str, source: str, line: int, unread: list[int] | None) -> None:
     if not text or text.isspace():
         return
     lines = [number for number, content in enumerate(text.split("\n"), line) if content.strip()]
     what = "1 line" if len(lines) == 1 else f"{len(lines)} lines"
     log.warning("%s:%d: %s outside BEGIN:VCARD ... END:VCARD ignored", source, lines[0], what)
+    upper = text.upper()
+    others = set(upper.split()) - {"END:VCARD"}  # a stray END:VCARD alone lost nothing
+    if unread is not None and ("BEGIN:VCARD" in upper or (others and "END:VCARD" in upper)):
+        unread.append(lines[0])  # a card whose BEGIN:VCARD line is mangled or lost
 
 
 def parse_date(prop: Property, source: str) -> PartialDate | None:
@@ -443,7 +479,20 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
     )
 
 
-def parse_cards(text: str, source: str) -> list[Contact]:
-    """Every readable card of `text` as a `Contact`, in file order; see the module docstring."""
+def parse_cards(text: str, source: str, unread: list[int] | None = None) -> list[Contact]:
+    """Every readable card of `text` as a `Contact`, in file order; see the module docstring.
+    `unread`, when given, gets the line of every card that could not be read."""
     taken: dict[str, int] = {}
-    return [card_to_contact(card, source, taken) for card in iter_cards(text, source)]
+    return [card_to_contact(card, source, taken) for card in iter_cards(text, source, unread)]
+
+
+def parse_checked(text: str, where: str) -> tuple[list[Contact], str | None]:
+    """`parse_cards`, and what is wrong when some card could not be read or there is none."""
+    unread: list[int] = []
+    contacts = parse_cards(text, where, unread)
+    if not contacts:
+        return contacts, f"{where}: holds no readable card"
+    if unread:
+        total = len(contacts) + len(unread)
+        return contacts, f"{where}: {len(unread)} of its {total} cards could not be read"
+    return contacts, None

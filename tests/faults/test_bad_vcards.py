@@ -121,15 +121,18 @@ def add_card(book: Book, kind: str, index: int, rng: random.Random) -> None:
     note = random_note(rng, rng.randint(0, 6))
     version = "4.0" if kind == "v4-grouped" or rng.random() < 0.3 else "3.0"
 
-    if kind == "nested":  # the outer card is cut short by the inner one, which is read
-        book.problems.append((book.add("BEGIN:VCARD"), "no-end"))
+    if kind == "nested":  # a card inside a card (a vCard 2.1 AGENT) is part of the outer one
+        book.add("BEGIN:VCARD")
         book.begins += 1
-        book.skipped += 1
         book.add(f"VERSION:{version}")
         book.add(f"UID:{uid}")
-        add_card(book, "plain", index * 1000 + 1, rng)
+        book.add("AGENT:")
+        inner = Book(book.newline)
+        add_card(inner, "plain", index * 1000 + 1, rng)
+        book.lines += inner.lines
         book.add("NOTE:the rest of the outer card")
         book.add("END:VCARD")
+        book.contacts.append((uid, uid, (), (), "the rest of the outer card"))
         return
 
     prefix = b"\x00" * rng.randint(1, 64) if kind == "zero-filled" else b""
@@ -290,7 +293,7 @@ def test_the_generated_books_hold_every_fault_and_10000_cards():
     assert book.begins >= 10_000
     assert len(book.contacts) + book.skipped == book.begins
     assert set(KINDS) <= set(kinds)
-    assert book.latin1_lines and book.nul_lines and book.skipped > 500
+    assert book.latin1_lines and book.nul_lines and book.skipped > 350  # missing END: 1 in 23
     assert max(map(len, book.lines)) >= 10_000
     assert any(line[:1] == b" " and 0x80 <= line[1:2][0] < 0xC0 for line in book.lines if len(line) > 1)
 
@@ -427,15 +430,13 @@ def test_nul_bytes_are_removed_with_one_warning(tmp_path, caplog):
     assert warnings == [f"{path}:4: NUL characters removed"]
 
 
-def test_a_nested_card_is_one_warning_and_the_inner_card_is_read(tmp_path, caplog):
+def test_a_nested_card_is_part_of_the_outer_one(tmp_path, caplog):
     data = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:outer\r\n" + card("inner", "FN:Inner")
             + b"NOTE:rest of outer\r\nEND:VCARD\r\n" + card("after", "FN:After") + b"END:VCARD\r\n")
     path, contacts, warnings = read(tmp_path, data, caplog)
-    assert [(c.uid, c.line) for c in contacts] == [("inner", 4), ("after", 11)]
-    assert warnings == [
-        f"{path}:1: card has no END:VCARD before the BEGIN:VCARD at line 4; skipped",
-        f"{path}:16: 1 line outside BEGIN:VCARD ... END:VCARD ignored",  # a stray END stays one
-    ]
+    assert [(c.uid, c.name, c.line, c.note) for c in contacts] == [
+        ("outer", "outer", 1, "rest of outer"), ("after", "After", 11, "")]
+    assert warnings == [f"{path}:16: 1 line outside BEGIN:VCARD ... END:VCARD ignored"]  # stray END
 
 
 def test_a_utf16_file_cut_at_an_odd_byte_keeps_its_whole_cards(tmp_path, caplog):
