@@ -3,20 +3,28 @@
 Hrefs are plain file names inside the folder. The etag of a file is built from its modification
 time, inode and size (as vdirsyncer's filesystem storage does), so a person's edit changes it.
 Writes never leave a half-written file behind: the content goes to a hidden temporary file in the
-same folder, is flushed to disk, and then appears under its final name in one step (`link` for a
-create, which fails if the name is taken; `replace` for an update). Files are private (0600), and
-a folder syncd creates is private too (0700).
+same folder, is flushed to disk, and then appears under its final name in one step with `link`,
+which fails if the name is taken. A create links it at a free name. An update or a delete holds
+the folder's lock (a hidden `.syncd.lock`, removed afterwards) so that syncd processes take turns,
+moves the current file aside (`rename` to a hidden name), checks that the file moved aside is the
+one syncd last saw, and only then links the new file or removes the old one. Calendar apps do not
+take the lock, so whatever one saves meanwhile wins: a file it put at the name stays there, a file
+it rewrote in place is put back, and the update or delete raises `PreconditionFailed` (the cycle
+decides again next cycle). A file moved aside by a syncd that died is put back by the next update
+or delete. Files are private (0600), and a folder syncd creates is private too (0700).
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import logging
 import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from syncd.errors import PreconditionFailed, TargetError
@@ -26,6 +34,9 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".ics"
 TMP_SUFFIX = ".tmp"
+ASIDE_SUFFIX = ".aside"
+LOCK_NAME = ".syncd.lock"
+_ASIDE = re.compile(r"\.(.+)\.[0-9a-f]{12}" + re.escape(ASIDE_SUFFIX))
 # A UID made only of these characters is used as the file name as it is.
 _SAFE_UID = re.compile(r"[A-Za-z0-9@_+=-][A-Za-z0-9@._+=-]{0,199}")
 
@@ -171,9 +182,53 @@ class LocalTarget:
 
     def update(self, href: str, item: str, etag: str) -> str:
         file = self._file(href)
-        new = self._install(file, item, lambda tmp: os.replace(tmp, file), expected=etag)
+        try:
+            with self._locked(file):
+                self._check_etag(file, etag)
+                tmp = self._write_temp(file, item)
+                try:
+                    new = self._swap(file, tmp, etag)
+                finally:
+                    _unlink_quietly(tmp)  # a second name of the new file, or the unused one
+        except OSError as error:
+            raise TargetError(f"{file}: cannot write: {_reason(error)}") from error
         log.debug("%s: updated", file)
         return new
+
+    def _swap(self, file: Path, tmp: Path, expected: str) -> str:
+        """Put `tmp` in place of `file` if `file` is still the one with the `expected` etag and
+        nobody saves it meanwhile; return the new etag."""
+        # From the temporary name, before the link: once linked, the file is anyone's to edit.
+        mine = etag_of(os.stat(tmp))
+        aside = self._move_aside(file)
+        restore = True  # whether the file moved aside goes back to its name, if that is free
+        try:
+            seen = self._identity(aside)
+            if seen[0] != expected:
+                raise PreconditionFailed(f"{file}: changed since it was read (etag does not match)")
+            if not self._place(tmp, file):
+                raise PreconditionFailed(f"{file}: saved by another program meanwhile; left as is")
+            restore = False  # from now on, a free name means someone deleted syncd's new file
+            if self._identity(aside) != seen:
+                # Written in place by a program that had it open: that version returns.
+                restore = True
+                self._take_back(file, mine)
+                raise PreconditionFailed(f"{file}: edited by another program while being "
+                                         "replaced; its version is kept")
+            try:
+                placed = etag_of(file.stat())
+            except FileNotFoundError:
+                placed = None
+            if placed != mine:
+                raise PreconditionFailed(f"{file}: saved by another program right after being "
+                                         "replaced; left as is")
+        finally:
+            if restore:
+                self._put_back(aside, file)
+            else:
+                _unlink_quietly(aside)
+            self._sync_folder()
+        return mine
 
     def _install(self, file: Path, item: str, place: Callable[[Path], None],
                  expected: str | None = None) -> str:
@@ -197,14 +252,118 @@ class LocalTarget:
     def delete(self, href: str, etag: str) -> None:
         file = self._file(href)
         try:
-            self._check_etag(file, etag)
-            os.unlink(file)
-        except FileNotFoundError:
-            raise PreconditionFailed(f"{file}: no longer exists") from None
+            with self._locked(file):
+                self._check_etag(file, etag)
+                aside = self._move_aside(file)
+                try:
+                    if self._identity(aside)[0] != etag:
+                        raise PreconditionFailed(
+                            f"{file}: changed since it was read (etag does not match)")
+                    os.unlink(aside)
+                finally:
+                    self._put_back(aside, file)
+                    self._sync_folder()
+                if os.path.lexists(file):
+                    raise PreconditionFailed(f"{file}: saved again by another program meanwhile; "
+                                             "left as is")
         except OSError as error:
             raise TargetError(f"{file}: cannot delete: {_reason(error)}") from error
-        self._sync_folder()
         log.debug("%s: deleted", file)
+
+    # -- taking turns with other writers -------------------------------------------------------
+
+    @contextmanager
+    def _locked(self, file: Path) -> Iterator[None]:
+        """Hold the folder's lock, so that syncd processes never interleave an update or a delete.
+        The lock file is removed while still held; whoever opened it before then and gets the
+        lock finds it no longer at its name and opens the new one instead."""
+        lock = self.path / LOCK_NAME
+        while True:
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            except FileNotFoundError:
+                raise PreconditionFailed(f"{file}: no longer exists") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                held = os.path.samestat(os.fstat(fd), os.stat(lock, follow_symlinks=False))
+            except FileNotFoundError:
+                held = False
+            except BaseException:
+                os.close(fd)
+                raise
+            if held:
+                break
+            os.close(fd)
+        try:
+            self._recover()
+            yield
+        finally:
+            _unlink_quietly(lock)
+            os.close(fd)
+
+    def _recover(self) -> None:
+        """Put back what a syncd that died during an update or a delete had moved aside (only the
+        lock holder moves files aside, so any such file now is a leftover), unless its name has
+        been taken since."""
+        for entry in os.scandir(self.path):
+            match = _ASIDE.fullmatch(entry.name)
+            if match is None:
+                continue
+            try:
+                file = self._file(match.group(1))
+            except TargetError:
+                continue
+            if not os.path.lexists(file):
+                log.warning("%s: put back after an interrupted write", file)
+            self._put_back(Path(entry.path), file)
+
+    def _move_aside(self, file: Path) -> Path:
+        """Rename `file` to a new hidden name beside it: from then on nobody can change which
+        file that is, and a program saving `file` meanwhile creates a new one."""
+        aside = self.path / f".{file.name}.{secrets.token_hex(6)}{ASIDE_SUFFIX}"
+        try:
+            os.rename(file, aside)
+        except FileNotFoundError:
+            raise PreconditionFailed(f"{file}: no longer exists") from None
+        return aside
+
+    def _identity(self, path: Path) -> tuple[str, bytes]:
+        """The etag and the content of `path`; the content also shows a same-size rewrite made
+        within the file system's time resolution."""
+        with open(path, "rb") as handle:
+            return etag_of(os.fstat(handle.fileno())), handle.read()
+
+    def _place(self, tmp: Path, file: Path) -> bool:
+        """Link `tmp` as `file`; False if a file has appeared at that name (it is left alone)."""
+        try:
+            os.link(tmp, file)
+        except FileExistsError:
+            return False
+        return True
+
+    def _put_back(self, aside: Path, file: Path) -> None:
+        """Return a file moved aside to its name, unless the name holds a file by now (that newer
+        one stays), and remove the hidden name. Nothing to do once it is gone already."""
+        try:
+            os.link(aside, file)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            return
+        _unlink_quietly(aside)
+
+    def _take_back(self, file: Path, mine: str) -> None:
+        """Remove syncd's new file (etag `mine`) from the name, so that the version moved aside
+        can return; a file another program has put there meanwhile stays instead."""
+        taken = self.path / f".{file.name}.{secrets.token_hex(6)}{TMP_SUFFIX}"
+        try:
+            os.rename(file, taken)
+        except FileNotFoundError:
+            return
+        if etag_of(os.stat(taken)) == mine:
+            os.unlink(taken)
+        else:
+            self._put_back(taken, file)
 
 
 def _unlink_quietly(path: Path) -> None:
