@@ -41,13 +41,13 @@ def card(uid: str, name: str, *lines: str, version: str = "3.0") -> str:
 def parsed(monkeypatch):
     """The source of every card text parsed by the CardDAV source."""
     seen: list[str] = []
-    parse = carddav.parse_cards
+    parse = carddav.parse_checked
 
     def counting(text, source):
         seen.append(source)
         return parse(text, source)
 
-    monkeypatch.setattr(carddav, "parse_cards", counting)
+    monkeypatch.setattr(carddav, "parse_checked", counting)
     return seen
 
 
@@ -194,11 +194,14 @@ def test_an_incomplete_multiget_keeps_the_old_token(address_book, tmp_path, monk
         token = state.load_listing(source.url)[0]
         address_book.put("bob.vcf", card("bob", "Bob Stone"))
         monkeypatch.setattr(carddav.CardDAVSource, "_multiget",
-                            lambda self, hrefs: ({}, set(), False))
+                            lambda self, hrefs, known: ({}, set(), set(hrefs)))
         assert names(source.read()) == ["Ada Lovelace"]
         assert state.load_listing(source.url)[0] == token
+        assert source.changed_during_read == [address_book.url + "bob.vcf"]
+        assert not source.complete
         monkeypatch.undo()
         assert names(source.read()) == ["Ada Lovelace", "Bob Stone"]
+        assert source.complete
 
 
 def test_an_emptied_book_reads_as_empty(address_book, tmp_path):

@@ -1,40 +1,117 @@
 """Contact sources: where vCards are read from (`files`: a vdir or one .vcf file; `carddav`: an
-address book on a CardDAV server).
+address book on a CardDAV server), all behind one `ContactSource` interface.
 
 A source either reads as a whole or raises `SourceError` (missing folder or file, permission
 denied, not a directory; a server refusing the credentials, unreachable or not speaking WebDAV),
 with a message naming the path or URL and the reason. A bad card inside a readable source is
-never an error: it is skipped with a warning `source:line: message`.
+never an error: it is skipped with a warning `source:line: message`, and named in `damaged`, so
+that the read is not `complete` and decides no deletion.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
+from syncd.errors import SourceError
 from syncd.model import Contact
+
+if TYPE_CHECKING:
+    from syncd.config_types import SourceConfig
+    from syncd.state import ListingCache
 
 log = logging.getLogger(__name__)
 
 
-class ContactSource(Protocol):
-    description: str  # path or URL, for messages
+class ContactSource(ABC):
+    """One address book. After `read`:
 
+    - `damaged`: one message per file or card that could not be read (the others were);
+    - `changed_during_read`: the paths or URLs whose content changed, or that vanished, while
+      they were read (read again next time);
+    - `complete`: neither of them holds anything, so every card became a contact and the
+      contacts not read are gone; only then may a contact missing from the read lose its
+      follow-ups.
+    """
+
+    # It reads only what changed since the last read (CardDAV), so a read costs little.
+    incremental: ClassVar[bool] = False
+
+    def __init__(self, description: str) -> None:
+        self.description = description  # path or URL, for messages
+        self.damaged: list[str] = []
+        self.changed_during_read: list[str] = []
+
+    @classmethod
+    def from_config(cls, config: SourceConfig, cache: ListingCache | None = None,
+                    key: str = "contacts[]") -> ContactSource:
+        """The source of one `contacts` entry (`key` names it in messages); `cache` keeps
+        what an incremental source read, between reads."""
+        raise NotImplementedError(f"{cls.__name__} is not made from a configuration")
+
+    @abstractmethod
     def read(self) -> list[Contact]:
         """Every readable contact; raises SourceError if the source cannot be read at all."""
 
+    @property
+    def complete(self) -> bool:
+        return not self.damaged and not self.changed_during_read
 
-class MemorySource:
-    """A source holding given contacts, for the core's tests."""
+    def watch_paths(self) -> list[Path]:
+        """The files and folders whose change should start a cycle (none for a server)."""
+        return []
 
-    description = "memory"
 
-    def __init__(self, contacts: Iterable[Contact]) -> None:
+class MemorySource(ContactSource):
+    """A source holding given contacts, for the core's tests; `damaged`, `changed_during_read`
+    and `complete` are set by the test (`complete` follows the other two unless set)."""
+
+    def __init__(self, contacts: Iterable[Contact], damaged: Iterable[str] = (),
+                 complete: bool | None = None) -> None:
+        super().__init__("memory")
         self.contacts = list(contacts)
+        self.damaged = list(damaged)
+        self._complete = complete
 
     def read(self) -> list[Contact]:
         return list(self.contacts)
+
+    @property
+    def complete(self) -> bool:
+        return super().complete if self._complete is None else self._complete
+
+    @complete.setter
+    def complete(self, value: bool | None) -> None:
+        self._complete = value
+
+
+# The class of each `type:` of a `contacts` entry, registered by its module when imported.
+SOURCE_TYPES: dict[str, type[ContactSource]] = {}
+# The module of each type, imported on first use: CardDAV's pulls in caldav and lxml, which
+# `syncd --help` or a folder-only configuration does not need.
+SOURCE_MODULES: dict[str, str] = {
+    "vdir": "syncd.sources.files",
+    "vcf": "syncd.sources.files",
+    "carddav": "syncd.sources.carddav",
+}
+
+
+def make_source(config: SourceConfig, cache: ListingCache | None = None,
+                key: str = "contacts[]") -> ContactSource:
+    """The source of one `contacts` entry (`key` names it in messages); a CardDAV source keeps
+    its sync token and the cards it read in `cache` (the state file), so that it fetches only
+    what changed. An unknown type is a SourceError, never another type's reader."""
+    if config.type not in SOURCE_TYPES and config.type in SOURCE_MODULES:
+        importlib.import_module(SOURCE_MODULES[config.type])
+    kind = SOURCE_TYPES.get(config.type)
+    if kind is None:
+        raise SourceError(f"{key}.type: unknown contact source type {config.type!r} "
+                          f"(known: {', '.join(sorted(SOURCE_MODULES))})")
+    return kind.from_config(config, cache, key)
 
 
 def dedupe(contacts: Iterable[Contact]) -> list[Contact]:

@@ -16,6 +16,11 @@ book. Cards are read with the same lossless reader as files (`parse_cards`), wit
 file during a sync) keeps, per href, the etag and the contacts parsed from it as JSON, tagged
 with the shape of `Contact` so that a newer syncd reads everything again instead of misreading.
 
+A card whose new version cannot be read keeps the contacts of its previous version and is
+named in `damaged` for as long as that version is on the server (the cache remembers it); a
+card the server did not return when asked is named in `changed_during_read`. Either way the
+read is not `complete`.
+
 Every failure of the book as a whole (401/403, no answer, not WebDAV) is a `SourceError` naming
 the URL without credentials and the status; no message or log line carries the password.
 """
@@ -27,7 +32,7 @@ import json
 import logging
 import re
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
@@ -35,9 +40,13 @@ from syncd import dav
 from syncd.dav import CARDDAV, DAV, XML, normalize_href, public_url
 from syncd.errors import SourceError
 from syncd.model import Contact, PartialDate
-from syncd.sources import dedupe
-from syncd.sources.vcard import parse_cards
+from syncd.passwords import resolve_password
+from syncd.sources import SOURCE_TYPES, ContactSource, dedupe
+from syncd.sources.vcard import parse_checked
 from syncd.state import ListingCache, MemoryListingCache
+
+if TYPE_CHECKING:
+    from syncd.config_types import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +61,29 @@ _PROPFIND_TYPE = (
     '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>'
 )
 # The shape of the contacts kept in the cache: a change of `Contact` reads every card again.
-# Bump the number when `parse_cards` reads the same card differently.
-_SHAPE = "1 " + " ".join(f.name for f in fields(Contact))
+# Bump the number when `parse_cards` reads the same card differently (2: a card nested in a
+# card became part of it, no longer a contact of its own).
+_SHAPE = "2 " + " ".join(f.name for f in fields(Contact))
 SHAPE = hashlib.sha256(_SHAPE.encode()).hexdigest()[:12]
 _DATES = frozenset(f.name for f in fields(Contact) if "PartialDate" in str(f.type))
 
-Card = tuple[str, str, list[Contact]]  # (etag, the cached JSON, the contacts) of one href
+
+class Card(NamedTuple):
+    """One href as read: its etag, the JSON kept in the cache, the contacts."""
+
+    etag: str
+    data: str
+    contacts: list[Contact]
+    damaged: str | None = None  # why this version could not be read (the contacts are older)
 
 
 def _source_error(message: str, **details: Any) -> SourceError:
     return SourceError(message, **details)
 
 
-class CardDAVSource(dav.OnSession):
+class CardDAVSource(ContactSource, dav.OnSession):
+    incremental = True
+
     def __init__(
         self,
         url: str,
@@ -80,7 +99,7 @@ class CardDAVSource(dav.OnSession):
         if not url.endswith("/"):
             url += "/"  # a collection
         self.url = public_url(url)  # never the credentials a URL may carry
-        self.description = self.url
+        super().__init__(self.url)
         if not verify:
             dav.log_once(logging.WARNING, ("verify", self.url),
                          "%s: TLS certificates are NOT verified (verify: false)", self.url)
@@ -90,9 +109,16 @@ class CardDAVSource(dav.OnSession):
         self._origin = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
         self._cache: ListingCache = cache if cache is not None else MemoryListingCache()
 
+    @classmethod
+    def from_config(cls, config: SourceConfig, cache: ListingCache | None = None,
+                    key: str = "contacts[]") -> CardDAVSource:
+        return cls(config.url or "", config.username, resolve_password(config, key, SourceError),
+                   verify=config.verify, timeout=config.timeout.total_seconds(), cache=cache)
+
     # -- reading -------------------------------------------------------------------------------
 
     def read(self) -> list[Contact]:
+        self.damaged, self.changed_during_read = [], []
         token, cards = self._load()
         if token is None and not cards:
             self._check_book()
@@ -109,33 +135,35 @@ class CardDAVSource(dav.OnSession):
         if full:
             removed = set(cards) - set(listing)
         wanted = sorted(href for href, etag in listing.items()
-                        if href not in cards or cards[href][0] != etag)
-        fetched, gone, complete = self._multiget(wanted)
-        if not complete:
+                        if href not in cards or cards[href].etag != etag)
+        fetched, gone, missing = self._multiget(wanted, cards)
+        if missing:
             new_token = token  # read the same changes again next time
+            self.changed_during_read = [self._origin + href for href in sorted(missing)]
         for href in removed | gone:
             cards.pop(href, None)
         cards.update(fetched)
         if full:
             self._cache.save_listing(self.url, new_token,
-                                     {href: (etag, data) for href, (etag, data, _) in cards.items()},
+                                     {href: card[:2] for href, card in cards.items()},
                                      replace=True)
         elif new_token != token or fetched or removed or gone:
             self._cache.save_listing(self.url, new_token,
-                                     {href: (etag, data) for href, (etag, data, _) in fetched.items()},
+                                     {href: card[:2] for href, card in fetched.items()},
                                      removed | gone)
         log.debug("%s: %d cards, %d fetched, %d removed, %d requests so far", self.url,
                   len(cards), len(fetched), len(removed | gone), self.requests)
-        return dedupe(contact for href in sorted(cards) for contact in cards[href][2])
+        self.damaged = [problem for href in sorted(cards) if (problem := cards[href].damaged)]
+        return dedupe(contact for href in sorted(cards) for contact in cards[href].contacts)
 
     def _load(self) -> tuple[str | None, dict[str, Card]]:
         token, items = self._cache.load_listing(self.url)
         cards: dict[str, Card] = {}
         for href, (etag, data) in items.items():
-            contacts = _decode(data)
-            if contacts is None:  # written by another syncd, or damaged: read everything again
+            kept = _decode(data)
+            if kept is None:  # written by another syncd, or damaged: read everything again
                 return None, {}
-            cards[href] = (etag, data, contacts)
+            cards[href] = Card(etag, data, *kept)
         return token, cards
 
     def _check_book(self) -> None:
@@ -170,12 +198,14 @@ class CardDAVSource(dav.OnSession):
                 log.warning("%s: the server gave no etag; ignored", self._origin + member.href)
         return listing
 
-    def _multiget(self, hrefs: list[str]) -> tuple[dict[str, Card], set[str], bool]:
-        """(cards fetched and parsed, hrefs gone since the listing, whether every href was
-        answered), in one REPORT per MULTIGET_BATCH hrefs."""
+    def _multiget(self, hrefs: list[str],
+                  known: dict[str, Card]) -> tuple[dict[str, Card], set[str], set[str]]:
+        """(cards fetched and parsed, hrefs gone since the listing, hrefs the server did not
+        answer), in one REPORT per MULTIGET_BATCH hrefs. A card that cannot be read keeps the
+        contacts of its version in `known`, if any."""
         fetched: dict[str, Card] = {}
         gone: set[str] = set()
-        complete = True
+        missing: set[str] = set()
         for start in range(0, len(hrefs), MULTIGET_BATCH):
             batch = hrefs[start:start + MULTIGET_BATCH]
             body = ('<?xml version="1.0" encoding="utf-8"?>'
@@ -192,23 +222,33 @@ class CardDAVSource(dav.OnSession):
                 if member.status == 404:
                     gone.add(member.href)
                 elif member.status == 200 and member.etag and text.strip():
-                    contacts = parse_cards(text, self._origin + member.href)
-                    fetched[member.href] = (member.etag, _encode(contacts), contacts)
+                    fetched[member.href] = _card(member.etag, text, self._origin + member.href,
+                                                 known.get(member.href))
                 else:
                     continue
                 answered.add(member.href)
-            missing = set(batch) - answered
-            if missing:
-                complete = False
+            unanswered = set(batch) - answered
+            if unanswered:
                 log.warning("%s: the server did not return %d of the cards asked for (e.g. %s); "
-                            "asking again next time", self.url, len(missing), min(missing))
-        return fetched, gone, complete
+                            "asking again next time", self.url, len(unanswered), min(unanswered))
+                missing |= unanswered
+        return fetched, gone, missing
+
+
+def _card(etag: str, text: str, where: str, previous: Card | None) -> Card:
+    contacts, problem = parse_checked(text, where)
+    if problem is None:
+        return Card(etag, _encode(contacts), contacts)
+    if previous is not None:
+        contacts = previous.contacts
+        problem += "; the contacts of its previous version are kept"
+    return Card(etag, _encode(contacts, problem), contacts, problem)
 
 
 # -- the cached contacts -----------------------------------------------------------------------
 
 
-def _encode(contacts: list[Contact]) -> str:
+def _encode(contacts: list[Contact], damaged: str | None = None) -> str:
     rows = []
     for contact in contacts:
         row: dict[str, Any] = {}
@@ -218,12 +258,15 @@ def _encode(contacts: list[Contact]) -> str:
                 value = [value.month, value.day, value.year]
             row[f.name] = list(value) if isinstance(value, tuple) else value
         rows.append(row)
-    return json.dumps({"shape": SHAPE, "contacts": rows}, ensure_ascii=False,
-                      separators=(",", ":"))
+    kept: dict[str, Any] = {"shape": SHAPE, "contacts": rows}
+    if damaged:
+        kept["damaged"] = damaged
+    return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
 
 
-def _decode(data: str) -> list[Contact] | None:
-    """The contacts kept for one card, or None when the data is not of this syncd's shape."""
+def _decode(data: str) -> tuple[list[Contact], str | None] | None:
+    """The contacts kept for one card and why its version could not be read (None when it
+    could), or None when the data is not of this syncd's shape."""
     try:
         kept = json.loads(data)
         if kept.get("shape") != SHAPE:
@@ -238,6 +281,10 @@ def _decode(data: str) -> list[Contact] | None:
                     value = tuple(value)
                 values[name] = value
             contacts.append(Contact(**values))
-        return contacts
+        damaged = kept.get("damaged")
+        return contacts, damaged if isinstance(damaged, str) else None
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+SOURCE_TYPES["carddav"] = CardDAVSource

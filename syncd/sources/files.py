@@ -8,11 +8,16 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from syncd.errors import SourceError
 from syncd.model import Contact
-from syncd.sources import dedupe
+from syncd.sources import SOURCE_TYPES, ContactSource, dedupe
 from syncd.sources.vcard import parse_checked
+
+if TYPE_CHECKING:
+    from syncd.config_types import SourceConfig
+    from syncd.state import ListingCache
 
 log = logging.getLogger(__name__)
 
@@ -67,52 +72,82 @@ def _reason(error: OSError) -> str:
 _PARSED: dict[str, tuple[tuple[int, int, int, int], list[Contact], str | None]] = {}
 
 
-def read_vcf(path: Path) -> tuple[list[Contact], str | None]:
-    """The cards of one file, and what is wrong with it when some card could not be read (or
-    it holds none at all); raises OSError when it cannot be read."""
+class FileRead(NamedTuple):
+    contacts: list[Contact]
+    problem: str | None  # what could not be read (some card, or every card), or None
+    changed: bool  # the file changed or vanished while it was read: not kept in `_PARSED`
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino
+
+
+def read_vcf(path: Path) -> FileRead:
+    """The cards of one file, what is wrong with it when some card could not be read (or it
+    holds none at all), and whether it changed while it was read; raises OSError when it
+    cannot be read."""
     where = str(path)
-    info = os.stat(path)
-    key = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+    before = _identity(os.stat(path))
     cached = _PARSED.get(where)
-    if cached and cached[0] == key:
-        return list(cached[1]), cached[2]
+    if cached and cached[0] == before:
+        return FileRead(list(cached[1]), cached[2], False)
     contacts, problem = parse_checked(decode(path.read_bytes(), where), where)
-    _PARSED[where] = (key, contacts, problem)
-    return list(contacts), problem
+    try:
+        changed = _identity(os.stat(path)) != before
+    except FileNotFoundError:
+        changed = True
+    if changed:
+        _PARSED.pop(where, None)
+        log.info("%s: changed while it was read; read again next time", where)
+    else:
+        _PARSED[where] = (before, contacts, problem)
+    return FileRead(list(contacts), problem, changed)
 
 
-class VcfFileSource:
-    """One file with any number of cards. After `read`, `damaged` names what could not be read
-    (the cycle then deletes no follow-up: a contact whose card broke must keep its own)."""
+class VcfFileSource(ContactSource):
+    """One file with any number of cards."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.description = str(self.path)
-        self.damaged: list[str] = []
+        super().__init__(str(self.path))
+
+    @classmethod
+    def from_config(cls, config: SourceConfig, cache: ListingCache | None = None,
+                    key: str = "contacts[]") -> VcfFileSource:
+        return cls(_path_of(config, key))
 
     def read(self) -> list[Contact]:
-        self.damaged = []
+        self.damaged, self.changed_during_read = [], []
         try:
-            contacts, problem = read_vcf(self.path)
-            self.damaged = [problem] if problem else []
+            found = read_vcf(self.path)
         except FileNotFoundError:
             raise SourceError(f"{self.path}: cannot read contacts: no such file") from None
         except IsADirectoryError:
             raise SourceError(f"{self.path}: cannot read contacts: a folder, not a file") from None
         except OSError as error:
             raise SourceError(f"{self.path}: cannot read contacts: {_reason(error)}") from None
-        return dedupe(contacts)
+        self.damaged = [found.problem] if found.problem else []
+        self.changed_during_read = [str(self.path)] if found.changed else []
+        return dedupe(found.contacts)
+
+    def watch_paths(self) -> list[Path]:
+        return [self.path]
 
 
-class VdirSource:
+class VdirSource(ContactSource):
     """Every `*.vcf` file directly in one folder, in name order; dotfiles and `*.tmp` (files
     being written by a sync tool) are ignored. A file that cannot be read is skipped with a
-    warning and named in `damaged`; a folder that cannot be listed is a SourceError."""
+    warning and named in `damaged`; one listed that is gone when read is named in
+    `changed_during_read`; a folder that cannot be listed is a SourceError."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.description = str(self.path)
-        self.damaged: list[str] = []
+        super().__init__(str(self.path))
+
+    @classmethod
+    def from_config(cls, config: SourceConfig, cache: ListingCache | None = None,
+                    key: str = "contacts[]") -> VdirSource:
+        return cls(_path_of(config, key))
 
     def files(self) -> list[Path]:
         try:
@@ -128,18 +163,33 @@ class VdirSource:
 
     def read(self) -> list[Contact]:
         contacts: list[Contact] = []
-        self.damaged = []
+        self.damaged, self.changed_during_read = [], []
         for path in self.files():
             try:
-                found, problem = read_vcf(path)
+                found = read_vcf(path)
+            except FileNotFoundError:
+                log.info("%s: removed while the folder was read", path)
+                self.changed_during_read.append(str(path))
+                continue
             except OSError as error:
                 log.warning("%s: cannot read: %s; skipped", path, _reason(error))
                 self.damaged.append(f"{path}: cannot be read ({_reason(error)})")
                 continue
-            contacts.extend(found)
-            if problem:
-                self.damaged.append(problem)
+            contacts.extend(found.contacts)
+            if found.problem:
+                self.damaged.append(found.problem)
+            if found.changed:
+                self.changed_during_read.append(str(path))
         return dedupe(contacts)
+
+    def watch_paths(self) -> list[Path]:
+        return [self.path]
+
+
+def _path_of(config: SourceConfig, key: str) -> Path:
+    if config.path is None:
+        raise SourceError(f"{key}.path: a {config.type} source needs one")
+    return config.path
 
 
 def _wanted(entry: os.DirEntry[str]) -> bool:
@@ -150,3 +200,6 @@ def _wanted(entry: os.DirEntry[str]) -> bool:
         return entry.is_file()
     except OSError:
         return False
+
+
+SOURCE_TYPES.update(vdir=VdirSource, vcf=VcfFileSource)
