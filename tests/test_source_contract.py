@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from syncd import dav
 from syncd.config_types import SourceConfig
 from syncd.errors import SourceError
 from syncd.model import Contact
@@ -94,8 +95,6 @@ class ServerBook:
     kind = CardDAVSource
 
     def __init__(self, address_book, monkeypatch: pytest.MonkeyPatch) -> None:
-        from syncd import dav
-
         self.book = address_book
         server = address_book.server
         self.cache = MemoryListingCache()
