@@ -9,7 +9,8 @@ the server's objects as a fresh client reads them.
 - a local calendar folder gone for one cycle (moved away, or an empty mount point) and back;
 - `calendar.calendar` renamed (and then `calendar.url` spelled another way);
 - the calendar collection deleted on the server after a first sync;
-- two syncd instances (two state files, different `me.interests`) on one calendar, 10 cycles.
+- two syncd instances (two state files, different `me.interests`) on one calendar, 10 cycles;
+- `calendar.url` naming a calendar collection, as the README allows.
 """
 
 from __future__ import annotations
@@ -158,6 +159,9 @@ DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 _DISPLAYNAMES = ('<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>'
                  "<D:displayname/></D:prop></D:propfind>")
+_MKCALENDAR = ('<?xml version="1.0" encoding="utf-8"?>'
+               '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set>'
+               "<D:prop><D:displayname>{name}</D:displayname></D:prop></D:set></C:mkcalendar>")
 _QUERY = ('<?xml version="1.0" encoding="utf-8"?>'
           '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
           "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
@@ -196,13 +200,18 @@ class Server:
         finally:
             connection.close()
 
-    def find(self, name: str) -> str | None:
-        """The path of the calendar with this display name; None when there is none."""
+    def collections(self) -> dict[str, str | None]:
+        """The user's collections: path → display name."""
         code, body = self.request("PROPFIND", self.user, _DISPLAYNAMES, {"Depth": "1"})
         assert code == 207, code
-        found = [unquote(r.findtext(f"{DAV}href") or "")
-                 for r in etree.fromstring(body).iter(f"{DAV}response")
-                 if r.findtext(f".//{DAV}displayname") == name]
+        found = {unquote(r.findtext(f"{DAV}href") or ""): r.findtext(f".//{DAV}displayname")
+                 for r in etree.fromstring(body).iter(f"{DAV}response")}
+        found.pop(self.user, None)
+        return found
+
+    def find(self, name: str) -> str | None:
+        """The path of the calendar with this display name; None when there is none."""
+        found = [path for path, shown in self.collections().items() if shown == name]
         assert len(found) <= 1, found
         return found[0] if found else None
 
@@ -225,17 +234,21 @@ class Server:
     def uids(self, path: str) -> Counter[str]:
         return Counter(o.uid for o in self.objects(path))
 
+    def make(self, path: str, name: str) -> None:
+        code, _ = self.request("MKCALENDAR", path, _MKCALENDAR.format(name=name))
+        assert code == 201, code
+
     def delete(self, path: str) -> None:
         code, _ = self.request("DELETE", path)
         assert code in (200, 204), code
 
 
-def caldav_config(home: Path, radicale, *, calendar: str, url: str | None = None,
+def caldav_config(home: Path, radicale, *, calendar: str | None, url: str | None = None,
                   contacts: Path | None = None, interests: str = "[sailing, leadership]") -> Path:
     config = home / "config.yaml"
     lines = ["contacts:", "  - type: vdir", f"    path: {contacts or home / 'contacts'}",
              "calendar:", "  type: caldav", f"  url: {url or radicale.url}",
-             f"  calendar: {calendar}",
+             *([f"  calendar: {calendar}"] if calendar else []),
              f"  username: {radicale.username}", "  password_env: SYNCD_TEST_PASSWORD",
              "me:", f"  interests: {interests}", "state: state.sqlite"]
     config.write_text("\n".join(lines) + "\n")
@@ -470,3 +483,29 @@ def test_two_instances_on_one_calendar_for_ten_cycles(tmp_path, radicale, calend
             "file)") in text_a
     assert (f"also in this calendar: {len(planned)} follow-ups written by syncd on {host} "
             "(another state file)") in text_b
+
+
+# -- 5. calendar.url naming a calendar collection ------------------------------------------------
+
+
+def test_calendar_url_naming_a_collection_is_the_calendar_written_to(
+        tmp_path, radicale, calendar_name, monkeypatch):
+    """README: `calendar.url` is "the CalDAV server (or calendar collection) URL". A URL naming a
+    collection (one another app made, with its own display name) is the calendar the follow-ups
+    go into; no calendar is made elsewhere by the name `calendar.calendar` defaults to."""
+    monkeypatch.setenv("SYNCD_TEST_PASSWORD", radicale.password)
+    shutil.copytree(SAMPLE_CONTACTS, tmp_path / "contacts")
+    server = Server(radicale)
+    path = f"{server.user}{calendar_name.lower()}/"
+    server.make(path, f"{calendar_name} (made by another app)")
+    before = server.collections()
+    person = Syncd(caldav_config(tmp_path, radicale, calendar=None, url=server.url(path)),
+                   person_env(tmp_path))
+    try:
+        done = person.sync()
+        made = {p: shown for p, shown in server.collections().items() if p not in before}
+        assert made == {}, f"follow-ups written into {made}, not into {path}"
+        assert len(server.uids(path)) == done.counts["created"] >= 5
+    finally:
+        for made_elsewhere in set(server.collections()) - set(before):
+            server.delete(made_elsewhere)  # so that no later test meets it
