@@ -54,6 +54,11 @@ class TargetError(ServerError):
     """A calendar target failed."""
 
 
+class TargetMissing(TargetError):
+    """The calendar is not there (a folder gone, a collection answering 404 or 410): nothing is
+    decided about the follow-ups it held."""
+
+
 class PreconditionFailed(TargetError):
     """A conditional write lost a race (HTTP 412 or its local equivalent): re-read, never force."""
 

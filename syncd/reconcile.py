@@ -13,6 +13,9 @@
 that re-serialises or restamps an object has not changed it). An object at a syncd href that the
 state file does not know (a crash after the PUT, before the state write) is adopted when it is
 still exactly as syncd wrote it, by the hash syncd embedded in it; anything else is left alone.
+An object that another syncd instance wrote (its `X-SYNCD-INSTANCE` mark names another state
+file: the person's other laptop) is never adopted, updated, dismissed or deleted: it is
+remembered as the other instance's, and looked at again only when its etag changes or it goes.
 Reconciliation runs in two steps: `to_fetch` names the objects whose body is needed, the caller
 fetches them, then `reconcile` decides.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from syncd.model import FollowUp
 from syncd.render import Stored
-from syncd.state import DELETING, OURS, Written
+from syncd.state import DELETING, OTHER_INSTANCE, OURS, Written
 
 CREATE = "create"
 UPDATE = "update"
@@ -37,6 +40,7 @@ COMPLETED = "completed"
 DISMISS = "dismissed"
 FORGET = "forget"  # drop a state row that no longer matters; no write
 SKIP = "skip"  # not ours, or cannot decide: leave it
+OTHER = "other-instance"  # written by another syncd instance: remember it as theirs; no write
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Action:
     etag: str | None = None  # the etag to send with If-Match, or the one to remember
     hash: str | None = None  # the content hash to remember
     written: Written | None = None
+    writer: str | None = None  # OTHER: the instance that wrote the object
 
 
 def to_fetch(
@@ -68,7 +73,7 @@ def to_fetch(
     """Hrefs whose content must be read before deciding."""
     hrefs = set()
     for uid, entry in written.items():
-        if (entry.owner in (OURS, DELETING) and entry.href in listing
+        if (entry.owner in (OURS, DELETING, OTHER_INSTANCE) and entry.href in listing
                 and listing[entry.href] != entry.etag):
             hrefs.add(entry.href)
     for uid, want in desired.items():
@@ -82,25 +87,36 @@ def reconcile(
     listing: Mapping[str, str],
     written: Mapping[str, Written],
     fetched: Mapping[str, Stored],
+    instance: str = "",
 ) -> list[Action]:
     """One action per follow-up UID that is wanted or was written. `listing` maps href → etag;
     `fetched` holds the parsed objects for the hrefs `to_fetch` asked for (a missing entry means
-    the read failed: that object is skipped this cycle)."""
+    the read failed: that object is skipped this cycle). `instance` is this syncd's mark."""
     actions = []
     for uid in sorted(desired.keys() | written.keys()):
         want, entry = desired.get(uid), written.get(uid)
         if entry is None:
             assert want is not None
-            actions.append(_new(want, listing, fetched))
+            actions.append(_new(want, listing, fetched, instance))
         else:
-            actions.append(_known(want, entry, listing, fetched))
+            actions.append(_known(want, entry, listing, fetched, instance))
     return actions
 
 
-def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored]) -> Action:
+def _other(stored: Stored | None, instance: str) -> bool:
+    """Written by another syncd instance (objects from before the marks count as this one's)."""
+    return (bool(instance) and stored is not None and stored.is_ours
+            and bool(stored.instance) and stored.instance != instance)
+
+
+def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored],
+         instance: str) -> Action:
     if want.href not in listing:
         return Action(CREATE, want.uid, want.href, want)
     stored = fetched.get(want.href)
+    if stored is not None and _other(stored, instance) and stored.uid == want.uid:
+        return Action(OTHER, want.uid, want.href, want, etag=listing[want.href],
+                      hash=stored.hash, writer=stored.instance)
     if stored is None or not stored.is_ours or stored.uid != want.uid or not stored.untouched:
         return Action(SKIP, want.uid, want.href, want)
     etag = listing[want.href]
@@ -116,8 +132,16 @@ def _known(
     entry: Written,
     listing: Mapping[str, str],
     fetched: Mapping[str, Stored],
+    instance: str,
 ) -> Action:
     uid, href = entry.uid, entry.href
+    if entry.owner == OTHER_INSTANCE:
+        if want is None:
+            return Action(FORGET, uid, href, written=entry)
+        if href not in listing or listing[href] == entry.etag:
+            # Gone: the person may have deleted it, or its syncd; not re-created either way.
+            return Action(SKIP, uid, href, want, written=entry)
+        return replace(_new(want, listing, fetched, instance), written=entry)  # changed: look again
     if entry.owner == DELETING:
         if href not in listing:  # syncd's own DELETE went through before a crash
             if want is not None:  # and the follow-up is wanted again: as if never written
@@ -139,6 +163,11 @@ def _known(
         stored = fetched.get(href)
         if stored is None:
             return Action(SKIP, uid, href, want, written=entry)
+        if _other(stored, instance):  # the other instance took it over (an older syncd's doing)
+            if want is None:
+                return Action(FORGET, uid, href, written=entry)
+            return Action(OTHER, uid, href, want, etag=etag, hash=stored.hash, written=entry,
+                          writer=stored.instance)
         if stored.status == "COMPLETED":
             return Action(COMPLETED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
         if stored.hash != entry.hash:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import socket
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ PERSON = "person"  # edited by someone else: theirs from now on, never touched a
 DISMISSED = "dismissed"  # deleted by the person: not re-created
 COMPLETED = "completed"  # ticked off by the person: theirs, never rewritten
 DELETING = "deleting"  # syncd is deleting it: gone next time means syncd deleted it
+OTHER_INSTANCE = "other-instance"  # written by another syncd (another state file): never touched
+UNASSIGNED = ""  # the target of rows written before targets had an identity
 
 _MIGRATIONS: list[str] = [
     # 1: what syncd wrote
@@ -97,6 +101,33 @@ _MIGRATIONS: list[str] = [
     CREATE TABLE discovered (
         key TEXT PRIMARY KEY,
         url TEXT NOT NULL
+    );
+    """,
+    # 5: each written row belongs to one target (a calendar collection, a local folder), and
+    # notes which syncd instance wrote the object; rows from before are claimed by the first
+    # target synced (`claim_unassigned`). `meta` holds this state file's instance id.
+    """
+    CREATE TABLE written_by_target (
+        target TEXT NOT NULL DEFAULT '',
+        uid TEXT NOT NULL,
+        href TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        contact_uid TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        cycle TEXT NOT NULL,
+        due TEXT NOT NULL,
+        owner TEXT NOT NULL DEFAULT 'syncd',
+        writer TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (target, uid)
+    );
+    INSERT INTO written_by_target
+        SELECT '', uid, href, etag, hash, contact_uid, reason, cycle, due, owner, '' FROM written;
+    DROP TABLE written;
+    ALTER TABLE written_by_target RENAME TO written;
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
     );
     """,
 ]
@@ -181,6 +212,11 @@ class Written:
     cycle: str
     due: dt.date
     owner: str = OURS
+    target: str = UNASSIGNED  # the identity of the target the object is in
+    writer: str = ""  # OTHER_INSTANCE rows: the instance that wrote the object
+
+
+_COLUMNS = "uid, href, etag, hash, contact_uid, reason, cycle, due, owner, target, writer"
 
 
 class State:
@@ -237,35 +273,79 @@ class State:
                 db.execute("DELETE FROM schema_version")
                 db.execute("INSERT INTO schema_version VALUES (?)", (number + 1,))
 
-    def written(self) -> dict[str, Written]:
-        rows = self.db.execute(
-            "SELECT uid, href, etag, hash, contact_uid, reason, cycle, due, owner FROM written"
-        )
+    def written(self, target: str | None = None) -> dict[str, Written]:
+        """What syncd wrote into `target` by follow-up UID; every target's with None (a UID
+        written into two targets then gives one of them)."""
+        if target is None:
+            return self._rows("", ())
+        return self._rows("WHERE target = ?", (target,))
+
+    def decided_elsewhere(self, target: str) -> dict[str, Written]:
+        """The follow-ups the person completed or dismissed in targets other than `target`."""
+        return self._rows("WHERE target != ? AND owner IN (?, ?)", (target, COMPLETED, DISMISSED))
+
+    def _rows(self, where: str, args: tuple[str, ...]) -> dict[str, Written]:
         return {
-            row[0]: Written(*row[:7], due=dt.date.fromisoformat(row[7]), owner=row[8])
-            for row in rows
+            row[0]: Written(*row[:7], due=dt.date.fromisoformat(row[7]), owner=row[8],
+                            target=row[9], writer=row[10])
+            for row in self.db.execute(f"SELECT {_COLUMNS} FROM written {where}", args)
         }
 
     def record(self, entry: Written) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO written ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     entry.uid, entry.href, entry.etag, entry.hash, entry.contact_uid,
-                    entry.reason, entry.cycle, entry.due.isoformat(), entry.owner,
+                    entry.reason, entry.cycle, entry.due.isoformat(), entry.owner, entry.target,
+                    entry.writer,
                 ),
             )
+
+    def targets(self) -> dict[str, dict[str, int]]:
+        """Every target syncd has rows for: {target: {owner: how many rows}}."""
+        found: dict[str, dict[str, int]] = {}
+        for target, owner, count in self.db.execute(
+                "SELECT target, owner, count(*) FROM written GROUP BY target, owner"):
+            found.setdefault(target, {})[owner] = count
+        return found
+
+    def claim_unassigned(self, target: str) -> int:
+        """Give the rows written before targets had an identity to `target` (the calendar a
+        state file of an older syncd was synced with); returns how many."""
+        with self.transaction() as db:
+            return db.execute("UPDATE OR IGNORE written SET target = ? WHERE target = ?",
+                              (target, UNASSIGNED)).rowcount
+
+    def move_target(self, old: str, new: str) -> None:
+        """The rows of `old` now belong to `new` (a folder whose marker was re-made)."""
+        with self.transaction() as db:
+            db.execute("UPDATE OR REPLACE written SET target = ? WHERE target = ?", (new, old))
+
+    def instance(self) -> str:
+        """This state file's syncd instance, `<random id>@<host>`, made once."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+            if row:
+                return str(row[0])
+            value = f"{uuid.uuid4().hex[:12]}@{socket.gethostname() or 'localhost'}"
+            db.execute("INSERT INTO meta VALUES ('instance', ?)", (value,))
+            return value
 
     def set_status(self, values: dict[str, str]) -> None:
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO status VALUES (?, ?)", values.items())
 
+    def drop_status(self, keys: Iterable[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM status WHERE key = ?", ((key,) for key in keys))
+
     def status(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, value FROM status"))
 
-    def forget(self, uid: str) -> None:
+    def forget(self, uid: str, target: str = UNASSIGNED) -> None:
         with self.transaction() as db:
-            db.execute("DELETE FROM written WHERE uid = ?", (uid,))
+            db.execute("DELETE FROM written WHERE uid = ? AND target = ?", (uid, target))
 
     # -- the ListingCache of incremental DAV reads ---------------------------------------------
 

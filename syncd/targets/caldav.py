@@ -10,7 +10,11 @@ memory otherwise), so a calendar where nothing changed costs one request and no 
 server that refuses the token or lacks the report gets the PROPFIND listing instead (logged once
 per process). The calendar found by name is remembered in the cache too, so a new process costs
 no discovery. Then one request per `get`/`create`/`update`/`delete`, each updating the cached
-listing; a 412 drops the token, so the next `list()` starts from a full listing.
+listing; a 412 drops the token, so the next `list()` starts from a full listing. So does each of
+syncd's own writes: a token taken before them names a state of the collection that a collection
+deleted and made again can answer with "no change" (Radicale's tokens hash the content), so it is
+never trusted for the state after them. A collection answering 404 or 410 is `TargetMissing`, and
+its cached listing and token are dropped with it.
 
 `failure` keeps the last failure of an object request that is worth a backoff (the server
 unreachable or stalled, a 5xx, a 429) until the caller clears it: the daemon stops the cycle's
@@ -41,8 +45,9 @@ from lxml import etree
 
 from syncd import dav
 from syncd.dav import normalize_href, public_url
-from syncd.errors import PreconditionFailed, TargetError
+from syncd.errors import PreconditionFailed, TargetError, TargetMissing
 from syncd.state import ListingCache, MemoryListingCache
+from syncd.targets import Target
 from syncd.targets.local import safe_name
 
 __all__ = ["COMPONENTS", "CalDAVTarget", "normalize_href"]
@@ -54,6 +59,11 @@ _PROPFIND_ETAGS = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getetag/></d:prop></d:propfind>'
 )
+_PROPFIND_TYPE = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>'
+)
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 _PROPFIND_ETAG = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
@@ -85,7 +95,7 @@ def _slug(name: str) -> str:
     return slug or safe_name(name)[:16]
 
 
-class CalDAVTarget(dav.OnSession):
+class CalDAVTarget(dav.OnSession, Target):
     def __init__(
         self,
         url: str,
@@ -118,6 +128,7 @@ class CalDAVTarget(dav.OnSession):
         self._remembered = False  # the collection URL came from the cache, not a discovery
         self._origin = ""  # scheme://host[:port], joined with an href to make a URL
         self.failure: TargetError | None = None  # see the module's docstring
+        self.listing_complete = True
 
     def use_cache(self, cache: ListingCache) -> None:
         """Keep the sync token, the listing and the calendar's URL in `cache` from now on (the
@@ -150,10 +161,13 @@ class CalDAVTarget(dav.OnSession):
         return self._collection
 
     def _find(self) -> str:
-        """The calendar named `self.calendar_name`, created if the principal has none."""
+        """The calendar at `url` when that is a calendar collection; else the one named
+        `self.calendar_name`, created if the principal has none."""
         name = self.calendar_name
         assert name is not None
         where = public_url(self.url)
+        if self._is_calendar(where):
+            return where
         try:
             principal = self._client.get_principal()
             calendars = principal.get_calendars()
@@ -192,6 +206,23 @@ class CalDAVTarget(dav.OnSession):
             raise TargetError(f"{where}: cannot connect: {dav.connection_reason(error)}",
                               connection=True) from error
 
+    def _is_calendar(self, url: str) -> bool:
+        """Whether `url` is a calendar collection itself (one PROPFIND at discovery)."""
+        try:
+            response = self._session.read("PROPFIND", url, _PROPFIND_TYPE, {"Depth": "0"},
+                                          ok=(207,))
+            members = self._session.multistatus(response, url)
+        except TargetError as error:
+            if error.auth or error.transient:
+                raise
+            return False  # a server root or a principal that will not say: found by name
+        own = normalize_href(urlsplit(url).path).rstrip("/")
+        for member in members:
+            kinds = member.props.get(f"{dav.DAV}resourcetype")
+            if member.href.rstrip("/") == own and kinds is not None:
+                return any(kind.tag == f"{CALDAV}calendar" for kind in kinds)
+        return False
+
     # -- HTTP ----------------------------------------------------------------------------------
 
     def _url(self, href: str) -> str:
@@ -211,9 +242,31 @@ class CalDAVTarget(dav.OnSession):
         return normalize_href(urlsplit(self._calendar_url()).path + quote(safe_name(uid), safe="")
                               + ".ics")
 
+    def identity(self) -> str:
+        return self._calendar_url()
+
     def list(self) -> dict[str, str]:
+        try:
+            return self._list()
+        except TargetError as error:
+            if error.status not in (404, 410):
+                raise
+            # Deleted or moved: nothing cached of it can be trusted, and a calendar found by
+            # name is looked for again in the next cycle.
+            collection = self._calendar_url()
+            self._cache.save_listing(collection, None, {}, replace=True)
+            again = ""
+            if self._remembered:
+                self._cache.remember_discovered(self._discovery_key, None)
+                self._collection, self._remembered = None, False
+                again = f"; the calendar {self.calendar_name!r} is looked up again next cycle"
+            raise TargetMissing(f"{error}: the calendar is not there{again}",
+                                status=error.status) from error
+
+    def _list(self) -> dict[str, str]:
         collection = self._calendar_url()
         token, cached = self._cache.load_listing(collection)
+        self.listing_complete = True
         try:
             result = dav.sync_collection(self._session, collection, token)
         except dav.SyncRefused as refusal:
@@ -222,13 +275,6 @@ class CalDAVTarget(dav.OnSession):
             self._cache.save_listing(collection, None, {h: (e, "") for h, e in listing.items()},
                                      replace=True)
             return listing
-        except TargetError as error:
-            if error.status == 404 and self._remembered:
-                # Deleted or moved since it was found: look for it again next cycle.
-                self._cache.remember_discovered(self._discovery_key, None)
-                raise TargetError(f"{error}; the calendar {self.calendar_name!r} is looked up "
-                                  "again in the next cycle", status=404) from error
-            raise
         if token is None:
             listing = result.changed
         else:
@@ -252,6 +298,7 @@ class CalDAVTarget(dav.OnSession):
                 continue
             if not member.etag:
                 log.warning("%s: the server gave no etag; ignored", self._origin + member.href)
+                self.listing_complete = False  # so its absence is no dismissal
                 continue
             listing[member.href] = member.etag
         return listing
@@ -297,9 +344,11 @@ class CalDAVTarget(dav.OnSession):
         if response.status not in (200, 202, 204):
             raise self._session.status_error(url, response)
         self._cache.update_listing(self._calendar_url(), normalize_href(href), None)
+        self._cache.forget_token(self._calendar_url())
 
     def _written(self, href: str, etag: str) -> str:
         self._cache.update_listing(self._calendar_url(), normalize_href(href), etag)
+        self._cache.forget_token(self._calendar_url())
         return etag
 
     def _stale(self, url: str, response: Any) -> PreconditionFailed:

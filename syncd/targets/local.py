@@ -12,6 +12,11 @@ take the lock, so whatever one saves meanwhile wins: a file it put at the name s
 it rewrote in place is put back, and the update or delete raises `PreconditionFailed` (the cycle
 decides again next cycle). A file moved aside by a syncd that died is put back by the next update
 or delete. Files are private (0600), and a folder syncd creates is private too (0700).
+
+The folder's identity is its resolved path and the marker syncd keeps in it (`.syncd-target`, a
+random id): an unmounted disk's empty mount point, or a folder replaced, has no marker and is not
+taken for the calendar syncd wrote to. A folder that is not there lists as `TargetMissing`, never
+as empty.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from syncd.errors import PreconditionFailed, TargetError
+from syncd.errors import PreconditionFailed, TargetError, TargetMissing
 from syncd.state import create_private_folders
+from syncd.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,9 @@ TMP_SUFFIX = ".tmp"
 ASIDE_SUFFIX = ".aside"
 LOCK_NAME = ".syncd.lock"
 _ASIDE = re.compile(r"\.(.+)\.[0-9a-f]{12}" + re.escape(ASIDE_SUFFIX))
+# Kept in the folder syncd writes to: its identity (see `identity`). A dotfile, so calendar
+# apps and `list()` ignore it.
+MARKER = ".syncd-target"
 # A UID made only of these characters is used as the file name as it is.
 _SAFE_UID = re.compile(r"[A-Za-z0-9@_+=-][A-Za-z0-9@._+=-]{0,199}")
 
@@ -57,10 +66,53 @@ def _reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-class LocalTarget:
+class LocalTarget(Target):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
         self.description = str(self.path)
+
+    # -- identity: the folder, and the marker syncd keeps in it --------------------------------
+
+    def place(self) -> str:
+        return f"local:{self.path.resolve()}"
+
+    def identity(self) -> str | None:
+        """`local:<resolved folder>#<marker>`; None when the folder or its marker is missing
+        (`absence` says which): an unmounted disk's empty mount point has no marker."""
+        try:
+            if not self.path.is_dir():
+                if self.path.exists():
+                    raise TargetMissing(f"{self.path}: not a folder")
+                self.absence = "the folder does not exist"
+                return None
+            marker = (self.path / MARKER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            self.absence = f"the folder has no {MARKER}, the file syncd keeps in its folder"
+            return None
+        except OSError as error:
+            raise TargetError(f"{self.path / MARKER}: cannot read: {_reason(error)}") from error
+        if not marker:
+            self.absence = f"its {MARKER} file is empty"
+            return None
+        return f"{self.place()}#{marker}"
+
+    def claim(self) -> str:
+        """Create the folder (private) and a new marker in it."""
+        self._ensure_folder()
+        marker = self.path / MARKER
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(f"{secrets.token_hex(8)}\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            raise TargetError(f"{marker}: cannot write: {_reason(error)}") from error
+        self._sync_folder()
+        log.info("%s: marked as syncd's calendar folder (%s)", self.path, MARKER)
+        identity = self.identity()
+        assert identity is not None
+        return identity
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -135,8 +187,8 @@ class LocalTarget:
         listing: dict[str, str] = {}
         try:
             entries = list(os.scandir(self.path))
-        except FileNotFoundError:
-            return {}
+        except (FileNotFoundError, NotADirectoryError):
+            raise TargetMissing(f"{self.path}: the calendar folder is not there") from None
         except OSError as error:
             raise TargetError(f"{self.path}: cannot list folder: {_reason(error)}") from error
         for entry in entries:
