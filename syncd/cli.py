@@ -19,7 +19,7 @@ from syncd.cli_common import (
     config_option, json_option, load, resolve_today, table, today_option,
 )
 from syncd.config import effective_yaml
-from syncd.errors import ConfigError, SyncdError
+from syncd.errors import ConfigError, SyncdError, TargetError
 from syncd.model import Contact, FollowUp
 from syncd.render import summary
 from syncd.state import State
@@ -118,7 +118,7 @@ def plan_command(
     people = cycle.read_contacts(config).contacts
     state = State(config.state) if config.state.exists() else None
     try:
-        followups = cycle.make_plan(config, people, resolve_today(today), state)
+        followups = cycle.make_plan(config, people, resolve_today(today, config), state)
     finally:
         if state:
             state.close()
@@ -135,18 +135,32 @@ def plan_command(
 @config_option
 @today_option
 @click.option("--dry-run", is_flag=True, help="Decide everything, write nothing.")
+@click.option("--accept-dismissals", is_flag=True,
+              help="The follow-ups gone from the calendar were removed on purpose: record them "
+                   "as dismissed, even when every one is gone or the folder lost its marker.")
 @click.pass_context
 def sync_command(
-    ctx: click.Context, config_path: Path | None, today: dt.datetime | None, dry_run: bool
+    ctx: click.Context, config_path: Path | None, today: dt.datetime | None, dry_run: bool,
+    accept_dismissals: bool,
 ) -> None:
     """Run one cycle: read contacts, plan, write the follow-ups into the calendar."""
     config = load(ctx, config_path)
     target = cycle.make_target(config.calendar)
     with State(config.state) as state:
-        report = cycle.sync(
-            config, state, target, resolve_today(today), dt.datetime.now(dt.timezone.utc),
-            dry_run=dry_run, progress=_progress_bar() if sys.stderr.isatty() else None,
-        )
+        try:
+            report = cycle.sync(
+                config, state, target, resolve_today(today, config),
+                dt.datetime.now(dt.timezone.utc), dry_run=dry_run,
+                accept_dismissals=accept_dismissals,
+                progress=_progress_bar() if sys.stderr.isatty() else None,
+            )
+        except TargetError as error:
+            if not dry_run:
+                cycle.record_outcome(state, f"failed: {error}", {target.description: str(error)})
+            raise
+        if not dry_run:
+            cycle.record_outcome(state, report.summary(),
+                                 {"cycle": report.errors[-1]} if report.errors else {})
     click.echo(report.summary())
     if report.errors:
         sys.exit(1)
@@ -243,7 +257,7 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, c
     person = find_contact(people, contact)
     state = State(config.state) if config.state.exists() else None
     try:
-        view = cycle.ledger_view(config, people, dt.date.today(), state)
+        view = cycle.ledger_view(config, people, resolve_today(None, config), state)
     finally:
         if state:
             state.close()
@@ -254,7 +268,8 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, c
     )
     results = {}
     for reason in ("keep-in-touch", "give-back"):
-        [enriched] = enrich([FollowUp(person, reason, "", dt.date.today())], inspiration)
+        day = resolve_today(None, config)
+        [enriched] = enrich([FollowUp(person, reason, "", day)], inspiration)
         results[reason] = _followup_json(enriched, config.me.language)
     if as_json:
         click.echo(json.dumps({"uid": person.uid, "name": person.name,

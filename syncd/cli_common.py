@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from syncd import clock
 from syncd.config import Config, load_config
 
 config_option = click.option(
@@ -31,8 +32,11 @@ def load(ctx: click.Context, config_path: Path | None) -> Config:
     return load_config(config_path or (root.obj or {}).get("config_path"))
 
 
-def resolve_today(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
+def resolve_today(value: dt.datetime | None, config: Config | None = None) -> dt.date:
+    """`--today`, else today in the configuration's `timezone:` (as the daemon's)."""
+    if value:
+        return value.date()
+    return clock.today(config.timezone if config else None)
 
 
 def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

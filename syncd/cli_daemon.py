@@ -14,7 +14,7 @@ import click
 from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
 from syncd.daemon import Daemon, StateLock
 from syncd.errors import SyncdError
-from syncd.state import OURS, State
+from syncd.state import OTHER_INSTANCE, OURS, State
 
 UNITS = ("syncd.service", "syncd@.service", "syncd-sync.service", "syncd-sync.timer")
 
@@ -38,15 +38,21 @@ def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | No
            as_json: bool) -> None:
     """Is a daemon running, how did its last cycle go, what is due next."""
     config = load(ctx, config_path)
-    day = resolve_today(today)
+    day = resolve_today(today, config)
     pid = StateLock.holder(config.state)
     recorded: dict[str, str] = {}
     written = {}
+    targets: dict[str, dict[str, int]] = {}
     if config.state.exists():
         with State(config.state) as state:
             recorded = state.status()
-            written = state.written()
+            current = recorded.get("target")
+            written = state.written(current) if current else state.written()
+            targets = {t: owners for t, owners in state.targets().items()
+                       if current and t not in (current, "") and owners.get(OURS)}
     open_ = [w for w in written.values() if w.owner == OURS]
+    others = Counter(w.writer.rpartition("@")[2] for w in written.values()
+                     if w.owner == OTHER_INSTANCE)
     upcoming = sorted((w for w in open_ if w.due >= day), key=lambda w: (w.due, w.reason))[:10]
     data = {
         "running": pid is not None,
@@ -58,6 +64,9 @@ def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | No
         "overdue": sum(1 for w in open_ if w.due < day),
         "next_due": [{"due": w.due.isoformat(), "reason": w.reason, "contact_uid": w.contact_uid}
                      for w in upcoming],
+        "calendar": recorded.get("target"),
+        "earlier_calendars": {t: owners[OURS] for t, owners in sorted(targets.items())},
+        "other_instances": dict(sorted(others.items())),
     }
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -68,10 +77,22 @@ def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | No
         click.echo(f"last error at {server}: {message}")
     counts = ", ".join(f"{n} {reason}" for reason, n in data["open_followups"].items())
     click.echo(f"open follow-ups: {counts or 'none'} ({data['overdue']} overdue)")
+    for host, count in data["other_instances"].items():
+        click.echo(f"also in this calendar: {count} follow-ups written by syncd on {host} "
+                   "(another state file); left to it")
+    for target, count in data["earlier_calendars"].items():
+        click.echo(f"earlier calendar {_place(target)}: {count} follow-ups syncd wrote there "
+                   "and now leaves alone; delete them there (or the whole calendar) if you "
+                   "no longer want them")
     if upcoming:
         click.echo("next due:")
         table(("due", "reason", "contact"),
               [(w.due.isoformat(), w.reason, w.contact_uid) for w in upcoming])
+
+
+def _place(target: str) -> str:
+    """A target's identity as a person knows it: the folder without syncd's marker id."""
+    return target.removeprefix("local:").rpartition("#")[0] if target.startswith("local:") else target
 
 
 @click.command("install-service")

@@ -46,13 +46,13 @@ def log_command(
     config = load(ctx, config_path)
     people = cycle.read_contacts(config).contacts
     person = find_contact(people, contact)
-    when = resolve_today(day)
+    when = resolve_today(day, config)
     exchange = Exchange(person.uid, direction, kind, item, when,
                         weight if weight is not None else config.rules.give_back_weights[kind],
                         "cli", note)
     with State(config.state) as state:
         added = Ledger(state).add(exchange)
-        view = cycle.ledger_view(config, people, dt.date.today(), state)
+        view = cycle.ledger_view(config, people, resolve_today(None, config), state)
     standing = view.standings.get(person.uid)
     what = "logged" if added else "already in the ledger"
     arrow = "from" if direction == RECEIVED else "to"
@@ -74,7 +74,7 @@ def balance(
     CONTACT, that person's whole history."""
     config = load(ctx, config_path)
     people = cycle.read_contacts(config).contacts
-    day = resolve_today(today)
+    day = resolve_today(today, config)
     with State(config.state) as state:
         view = cycle.ledger_view(config, people, day, state)
     names = {p.uid: p.name for p in people}

@@ -336,7 +336,7 @@ IDEAS = Section(IdeasConfig, (
 
 DAEMON = Section(DaemonConfig, (
     Key("poll", Duration(), "how often `syncd run` polls the CalDAV/CardDAV servers"),
-    Key("debounce", Duration(), "how long `syncd run` waits after a contact file changes, so a burst is one cycle"),
+    Key("debounce", Duration(), "how long the contact files must be quiet before `syncd run` reads them (at most a minute after the first change), so a burst or an export being rewritten is one cycle"),
 ))
 
 SCHEMA = Section(Config, (

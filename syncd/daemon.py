@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import json
 import logging
 import os
 import random
@@ -21,12 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from syncd import cycle
+from syncd import clock, cycle
 from syncd.config import Config, load_config
 from syncd.errors import ConfigError, ServerError, SyncdError, TargetError
 from syncd.notify import Notifier
@@ -38,6 +36,7 @@ log = logging.getLogger(__name__)
 
 WATCHED_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
 MAX_BACKOFF = 15 * 60.0
+MAX_DEBOUNCE = 60.0
 
 
 @dataclass
@@ -143,15 +142,28 @@ class Daemon:
         self._wake = threading.Event()
         self._stop = False
         self._reload = False
-        self._dirty_since: float | None = None
+        self._dirty_since: float | None = None  # the last change of a contact file
+        self._first_change: float | None = None  # the first since the last cycle
+        self._context = cycle.RunContext(self.config)  # the run's caches, until a reload
         self._observer: Any = None
 
     # --- signals and events ------------------------------------------------------------------
 
     def poke(self) -> None:
-        if self._dirty_since is None:
-            self._dirty_since = self.clock()
+        """A contact file changed: a cycle runs once they have been quiet for the debounce (an
+        export rewritten card by card is read when it is done), or at the latest
+        MAX_DEBOUNCE after the first change of a file that never stops changing."""
+        now = self.clock()
+        if self._first_change is None:
+            self._first_change = now
+        self._dirty_since = now
         self._wake.set()
+
+    def _debounced(self, now: float) -> bool:
+        if self._dirty_since is None or self._first_change is None:
+            return False
+        return (now - self._dirty_since >= self.timing.debounce
+                or now - self._first_change >= max(MAX_DEBOUNCE, self.timing.debounce))
 
     def _on_signal(self, number: int, _frame: object) -> None:
         if number == signal.SIGHUP:
@@ -183,6 +195,7 @@ class Daemon:
             log.error("the new configuration is invalid; keeping the running one:\n%s", error)
             return
         self.config = config
+        self._context = cycle.RunContext(config)  # an edited catalog file is read again
         forget_passwords()
         self.timing = Timing.of(config)
         self._target = None
@@ -194,8 +207,7 @@ class Daemon:
     # --- the loop ----------------------------------------------------------------------------
 
     def today(self) -> dt.date:
-        zone = ZoneInfo(self.timing.timezone) if self.timing.timezone else None
-        return dt.datetime.now(zone).date()
+        return clock.today(self.timing.timezone)
 
     def run(self) -> int:
         lock = StateLock(self.config.state)
@@ -227,9 +239,9 @@ class Daemon:
             if self._reload:
                 self._reload = False
                 self._reload_config()
-            debounced = self._dirty_since is not None and now - self._dirty_since >= self.timing.debounce
+            debounced = self._debounced(now)
             if self.health.blocked is None and (now >= next_poll or debounced or self.today() != day):
-                self._dirty_since = None
+                self._dirty_since = self._first_change = None
                 day = self.today()
                 delay = self.cycle(day)
                 next_poll = self.clock() + delay
@@ -245,8 +257,9 @@ class Daemon:
             wait = next_poll - self.clock()
             if self.health.blocked is not None:
                 wait = MAX_BACKOFF  # nothing runs until a reload; signals wake the loop
-            elif self._dirty_since is not None:
-                wait = min(wait, self._dirty_since + self.timing.debounce - self.clock())
+            elif self._dirty_since is not None and self._first_change is not None:
+                wait = min(wait, self._dirty_since + self.timing.debounce - self.clock(),
+                           self._first_change + MAX_DEBOUNCE - self.clock())
             if interval and self.health.failures < 10:  # unhealthy: let systemd's watchdog act
                 wait = min(wait, next_ping - self.clock())
             wait = min(wait, self._seconds_to_midnight())
@@ -254,8 +267,7 @@ class Daemon:
             self._wake.clear()
 
     def _seconds_to_midnight(self) -> float:
-        zone = ZoneInfo(self.timing.timezone) if self.timing.timezone else None
-        now = dt.datetime.now(zone)
+        now = clock.now_in(self.timing.timezone)
         midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
         return max(1.0, (midnight - now).total_seconds())
 
@@ -265,14 +277,13 @@ class Daemon:
             if self._target is None:
                 self._target = cycle.make_target(self.config.calendar)
             target = self._target
-            if hasattr(target, "failure"):
-                target.failure = None  # a CalDAV target's last failure worth a backoff
+            target.failure = None  # the last failure worth a backoff
             with State(self.config.state) as state:
                 # A server that fails one request (unreachable, stalled, 5xx, 429) would fail
                 # the next ones too, or make each wait the whole timeout: stop, back off.
                 report = cycle.sync(self.config, state, target, today,
-                                    dt.datetime.now(dt.timezone.utc),
-                                    stop=lambda: self._stop or _failure(target) is not None)
+                                    dt.datetime.now(dt.timezone.utc), context=self._context,
+                                    stop=lambda: self._stop or target.failure is not None)
         except TargetError as error:
             return self._failed(error)
         except SyncdError as error:
@@ -286,7 +297,7 @@ class Daemon:
             self.health.errors[str(failure).split(": ", 1)[0]] = str(failure)
             if failure.auth:
                 return self._failed(failure)
-        cut_short = _failure(target)
+        cut_short = target.failure
         if cut_short is not None:
             log.info("cycle, cut short: %s", report.summary())
             return self._failed(cut_short)
@@ -318,23 +329,13 @@ class Daemon:
 
     def save_status(self, started: dt.datetime) -> None:
         """What `syncd status` shows, written after every cycle."""
-        values = {
-            "pid": str(os.getpid()),
-            "started": started.isoformat(timespec="seconds"),
-            "last_cycle": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "last_result": self.status_line(),
-            "failures": str(self.health.failures),
-            "errors": json.dumps(self.health.errors, ensure_ascii=False),
-        }
+        more = {"pid": str(os.getpid()), "started": started.isoformat(timespec="seconds"),
+                "failures": str(self.health.failures)}
         try:
             with State(self.config.state) as state:
-                state.set_status(values)
+                cycle.record_outcome(state, self.status_line(), self.health.errors, more)
         except SyncdError as error:
             log.error("cannot record the status: %s", error)
-
-
-def _failure(target: Target) -> TargetError | None:
-    return getattr(target, "failure", None)
 
 
 def backoff(failures: int, retry_after: float | None,

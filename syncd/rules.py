@@ -1,0 +1,129 @@
+"""The rules of the ledger and of trust in a read (pure: values and a day in, values out).
+
+- **The keep-in-touch clock** (`keep_in_touch_clock`): when each contact was last in touch.
+- **The completion rule** (`completion_exchange`): what a follow-up ticked off in the calendar
+  records in the ledger.
+- **The source rule** (`source_verdict`): whether the cards read from one source can be trusted
+  to decide that the contacts missing from them are gone.
+
+The cycle gathers the inputs (the state file's rows, the cards, the stored object) and applies
+what these return; nothing here reads a file, a socket or a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from syncd import reciprocity
+from syncd.config_types import Rules
+from syncd.model import GAVE, Contact, Exchange, Idea
+from syncd.inspire import EXCHANGE_KIND_OF_IDEA
+from syncd.planner import GIVE_BACK
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """The ledger as of one day: stored exchanges merged with the NOTE lines of the cards."""
+
+    exchanges: list[Exchange]
+    standings: dict[str, reciprocity.Standing]
+    last_contact: dict[str, dt.date]  # when each keep-in-touch clock last restarted
+
+
+def ledger_view(stored: Iterable[Exchange], from_notes: Iterable[Exchange],
+                contacts: Iterable[Contact], events: Iterable[Mapping[str, dt.date]],
+                rules: Rules, today: dt.date) -> LedgerView:
+    """`events`: per kind of follow-up event that restarts the clock (a dismissal, a
+    completion), the day of each contact's latest one."""
+    exchanges = reciprocity.merge(stored, from_notes)
+    # An introduction counts for both people introduced (not exported: it is derived).
+    mirrored = reciprocity.introduced_back(exchanges, contacts)
+    credited = reciprocity.merge(exchanges, mirrored) if mirrored else exchanges
+    standings = reciprocity.standings(credited, rules.give_back_window, today)
+    return LedgerView(exchanges, standings, keep_in_touch_clock(standings, events, today))
+
+
+def keep_in_touch_clock(standings: Mapping[str, reciprocity.Standing],
+                        events: Iterable[Mapping[str, dt.date]],
+                        today: dt.date) -> dict[str, dt.date]:
+    """The clock rule: a contact was last in touch on the latest of their last exchange (either
+    way), a follow-up of theirs dismissed (deleted in the calendar) and one completed. Days after
+    `today` (a date typed wrong, a clock that was ahead) do not count."""
+    clocks = [{uid: s.last_exchange for uid, s in standings.items() if s.last_exchange}, *events]
+    last: dict[str, dt.date] = {}
+    for clock in clocks:
+        for uid, day in clock.items():
+            if day <= today and day > last.get(uid, dt.date.min):
+                last[uid] = day
+    return last
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What the object ticked off in the calendar says."""
+
+    contact_uid: str
+    reason: str
+    followup_uid: str
+    summary: str
+    day: dt.date | None  # COMPLETED of the object, when the person's app set it
+    idea: str | None  # X-SYNCD-IDEA: the idea the follow-up proposed first
+
+
+def completion_exchange(done: Completed, today: dt.date, ideas: Mapping[str, Idea],
+                        weights: Mapping[str, float],
+                        standings: Mapping[str, reciprocity.Standing]) -> Exchange:
+    """The completion rule: a follow-up ticked off is a `gave` on the day it was completed (never
+    after today), of the idea it proposed when that idea is still in the catalog, else of
+    "other" named by its summary; ticking off a give-back settles what was owed."""
+    day = min(done.day or today, today)
+    kind, item = "other", done.summary or done.reason
+    idea = ideas.get(done.idea or "")
+    if idea is not None:
+        kind, item = EXCHANGE_KIND_OF_IDEA[idea.kind], idea.title
+    weight = weights[kind]
+    if done.reason == GIVE_BACK:
+        owed = standings.get(done.contact_uid)
+        weight = max(weight, owed.balance if owed else 0.0)
+    return Exchange(done.contact_uid, GAVE, kind, item, day, weight, "calendar",
+                    f"completed {done.reason} follow-up {done.followup_uid}")
+
+
+# -- the source rule ---------------------------------------------------------------------------
+
+COMPLETE = "complete"  # every card read: missing contacts are gone
+INCOMPLETE = "incomplete"  # some card unreadable, or a file changed while read
+SUSPECT = "suspect"  # far fewer cards than the last complete read: wait for a second look
+EMPTIED = "emptied"  # no card, where there were some: an error
+
+
+@dataclass(frozen=True)
+class SourceMemory:
+    """What the state file keeps of one source between cycles."""
+
+    cards: int = 0  # the count of its last complete read that was trusted
+    pending: int | None = None  # a suspect count seen, waiting to be read again
+    pending_since: dt.datetime | None = None
+
+
+def source_verdict(memory: SourceMemory, cards: int, complete: bool, now: dt.datetime,
+                   poll: dt.timedelta) -> tuple[str, SourceMemory]:
+    """The source rule. A read with unreadable cards or files that changed meanwhile is
+    incomplete. A complete read whose count falls by more than half and by more than 3 since the
+    last trusted one (a restore that copied 2 of 20 files, an export cut at a card boundary) is
+    suspect until the same count is read again at least one `poll` later. No card where there
+    were some is an unmounted folder or an emptied export: an error until cards are read."""
+    if cards == 0 and memory.cards > 0:
+        return EMPTIED, memory
+    if not complete:
+        return INCOMPLETE, memory
+    fell = cards * 2 < memory.cards and memory.cards - cards > 3
+    if fell:
+        if memory.pending == cards and memory.pending_since is not None:
+            if now - memory.pending_since >= poll:
+                return COMPLETE, SourceMemory(cards)
+            return SUSPECT, memory
+        return SUSPECT, SourceMemory(memory.cards, cards, now)
+    return COMPLETE, SourceMemory(cards)
