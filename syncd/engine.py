@@ -17,7 +17,7 @@ The guards:
   404) and is back empty, it was deleted and made again: syncd's objects are as if never
   written, re-created, not dismissed. Back with objects, it was a passing failure.
 - **The delete guard** (`delete_guard`): while an address book was read in part, a follow-up is
-  deleted only when its contact was read.
+  deleted, and what the person did with one forgotten, only when its contact was read.
 - **The dismiss guard** (in `decide`): an object missing from a listing that is not complete is
   not taken for a dismissal.
 - **The passing-read guard** (in `decide`): while a source is down or suspect, the plan lacks
@@ -145,7 +145,9 @@ def decide(inputs: Inputs) -> Decision:
 
 
 def _guard(action: Action, inputs: Inputs) -> Action:
-    if action.kind == reconcile.DELETE and inputs.deletable is not None:
+    if action.kind in (reconcile.DELETE, reconcile.FORGET) and inputs.deletable is not None:
+        # Forgetting what the person did (an edit, a dismissal) is a deletion too: the follow-up
+        # would come back when the contact is read again.
         if action.written is None or action.written.contact_uid not in inputs.deletable:
             return replace(action, kind=reconcile.SKIP)
     if action.kind == reconcile.DISMISS and not inputs.listing_complete:

@@ -1,0 +1,67 @@
+"""A state file and a calendar folder from the syncd before targets had an identity (schema 4,
+no marker in the folder, no instance mark in the objects) are taken over without any write to
+the calendar: the rows are claimed by the calendar of the first sync, every object stays as it
+is, and the next syncs write nothing either."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sync_support import START, make_config, now_on, objects, write_card
+
+from syncd import cycle, render
+from syncd.state import OURS, UNASSIGNED, State
+from syncd.targets.local import MARKER, LocalTarget
+
+OLD_WRITTEN = """CREATE TABLE written (uid TEXT PRIMARY KEY, href TEXT NOT NULL, etag TEXT NOT NULL,
+    hash TEXT NOT NULL, contact_uid TEXT NOT NULL, reason TEXT NOT NULL, cycle TEXT NOT NULL,
+    due TEXT NOT NULL, owner TEXT NOT NULL DEFAULT 'syncd')"""
+
+
+def as_an_older_syncd_left_it(state_path: Path, folder: Path) -> None:
+    """Schema 4: `written` without target or writer, no `meta`; objects without the instance
+    mark (rewritten as the older syncd wrote them: same content, so the same hash) and no
+    marker in the folder."""
+    db = sqlite3.connect(state_path, isolation_level=None)
+    rows = db.execute("SELECT uid, href, etag, hash, contact_uid, reason, cycle, due, owner "
+                      "FROM written").fetchall()
+    db.executescript(f"DROP TABLE written; DROP TABLE meta; {OLD_WRITTEN};"
+                     "UPDATE schema_version SET version = 4;")
+    for uid, href, etag, *rest in rows:
+        file = folder / href
+        text = file.read_text()
+        file.write_text("".join(line for line in text.splitlines(keepends=True)
+                                if not line.startswith(render.MARK_INSTANCE)))
+        etag = LocalTarget(folder).list()[href]  # the older syncd's own write
+        db.execute("INSERT INTO written VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (uid, href, etag, *rest))
+    db.close()
+    (folder / MARKER).unlink()
+
+
+def test_an_older_state_file_and_folder_are_taken_over_without_a_write(tmp_path):
+    cards = tmp_path / "contacts"
+    cards.mkdir()
+    for uid, name in (("ann", "Ann Rossi"), ("bob", "Bob Bianchi"), ("cat", "Cat Verdi")):
+        write_card(cards, uid, name, interests="sailing")
+    config = make_config(tmp_path)
+    folder = tmp_path / "calendar"
+    with State(config.state) as state:
+        first = cycle.sync(config, state, LocalTarget(folder), START, now_on(START))
+    assert first.counts["created"] == 3
+    as_an_older_syncd_left_it(config.state, folder)
+    before = objects(LocalTarget(folder))
+    assert all(render.MARK_INSTANCE not in item for item, _ in before.values())
+
+    with State(config.state) as state:
+        assert {w.target for w in state.written().values()} == {UNASSIGNED}
+        for _ in range(2):
+            report = cycle.sync(config, state, LocalTarget(folder), START, now_on(START))
+            assert (report.counts["created"], report.counts["updated"],
+                    report.counts["deleted"], report.counts["dismissed"]) == (0, 0, 0, 0)
+            assert report.counts["unchanged"] == 3
+        identity = LocalTarget(folder).identity()
+        assert identity and {(w.target, w.owner) for w in state.written().values()} == {
+            (identity, OURS)}
+    assert objects(LocalTarget(folder)) == before  # not one object written
