@@ -65,6 +65,7 @@ def test_failed_transaction_leaves_nothing(tmp_path):
     with State(tmp_path / "s.sqlite") as state:
         with pytest.raises(RuntimeError):
             with state.transaction() as db:
-                db.execute("INSERT INTO written VALUES ('x','x','x','x','x','x','x','2026-01-01','syncd')")
+                db.execute("INSERT INTO written (uid, href, etag, hash, contact_uid, reason, cycle, due) "
+                               "VALUES ('x','x','x','x','x','x','x','2026-01-01')")
                 raise RuntimeError("crash")
         assert state.written() == {}

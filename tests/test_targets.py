@@ -19,11 +19,11 @@ from syncd.demo import free_port
 
 from syncd import cycle, dav
 from syncd.config import load_config
-from syncd.errors import PreconditionFailed, TargetError
+from syncd.errors import PreconditionFailed, TargetError, TargetMissing
 from syncd.state import State
 from syncd.targets import MemoryTarget
 from syncd.targets.caldav import CalDAVTarget, normalize_href
-from syncd.targets.local import LocalTarget
+from syncd.targets.local import MARKER, LocalTarget
 
 
 def make_item(uid: str, summary: str = "Call Ada", due: dt.date = dt.date(2026, 12, 1)) -> str:
@@ -152,7 +152,9 @@ class TestMemoryTarget(TargetContract):
 class TestLocalTarget(TargetContract):
     @pytest.fixture
     def target(self, tmp_path):
-        return LocalTarget(tmp_path / "calendar")
+        target = LocalTarget(tmp_path / "calendar")
+        target.claim()  # as the cycle does before its first listing
+        return target
 
     def test_hrefs_are_file_names(self, target):
         assert target.href_for("abc-123@example.org") == "abc-123@example.org.ics"
@@ -201,8 +203,30 @@ class TestLocalTarget(TargetContract):
         assert parsed(file.read_text())[1] == "Edited by hand"
         assert target.get(href) == (file.read_bytes().decode(), new)
 
-    def test_missing_folder_lists_empty(self, tmp_path):
-        assert LocalTarget(tmp_path / "nope").list() == {}
+    def test_missing_folder_is_missing_not_empty(self, tmp_path):
+        target = LocalTarget(tmp_path / "nope")
+        with pytest.raises(TargetMissing, match="nope: the calendar folder is not there"):
+            target.list()
+        assert target.identity() is None and "does not exist" in target.absence
+
+    def test_identity_is_the_folder_and_its_marker(self, tmp_path):
+        folder = tmp_path / "cal"
+        folder.mkdir()
+        target = LocalTarget(folder)
+        assert target.identity() is None and ".syncd-target" in target.absence
+        claimed = target.claim()
+        assert claimed.startswith(f"local:{folder.resolve()}#") and len(claimed) > len(
+            f"local:{folder.resolve()}#")
+        assert LocalTarget(folder).identity() == claimed  # stable across processes
+        assert target.list() == {}  # the marker is not a calendar object
+        assert stat.S_IMODE((folder / ".syncd-target").stat().st_mode) == 0o600
+        (folder / ".syncd-target").unlink()
+        assert target.claim() != claimed  # a new marker is a new target
+
+    def test_a_file_where_the_folder_should_be_is_missing(self, tmp_path):
+        (tmp_path / "cal").write_text("not a folder")
+        with pytest.raises(TargetMissing, match="not a folder"):
+            LocalTarget(tmp_path / "cal").identity()
 
     def test_bad_href_is_refused(self, target):
         for href in ("../x.ics", "a/b.ics", ".x.ics", "x.txt", ""):
@@ -224,7 +248,7 @@ class TestLocalTarget(TargetContract):
         with pytest.raises(TargetError):
             target.create(target.href_for("uid-2"), make_item("uid-2"))
         monkeypatch.undo()
-        assert os.listdir(target.path) == [href]
+        assert sorted(os.listdir(target.path)) == [MARKER, href]  # nothing half-written
         assert target.get(href) == ((target.path / href).read_bytes().decode(), etag)
         assert parsed(target.get(href)[0])[1] == "Kept"
 
@@ -323,7 +347,7 @@ class TestCalDAVTarget(TargetContract):
         assert target.requests - before == 1
         found = caldav_target()
         found.list()
-        assert found.requests == 4  # principal, calendar home, calendars, the listing
+        assert found.requests == 5  # is the URL a calendar, principal, home, calendars, listing
 
     def test_wrong_password(self, caldav_target, radicale):
         target = caldav_target(password="not-the-password")

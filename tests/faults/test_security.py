@@ -301,7 +301,9 @@ def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path
         name: oct(0o600) for name in names}
     calendar = tmp_path / "data" / "deep" / "calendar"
     files = sorted(calendar.iterdir())
-    assert len(files) == created and all(path.suffix == ".ics" for path in files)  # no temp file
+    # The follow-ups and syncd's marker of the folder (private too); no temp file.
+    assert sorted(path.name for path in files if path.suffix != ".ics") == [".syncd-target"]
+    assert len(files) == created + 1
     assert {path.name: oct(mode(path)) for path in files} == {
         path.name: oct(0o600) for path in files}
     created = [tmp_path / "st", state, tmp_path / "data", tmp_path / "data" / "deep", calendar]
@@ -326,7 +328,7 @@ def test_the_daemon_creates_its_files_private_under_umask_000(tmp_path):
         cwd=tmp_path, env=environ, umask=0, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
-        while not (tmp_path / "calendar").is_dir() or not any((tmp_path / "calendar").iterdir()):
+        while not (tmp_path / "calendar").is_dir() or not any((tmp_path / "calendar").glob("*.ics")):
             assert daemon.poll() is None and time.monotonic() < deadline, daemon.stderr.read()
             time.sleep(0.05)
     finally:
@@ -503,7 +505,7 @@ def test_hostile_cards_cannot_inject_into_the_local_calendar(tmp_path):
     contacts, plan, _ = sync_cards(tmp_path, {**HOSTILE_CARDS, **RAW_CARDS},
                                    "calendar: {type: local, path: calendar}")
     assert len(contacts) == 2 * len(HOSTILE)
-    texts = [path.read_bytes().decode("utf-8") for path in (tmp_path / "calendar").iterdir()]
+    texts = [path.read_bytes().decode("utf-8") for path in (tmp_path / "calendar").glob("*.ics")]
     assert check_objects(texts, contacts, plan) == len(texts) >= len(HOSTILE)
     give_backs = [text for text in texts if "X-SYNCD-REASON:give-back" in text]
     descriptions = "\n".join(str(one_todo(text)["DESCRIPTION"]) for text in give_backs)
@@ -617,7 +619,7 @@ def test_any_card_text_cannot_inject_through_a_real_sync(cards):
         contacts, plan, _ = sync_cards(home, files, "calendar: {type: local, path: calendar}",
                                        in_process=True)
         assert len(contacts) == len(cards)
-        texts = [path.read_bytes().decode("utf-8") for path in (home / "calendar").iterdir()]
+        texts = [path.read_bytes().decode("utf-8") for path in (home / "calendar").glob("*.ics")]
         assert check_objects(texts, contacts, plan) == len(texts) == len(cards)
 
 
