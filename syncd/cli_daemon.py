@@ -92,7 +92,9 @@ def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | No
 
 def _place(target: str) -> str:
     """A target's identity as a person knows it: the folder without syncd's marker id."""
-    return target.removeprefix("local:").rpartition("#")[0] if target.startswith("local:") else target
+    if not target.startswith("local:"):
+        return target
+    return target.removeprefix("local:").rpartition("#")[0]
 
 
 @click.command("install-service")

@@ -294,7 +294,7 @@ class State:
     def record(self, entry: Written) -> None:
         with self.transaction() as db:
             db.execute(
-                f"INSERT OR REPLACE INTO written ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO written ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
                 (
                     entry.uid, entry.href, entry.etag, entry.hash, entry.contact_uid,
                     entry.reason, entry.cycle, entry.due.isoformat(), entry.owner, entry.target,

@@ -452,7 +452,8 @@ class SyncMachine(RuleBasedStateMachine):
                 assert row.owner == OURS
 
 
-# Bounded for CI: the three runs take about 35 s together.
+# Bounded for CI: the three runs take about 60-90 s together (they run beside the rest on two
+# workers).
 MACHINE_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
