@@ -209,7 +209,9 @@ def render_with_hash(
     return "\r\n".join(lines), digest
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and U+FEFF: a byte order mark inside a value means nothing, and icalendar
+# and this writer disagreed on it (a UID of only U+FEFF hashed differently once read back).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")
 
 
 def _plain(value: str) -> tuple[str, str]:

@@ -416,7 +416,14 @@ class SyncMachine(RuleBasedStateMachine):
 
         wrapper.on_write = learn
         for _ in range(number + 1):
-            cycle.sync(config, self.second, wrapper, self.today, now_on(self.today))
+            try:
+                cycle.sync(config, self.second, wrapper, self.today, now_on(self.today))
+            except TargetMissing as refused:
+                # Every one of its follow-ups gone (a collection deleted and made again that it
+                # never saw missing): the emptied rule holds it, which is right.
+                assert "none of the" in str(refused), refused
+                event("the second instance found every one of its follow-ups gone")
+                break
         for row in self.second.written(self.target.identity()).values():
             if row.owner == DISMISSED:
                 assert row.href in self.removed, f"{row.href}: a dismissal nobody made"
@@ -497,10 +504,10 @@ class LocalMachine(SyncMachine):
 
 
 TestOnMemoryTarget = MemoryMachine.TestCase
-TestOnMemoryTarget.settings = settings(max_examples=100, stateful_step_count=35,
+TestOnMemoryTarget.settings = settings(max_examples=60, stateful_step_count=35,
                                        **MACHINE_SETTINGS)
 TestOnLocalTarget = LocalMachine.TestCase
-TestOnLocalTarget.settings = settings(max_examples=30, stateful_step_count=25,
+TestOnLocalTarget.settings = settings(max_examples=20, stateful_step_count=25,
                                       **MACHINE_SETTINGS)
 
 
@@ -525,7 +532,7 @@ def test_on_radicale(radicale):
             return self.make_target(self.home)
 
     run_state_machine_as_test(
-        RadicaleMachine, settings=settings(max_examples=6, stateful_step_count=20,
+        RadicaleMachine, settings=settings(max_examples=4, stateful_step_count=20,
                                            **MACHINE_SETTINGS))
 
 
