@@ -1,0 +1,39 @@
+"""What every server of the matrix gives the contract: a running server on 127.0.0.1 and a way
+to make a fresh account on it, so that no two tests share a calendar home."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Account:
+    """One user of a running server."""
+
+    username: str
+    password: str
+    caldav_url: str  # what a user writes as `calendar.url`: the server's CalDAV root or
+    #                  principal URL, from which syncd discovers the calendar home
+    calendar_home: str  # the user's calendar home collection (absolute URL, ends with /)
+    addressbook_url: str  # an existing address book collection of the user (absolute, ends with /)
+
+
+class Server(Protocol):
+    name: str  # "cyrus", "sogo", "davical", "sabre", "sabre-digest", "radicale", "xandikos"
+    version: str  # as the package says, e.g. "3.6.1"
+    auth: str  # "basic" or "digest": what the server accepts
+
+    def new_account(self) -> Account:
+        """A new user with its own empty calendar home and one empty address book."""
+        ...
+
+    def stop(self) -> None:
+        ...
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
