@@ -153,8 +153,10 @@ class _Cycle:
         view = ledger_view(self.config, read.contacts, self.today, state)
         followups = plan_followups(self.context, read.contacts, self.today, written, view)
         instance = state.instance()
-        desired = self.context.desire(followups, self.target, self.now, instance)
         listing = self.listing()
+        own = (w.href for w in written.values() if w.target in (self.identity, UNASSIGNED))
+        scope = engine.uid_scope(self.identity, own, listing)
+        desired = self.context.desire(followups, self.target, self.now, instance, scope)
         deletable = engine.delete_guard(read.trusted, (c.uid for c in read.contacts), written)
         if read.failed:
             log.error("a contact source failed: only follow-ups of contacts read are deleted")

@@ -20,6 +20,9 @@ The guards:
   deleted, and what the person did with one forgotten, only when its contact was read.
 - **The dismiss guard** (in `decide`): an object missing from a listing that is not complete is
   not taken for a dismissal.
+- **The UID rule** (`uid_scope`): the follow-ups of one calendar carry the UID form its syncd
+  objects already have (the rows of this state file first, then the listing); a calendar with
+  none gets UIDs of its own, so that no two calendars of one account share one.
 - **The passing-read guard** (in `decide`): while a source is down or suspect, the plan lacks
   contacts that are still there (introductions to them, say): follow-ups already written are
   not rewritten from it, so that the next whole read finds them as they were.
@@ -27,16 +30,38 @@ The guards:
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
+from urllib.parse import unquote
 
 from syncd import reconcile
 from syncd.reconcile import Action, Desired
 from syncd.render import Stored
 from syncd.state import DELETING, OURS, Written
 
+# The last segment of an href syncd names: `syncd-<32 hex>` and the scope, if any, then `.ics`.
+_SYNCD_HREF = re.compile(r"syncd-[0-9a-f]{32}(?:-([0-9a-f]{8}))?\.ics")
 MARKER_HINT = "If you removed them yourself, run `syncd sync --accept-dismissals` once."
 EMPTIED_MIN = 4
+
+
+def uid_scope(identity: str, rows: Iterable[str], listing: Iterable[str]) -> str:
+    """The UID rule: the scope (`model.object_uid`) of the follow-ups of the calendar `identity`,
+    given the hrefs of this state file's rows there and the hrefs listed in it. Read from the
+    hrefs, so that it needs no memory of its own: the rows decide (what this syncd wrote), else
+    the objects an earlier or another syncd left (a lost state file, the person's other laptop),
+    the commonest scope first; else a scope of this calendar's own. A local folder's scope
+    follows its marker (`#...`), so a moved folder keeps it."""
+    for hrefs in (rows, listing):
+        scopes = Counter(match.group(1) or "" for href in hrefs
+                         if (match := _SYNCD_HREF.fullmatch(unquote(href.rpartition("/")[2]))))
+        if scopes:
+            return max(sorted(scopes), key=scopes.__getitem__)
+    key = identity.rpartition("#")[2] if identity.startswith("local:") else identity
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from syncd.errors import SourceError
 from syncd.ideas import Vocabulary
 from syncd.inspire import Inspiration, enrich
 from syncd.ledger import Ledger
-from syncd.model import REASONS, Contact, Exchange, FollowUp, Idea
+from syncd.model import REASONS, Contact, Exchange, FollowUp, Idea, object_uid
 from syncd.planner import CADENCE_REASONS, plan
 from syncd.reconcile import Desired
 from syncd.rules import LedgerView
@@ -60,7 +60,7 @@ class RunContext:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._ideas: tuple[list[Idea], Vocabulary] | None = None
-        self._rendered: dict[tuple[FollowUp, str, str, str], tuple[str, str]] = {}
+        self._rendered: dict[tuple[FollowUp, str, str, str, str], render.Rendered] = {}
         self.said: set[tuple[str, str]] = set()  # messages given once per run
 
     def ideas(self) -> tuple[list[Idea], Vocabulary]:
@@ -82,19 +82,23 @@ class RunContext:
         return tuple(dict.fromkeys(tag for tag in tags if tag))
 
     def desire(self, followups: list[FollowUp], target: Target, now: dt.datetime,
-               instance: str) -> dict[str, Desired]:
+               instance: str, scope: str = "") -> dict[str, Desired]:
+        """What the plan wants in `target`, rendered, keyed by follow-up; its UIDs in `scope`
+        (`engine.uid_scope`)."""
         if len(self._rendered) > _RENDERED_MAX:
             self._rendered.clear()
         desired = {}
         language, component = self.config.me.language, self.config.calendar.component
         for followup in followups:
-            key = (followup, language, component, instance)
+            key = (followup, language, component, instance, scope)
+            uid = object_uid(followup.uid, scope)
             if key not in self._rendered:
                 self._rendered[key] = render.render_with_hash(
                     followup, language=language, component=component, now=now,
-                    instance=instance)
-            item, digest = self._rendered[key]
-            desired[followup.uid] = Desired(followup, target.href_for(followup.uid), item, digest)
+                    instance=instance, object_uid=uid)
+            item, digest, legacy = self._rendered[key]
+            desired[followup.uid] = Desired(followup, target.href_for(uid), item, digest, legacy,
+                                            object_uid=uid if scope else "")
         return desired
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 
 
@@ -143,3 +144,20 @@ class FollowUp:
 def followup_uid(contact_uid: str, reason: str, cycle: str) -> str:
     digest = hashlib.sha256(f"{contact_uid}\0{reason}\0{cycle}".encode()).hexdigest()
     return f"syncd-{digest[:32]}"
+
+
+def object_uid(uid: str, scope: str) -> str:
+    """The UID of follow-up `uid` in a calendar of UID scope `scope` (`engine.uid_scope`).
+    Cyrus refuses one UID in two calendars of one account (403 unique-scheduling-object-
+    resource, plain VTODOs too), so each calendar syncd writes to gets UIDs of its own; ""
+    is the form syncd before 0.2 wrote, kept in the calendars that already hold it."""
+    return f"{uid}-{scope}" if scope else uid
+
+
+_SCOPED_UID = re.compile(r"(syncd-[0-9a-f]{32})-[0-9a-f]{8}")
+
+
+def followup_of(calendar_uid: str) -> str:
+    """The follow-up a calendar object's UID names, whatever its scope (`object_uid`)."""
+    match = _SCOPED_UID.fullmatch(calendar_uid)
+    return match.group(1) if match else calendar_uid

@@ -9,8 +9,11 @@
 | any    | COMPLETED                          | completed: recorded, never rewritten          |
 | —      | gone, written before               | dismissed: not re-created                     |
 
-"Unchanged" is decided by the etag first and, when the etag moved, by the content hash (a server
-that re-serialises or restamps an object has not changed it). An object at a syncd href that the
+"Unchanged" is decided by the etag first and, when the etag moved, by what the object means
+(`meaning.py`: a server that re-serialises, splits CATEGORIES, adds CLASS:PUBLIC or restamps an
+object has not changed it, nor has a client that saved it unchanged). Rows and objects of syncd
+before 0.2 carry the legacy content-line hash: they count as unchanged by either hash, and a row
+whose object still means what is wanted is given the new hash without a write (REFRESH). An object at a syncd href that the
 state file does not know (a crash after the PUT, before the state write) is adopted when it is
 still exactly as syncd wrote it, by the hash syncd embedded in it; anything else is left alone.
 An object that another syncd instance wrote (its `X-SYNCD-INSTANCE` mark names another state
@@ -25,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from syncd.model import FollowUp
+from syncd.model import FollowUp, followup_of
 from syncd.render import Stored
 from syncd.state import DELETING, OTHER_INSTANCE, OURS, Written
 
@@ -49,10 +52,20 @@ class Desired:
     href: str
     item: str
     hash: str
+    legacy_hash: str = ""  # what syncd before 0.2 remembered for this content
+    object_uid: str = ""  # the UID in the calendar (`model.object_uid`), when not `uid`
 
     @property
     def uid(self) -> str:
+        """The follow-up's identity: the key of `written` rows in every calendar."""
         return self.followup.uid
+
+    @property
+    def calendar_uid(self) -> str:
+        return self.object_uid or self.followup.uid
+
+    def means(self, remembered: str) -> bool:
+        return remembered in (self.hash, self.legacy_hash)
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,12 @@ def reconcile(
     return actions
 
 
+def _names(stored: Stored, uid: str) -> bool:
+    """The object's UID is the follow-up `uid`'s, in this calendar or as an earlier syncd wrote
+    it (`model.object_uid`)."""
+    return stored.uid is not None and followup_of(stored.uid) == uid
+
+
 def _other(stored: Stored | None, instance: str) -> bool:
     """Written by another syncd instance (objects from before the marks count as this one's)."""
     return (bool(instance) and stored is not None and stored.is_ours
@@ -114,10 +133,11 @@ def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored
     if want.href not in listing:
         return Action(CREATE, want.uid, want.href, want)
     stored = fetched.get(want.href)
-    if stored is not None and _other(stored, instance) and stored.uid == want.uid:
+    if stored is not None and _other(stored, instance) and stored.uid == want.calendar_uid:
         return Action(OTHER, want.uid, want.href, want, etag=listing[want.href],
                       hash=stored.hash, writer=stored.instance)
-    if stored is None or not stored.is_ours or stored.uid != want.uid or not stored.untouched:
+    if (stored is None or not stored.is_ours or stored.uid != want.calendar_uid
+            or not stored.untouched):
         return Action(SKIP, want.uid, want.href, want)
     etag = listing[want.href]
     if stored.status == "COMPLETED":
@@ -170,17 +190,17 @@ def _known(
                           writer=stored.instance)
         if stored.status == "COMPLETED":
             return Action(COMPLETED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
-        if stored.hash != entry.hash:
-            if not (stored.is_ours and stored.uid == uid and stored.untouched):
+        if not stored.means(entry.hash):
+            if not (stored.is_ours and _names(stored, uid) and stored.untouched):
                 return Action(PERSON_EDITED, uid, href, want, etag=etag, hash=stored.hash,
                               written=entry)
-            # Exactly as syncd wrote it, only not as the state file remembers: an update that
-            # went through just before a crash. It is still syncd's.
-            hash_ = stored.hash
+            # As syncd wrote it, only not as the state file remembers: an update that went
+            # through just before a crash. It is still syncd's.
+        hash_ = stored.hash  # what it means now, whichever hash the row remembered
     if want is None:
         return Action(DELETE, uid, href, etag=etag, written=entry)
-    if want.hash != hash_:
+    if not want.means(hash_):
         return Action(UPDATE, uid, href, want, etag=etag, written=entry)
-    if etag != entry.etag:
-        return Action(REFRESH, uid, href, want, etag=etag, hash=hash_, written=entry)
+    if etag != entry.etag or hash_ != want.hash:  # a new etag, or the legacy hash remembered
+        return Action(REFRESH, uid, href, want, etag=etag, hash=want.hash, written=entry)
     return Action(UNCHANGED, uid, href, want, written=entry)

@@ -12,10 +12,11 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import icalendar
 
-from syncd import __version__
+from syncd import __version__, meaning
 from syncd.model import FollowUp
 
 PRODID = f"-//syncd//syncd {__version__}//EN"
@@ -30,7 +31,7 @@ MARK_IDEA = "X-SYNCD-IDEA"
 # calendar (two laptops) leave each other's objects alone. Not part of the content hash, so the
 # objects written before it existed are not rewritten just to gain it.
 MARK_INSTANCE = "X-SYNCD-INSTANCE"
-# Properties servers and clients rewrite without any change of meaning (as vdirsyncer ignores).
+# Left out of the legacy hash (`_legacy_hash`).
 VOLATILE = frozenset({"DTSTAMP", "LAST-MODIFIED", "CREATED", "PRODID", "SEQUENCE", MARK_HASH,
                       MARK_INSTANCE})
 
@@ -160,21 +161,29 @@ def _fill(template: str, followup: FollowUp, language: str) -> str:
 
 
 def render(followup: FollowUp, *, language: str, component: str, now: dt.datetime,
-           instance: str = "") -> str:
+           instance: str = "", object_uid: str = "") -> str:
     """The iCalendar object for one follow-up: a VTODO due on a day, or an all-day VEVENT."""
     return render_with_hash(followup, language=language, component=component, now=now,
-                            instance=instance)[0]
+                            instance=instance, object_uid=object_uid).item
+
+
+class Rendered(NamedTuple):
+    item: str
+    hash: str  # what it means (meaning.py): the hash `read` gives the object read back
+    legacy_hash: str  # the content-line hash syncd before 0.2 embedded and remembered
 
 
 def render_with_hash(
-    followup: FollowUp, *, language: str, component: str, now: dt.datetime, instance: str = ""
-) -> tuple[str, str]:
-    """The object and its content hash, written by hand: icalendar 7.3.2 took 0.4 ms per object
-    to build and serialise (1.7 s of a 7.6 s cold cycle for 10,000 contacts); this takes about
-    0.05 ms. The hash is the one `read` computes when icalendar reads the text back (a test
+    followup: FollowUp, *, language: str, component: str, now: dt.datetime, instance: str = "",
+    object_uid: str = "",
+) -> Rendered:
+    """The object and its hashes, written by hand: icalendar 7.3.2 took 0.4 ms per object to
+    build and serialise (1.7 s of a 7.6 s cold cycle for 10,000 contacts); this takes about
+    0.05 ms. `object_uid` is the UID in the calendar (`model.object_uid`), the follow-up's own
+    by default. The hash is the one `read` computes when icalendar reads the text back (a test
     holds both to the icalendar-built object)."""
     text = _text
-    uid, reason = text(followup.uid), text(followup.reason)
+    uid, reason = text(object_uid or followup.uid), text(followup.reason)
     props: list[tuple[str, str, tuple[str, str]]] = [  # (name, parameters, (written, hashed))
         ("UID", "", uid),
         ("DTSTAMP", "", _plain(now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))),
@@ -185,20 +194,31 @@ def render_with_hash(
         (MARK_REASON, "", _mark(followup.reason)),
         (MARK_CYCLE, "", _mark(followup.cycle)),
     ]
+    # What it means (meaning.py): the values as a reader decodes them.
+    means = [("UID", clean(object_uid or followup.uid)),
+             ("SUMMARY", clean(summary(followup, language))),
+             ("DESCRIPTION", clean(description(followup, language))),
+             ("CATEGORIES", meaning.categories(["syncd", clean(followup.reason)])),
+             (MARK_CONTACT, clean(followup.contact.uid)), (MARK_REASON, clean(followup.reason)),
+             (MARK_CYCLE, clean(followup.cycle))]
     if component == "todo":
         name = "VTODO"
         props += [("DUE", "VALUE=DATE", _plain(f"{followup.due:%Y%m%d}")),
                   ("STATUS", "", _plain("NEEDS-ACTION"))]
+        means += [("DUE", meaning.date_value(followup.due)), ("STATUS", "NEEDS-ACTION")]
     else:
         name = "VEVENT"
         end = followup.due + dt.timedelta(days=1)
         props += [("DTSTART", "VALUE=DATE", _plain(f"{followup.due:%Y%m%d}")),
                   ("DTEND", "VALUE=DATE", _plain(f"{end:%Y%m%d}")),
                   ("TRANSP", "", _plain("TRANSPARENT"))]
+        means += [("DTSTART", meaning.date_value(followup.due)),
+                  ("DTEND", meaning.date_value(end)), ("TRANSP", "TRANSPARENT")]
     if followup.ideas:
         # The idea proposed first: completing the to-do records this item in the ledger.
         props.append((MARK_IDEA, "", _mark(followup.ideas[0].idea.id)))
-    digest = _digest([("VERSION", "", _plain("2.0"))], name, props)
+        means.append((MARK_IDEA, clean(followup.ideas[0].idea.id)))
+    digest = meaning.digest([(name, means)])
     props.append((MARK_HASH, "", _plain(digest)))
     if instance:
         props.append((MARK_INSTANCE, "", _mark(instance)))
@@ -206,7 +226,8 @@ def render_with_hash(
     lines += (_fold(f"{key};{params}:{value[0]}" if params else f"{key}:{value[0]}")
               for key, params, value in sorted(props, key=_ORDER[name]))
     lines += [f"END:{name}", "END:VCALENDAR", ""]
-    return "\r\n".join(lines), digest
+    return Rendered("\r\n".join(lines), digest,
+                    _legacy_digest([("VERSION", "", _plain("2.0"))], name, props))
 
 
 # Control characters, and U+FEFF: a byte order mark inside a value means nothing, and icalendar
@@ -214,18 +235,22 @@ def render_with_hash(
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")
 
 
+def clean(value: str) -> str:
+    """Text as syncd writes it: line breaks made LF, then control characters dropped (RFC 5545
+    allows no control character but tab in TEXT, and a NUL from a vCard would make some servers
+    refuse the object). Line breaks first: a CR, a NUL and an LF are two line breaks, not one."""
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def _plain(value: str) -> tuple[str, str]:
     return value, value
 
 
 def _text(value: str) -> tuple[str, str]:
-    """A TEXT value as written (RFC 5545 escaping) and as icalendar hashes it once read back.
-    RFC 5545 allows no control character but tab in TEXT (CR and LF become `\\n`), and a NUL
-    from a vCard would make some servers refuse the object. icalendar 7.3.2 reads `\\\\N` back
-    as a backslash and an N, as it should, but re-escapes that as a line break: its hash of such
-    a value is not its text, and `read` hashes with icalendar."""
-    # Line breaks first: a CR, a NUL and an LF are two line breaks, not one CRLF.
-    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    """A TEXT value, `clean`ed, as written (RFC 5545 escaping) and as the legacy hash took it
+    once read back: icalendar 7.3.2 reads `\\\\N` back as a backslash and an N, as it should,
+    but re-escapes that as a line break."""
+    value = clean(value)
     written = (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
                .replace("\n", "\\n"))
     if "\\N" not in value:
@@ -252,9 +277,9 @@ _ORDER = {
 }
 
 
-def _digest(calendar: list[tuple[str, str, tuple[str, str]]], name: str,
+def _legacy_digest(calendar: list[tuple[str, str, tuple[str, str]]], name: str,
             props: list[tuple[str, str, tuple[str, str]]]) -> str:
-    """`_hash` of the object these properties make, without building it."""
+    """`_legacy_hash` of the object these properties make, without building it."""
     lines = [b"BEGIN:VCALENDAR"]
     for component in (calendar, props):
         lines.extend(sorted(f"{key};{params}:{value[1]}".encode()
@@ -284,7 +309,7 @@ class Stored:
     """What syncd needs to know of an object read back from a target."""
 
     uid: str | None
-    hash: str  # content hash, volatile properties left out
+    hash: str  # what it means (meaning.py)
     status: str | None  # STATUS of the first VTODO/VEVENT, upper case
     contact_uid: str | None  # the X-SYNCD-* marks; None when the object is not syncd's
     reason: str | None
@@ -294,6 +319,11 @@ class Stored:
     completed: dt.date | None = None  # the day of COMPLETED, when the person's app set it
     idea: str | None = None  # X-SYNCD-IDEA: the catalog idea the follow-up proposed
     instance: str | None = None  # X-SYNCD-INSTANCE: the syncd that wrote it (None: before marks)
+    legacy_hash: str = ""  # the content-line hash syncd before 0.2 embedded and remembered
+
+    def means(self, remembered: str) -> bool:
+        """Means what syncd remembered of it: by the hash of either generation."""
+        return remembered in (self.hash, self.legacy_hash)
 
     @property
     def is_ours(self) -> bool:
@@ -301,8 +331,9 @@ class Stored:
 
     @property
     def untouched(self) -> bool:
-        """Exactly as syncd wrote it (by its own embedded hash)."""
-        return self.written_hash == self.hash
+        """Still means what syncd wrote (by the hash it embedded, of either generation): a
+        server's or a client's rewrite that changes no value leaves it syncd's."""
+        return self.written_hash is not None and self.means(self.written_hash)
 
 
 def read(item: str) -> Stored:
@@ -326,14 +357,15 @@ def _read(item: str) -> Stored:
         (c for c in calendar.walk() if c.name in ("VTODO", "VEVENT", "VJOURNAL")), None
     )
     if main is None:
-        return Stored(None, _hash(calendar), None, None, None, None, None)
+        return Stored(None, meaning.of_calendar(calendar), None, None, None, None, None,
+                      legacy_hash=_legacy_hash(calendar))
 
     def get(name: str) -> object:
         return _first(main.get(name))
 
     def mark(name: str) -> str | None:
         value = get(name)
-        return None if value is None else _unescape_text(value.to_ical().decode())
+        return None if value is None else meaning.unescape_text(value.to_ical().decode())
 
     status, uid = get("STATUS"), get("UID")
     completed = get("COMPLETED")
@@ -342,7 +374,7 @@ def _read(item: str) -> Stored:
         completed_day = completed.dt.date() if isinstance(completed.dt, dt.datetime) else completed.dt
     return Stored(
         uid=str(uid) if uid is not None else None,
-        hash=_hash(calendar),
+        hash=meaning.of_calendar(calendar),
         status=str(status).upper() if status is not None else None,
         contact_uid=mark(MARK_CONTACT),
         reason=mark(MARK_REASON),
@@ -352,36 +384,39 @@ def _read(item: str) -> Stored:
         completed=completed_day,
         idea=mark(MARK_IDEA),
         instance=mark(MARK_INSTANCE),
+        legacy_hash=_legacy_hash(calendar),
     )
 
 
-_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
-
-
-def _unescape_text(raw: str) -> str:
-    """RFC 5545 TEXT unescaping; icalendar reads unknown X- properties back still escaped and
-    its own helper for this is deprecated."""
-    return _TEXT_ESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), raw)
-
-
 def content_hash(item: str) -> str:
-    return _hash(icalendar.Calendar.from_ical(item))
+    """What the iCalendar text `item` means (meaning.py)."""
+    return meaning.of_calendar(icalendar.Calendar.from_ical(item))
 
 
-def _hash(calendar: icalendar.Calendar) -> str:
-    """A hash of what the object means, not of how it was serialised: volatile properties are
-    left out and properties are compared as sorted content lines, so a server that reorders or
-    re-folds the text, or restamps DTSTAMP, does not look like a person's edit."""
+def _legacy_hash(calendar: icalendar.Calendar) -> str:
+    """The hash syncd before 0.2 embedded and remembered: sorted content lines with the volatile
+    properties left out. Kept so that objects written then stay syncd's after an upgrade. It
+    moved with every server rewrite; the two measured ones are undone here, so that the objects
+    Cyrus split (one CATEGORIES line per value) and SOGo marked (CLASS:PUBLIC) are syncd's again.
+    """
     lines: list[bytes] = []
     for component in calendar.walk():
         lines.append(b"BEGIN:" + component.name.encode())
         props: list[bytes] = []
+        categories: list[bytes] = []
         for name, value in component.items():
             if name.upper() in VOLATILE:
                 continue
             for one in value if isinstance(value, list) else [value]:
                 params = getattr(one, "params", {}) or {}
+                if name.upper() == "CATEGORIES" and not params:
+                    categories.append(one.to_ical())  # one line again, as syncd wrote it
+                    continue
+                if name.upper() == "CLASS" and str(one).upper() == "PUBLIC":
+                    continue  # SOGo's addition
                 param_text = ";".join(f"{k.upper()}={params[k]}" for k in sorted(params))
                 props.append(f"{name.upper()};{param_text}:".encode() + one.to_ical())
+        if categories:
+            props.append(b"CATEGORIES;:" + b",".join(categories))
         lines.extend(sorted(props))
     return hashlib.sha256(b"\n".join(lines)).hexdigest()

@@ -12,6 +12,7 @@ import icalendar
 
 from syncd import cycle, render
 from syncd.config import Config, MeConfig, Rules, SourceConfig
+from syncd.model import followup_of
 from syncd.targets import Target
 
 START = dt.date(2026, 11, 30)  # a Monday
@@ -74,7 +75,8 @@ def main_component(calendar: icalendar.Calendar):
 
 
 def uid_of(item: str) -> str:
-    return str(main_component(parse(item))["UID"])
+    """The follow-up the object is for (its UID without the calendar's scope)."""
+    return followup_of(str(main_component(parse(item))["UID"]))
 
 
 def is_syncd(item: str) -> bool:

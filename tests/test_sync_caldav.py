@@ -13,6 +13,7 @@ import pytest
 from syncd import cycle
 from syncd.config import load_config
 from syncd.inspire import EXCHANGE_KIND_OF_IDEA
+from syncd.model import followup_of
 from syncd.state import State
 
 TODAY = dt.date(2026, 11, 30)
@@ -30,7 +31,7 @@ def server_todos(radicale, calendar_name):
     todos = {}
     for todo in calendar.todos(include_completed=True):
         component = icalendar.Calendar.from_ical(todo.data).walk("VTODO")[0]
-        todos[str(component["UID"])] = (str(todo.url), todo.data)
+        todos[followup_of(str(component["UID"]))] = (str(todo.url), todo.data)
     return todos
 
 

@@ -20,6 +20,7 @@ import icalendar
 from lxml import etree
 
 from syncd.demo import RadicaleServer
+from syncd.model import followup_of
 
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
@@ -142,7 +143,7 @@ class ServerCalendar:
             reason = component.get("X-SYNCD-REASON")
             found.append(ServerObject(
                 unquote(response.findtext(f"{DAV}href") or ""),
-                response.findtext(f".//{DAV}getetag") or "", text, str(component["UID"]),
+                response.findtext(f".//{DAV}getetag") or "", text, followup_of(str(component["UID"])),
                 str(component.get("STATUS", "")).upper() == "COMPLETED",
                 None if contact is None else str(contact), None if reason is None else str(reason),
             ))

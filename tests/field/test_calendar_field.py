@@ -36,6 +36,7 @@ import icalendar
 from lxml import etree
 
 from sync_support import write_card
+from syncd.model import followup_of
 
 TODAY = "2026-11-30"  # a Monday
 SAMPLE_CONTACTS = Path(__file__).resolve().parents[2] / "config" / "contacts"
@@ -227,7 +228,7 @@ class Server:
                              if c.name in ("VTODO", "VEVENT"))
             found.append(Stored(unquote(response.findtext(f"{DAV}href") or ""),
                                 response.findtext(f".//{DAV}getetag") or "",
-                                str(component["UID"]), str(component.get("X-SYNCD-INSTANCE", "")),
+                                followup_of(str(component["UID"])), str(component.get("X-SYNCD-INSTANCE", "")),
                                 text))
         return sorted(found, key=lambda o: o.href)
 
