@@ -70,6 +70,10 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     """Keeps relationships alive: reads your vCards and writes follow-ups into your calendar."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("syncd: %(levelname)s: %(message)s"))
+    if log_level.lower() != "debug":
+        # The caldav library warns, and logs tracebacks, about answers syncd itself turns into
+        # one message (an HTML page at a wrong URL, say): its own lines are for debugging.
+        handler.addFilter(lambda record: not record.name.startswith("caldav"))
     logging.basicConfig(level=log_level.upper(), handlers=[handler])
     ctx.obj = {"config_path": config_path}
 

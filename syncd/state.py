@@ -15,6 +15,7 @@ in memory, for readers given no state file.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import socket
@@ -219,6 +220,20 @@ class Written:
 _COLUMNS = "uid, href, etag, hash, contact_uid, reason, cycle, due, owner, target, writer"
 
 
+def _instance_id(path: str) -> str:
+    if path == ":memory:":
+        return uuid.uuid4().hex[:12]
+    machine = ""
+    for where in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            machine = Path(where).read_text(encoding="ascii").strip()
+            break
+        except (OSError, UnicodeDecodeError):
+            continue
+    key = f"{machine or socket.gethostname()}\0{Path(path).resolve()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
 class State:
     def __init__(self, path: Path | str):
         self.path = str(path)
@@ -323,12 +338,15 @@ class State:
             db.execute("UPDATE OR REPLACE written SET target = ? WHERE target = ?", (new, old))
 
     def instance(self) -> str:
-        """This state file's syncd instance, `<random id>@<host>`, made once."""
+        """This state file's syncd instance, `<id>@<host>`, made once and kept. The id is derived
+        from the machine and the state file's path, so that a state file lost and made again in
+        its place is the same instance (its follow-ups are adopted, not taken for another
+        laptop's), while another machine or another profile's state file is another."""
         with self.transaction() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
             if row:
                 return str(row[0])
-            value = f"{uuid.uuid4().hex[:12]}@{socket.gethostname() or 'localhost'}"
+            value = f"{_instance_id(self.path)}@{socket.gethostname() or 'localhost'}"
             db.execute("INSERT INTO meta VALUES ('instance', ?)", (value,))
             return value
 

@@ -64,6 +64,11 @@ _PROPFIND_TYPE = (
     '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>'
 )
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+_PROPFIND_COMPONENTS = (
+    '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
+    'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:supported-calendar-component-set/>'
+    "</d:prop></d:propfind>"
+)
 _PROPFIND_ETAG = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
@@ -122,10 +127,12 @@ class CalDAVTarget(dav.OnSession, Target):
         self._session = dav.DavSession(url, username, password, verify=verify, timeout=timeout,
                                        error=TargetError)
         self._client = self._session.client
-        self._discovery_key = f"caldav {self.url} {username or ''} {calendar or ''}"
+        # With the component: a calendar found for to-dos is checked again for events.
+        self._discovery_key = f"caldav {self.url} {username or ''} {calendar or ''} {component}"
         self._cache: ListingCache = cache if cache is not None else MemoryListingCache()
         self._collection: str | None = None  # absolute URL of the calendar collection
         self._remembered = False  # the collection URL came from the cache, not a discovery
+        self._pending = False  # a dry run: the calendar is not there, a sync would create it
         self._origin = ""  # scheme://host[:port], joined with an href to make a URL
         self.failure: TargetError | None = None  # see the module's docstring
         self.listing_complete = True
@@ -150,7 +157,9 @@ class CalDAVTarget(dav.OnSession, Target):
                 collection, self._remembered = found, True
             else:
                 collection = self._find()
-                self._cache.remember_discovered(self._discovery_key, collection)
+                if not self._pending:
+                    self._check_component(collection)
+                    self._cache.remember_discovered(self._discovery_key, collection)
             collection = public_url(collection)
             if not collection.endswith("/"):
                 collection += "/"
@@ -182,10 +191,18 @@ class CalDAVTarget(dav.OnSession, Target):
                     log.info("calendar %r not found by name; using %s, which syncd created",
                              name, public_url(str(calendar.url)))
                     return str(calendar.url)
-            kind = COMPONENTS[self.component]
+            if not self.writes:
+                home = str(principal.calendar_home_set.url).rstrip("/")
+                self._pending = True
+                log.warning("dry run: there is no calendar %r; a sync would create the calendar "
+                            "at %s/%s/", name, public_url(home), cal_id)
+                return f"{home}/{cal_id}/"
             try:
+                # Both components, so that `calendar.component` can change later (Cyrus and
+                # sabre/dav refuse a VEVENT in a calendar made for VTODOs).
                 calendar = principal.make_calendar(
-                    name=name, cal_id=cal_id, supported_calendar_component_set=[kind])
+                    name=name, cal_id=cal_id, supported_calendar_component_set=list(
+                        dict.fromkeys([COMPONENTS[self.component], *COMPONENTS.values()])))
             except caldav_error.DAVError as error:
                 if isinstance(error, caldav_error.AuthorizationError):
                     raise
@@ -205,6 +222,21 @@ class CalDAVTarget(dav.OnSession, Target):
         except OSError as error:
             raise TargetError(f"{where}: cannot connect: {dav.connection_reason(error)}",
                               connection=True) from error
+
+    def _check_component(self, url: str) -> None:
+        """At discovery: the calendar accepts the configured component (one PROPFIND)."""
+        kind = COMPONENTS[self.component]
+        response = self._session.read("PROPFIND", url, _PROPFIND_COMPONENTS, {"Depth": "0"},
+                                      ok=(207,))
+        accepted = {comp.get("name", "").upper()
+                    for member in self._session.multistatus(response, url)
+                    for prop in [member.props.get(f"{CALDAV}supported-calendar-component-set")]
+                    if prop is not None for comp in prop.iter(f"{CALDAV}comp")}
+        if accepted and kind not in accepted:
+            raise TargetError(
+                f"{public_url(url)}: the calendar {self.calendar_name!r} accepts only "
+                f"{', '.join(sorted(accepted))} objects, not {kind} (calendar.component: "
+                f"{self.component}); name another calendar, or set the component it accepts")
 
     def _is_calendar(self, url: str) -> bool:
         """Whether `url` is a calendar collection itself (one PROPFIND at discovery)."""
@@ -265,8 +297,10 @@ class CalDAVTarget(dav.OnSession, Target):
 
     def _list(self) -> dict[str, str]:
         collection = self._calendar_url()
-        token, cached = self._cache.load_listing(collection)
         self.listing_complete = True
+        if self._pending:
+            return {}  # a dry run on a calendar not made yet: nothing is there
+        token, cached = self._cache.load_listing(collection)
         try:
             result = dav.sync_collection(self._session, collection, token)
         except dav.SyncRefused as refusal:
