@@ -1,7 +1,7 @@
 """WebDAV plumbing shared by the CalDAV target and the CardDAV source.
 
 `DavSession` is caldav's authenticated `DAVClient` (Basic straight away, so no unauthenticated
-first request), counting every request and turning every failure into one message that names
+first request; Digest when the server's 401 offers only that), counting every request and turning every failure into one message that names
 the URL without credentials and the status, never a password or a header; reads are retried
 with a short backoff on connection errors and 5xx answers, writes never are.
 
@@ -9,11 +9,12 @@ with a short backoff on connection errors and 5xx answers, writes never are.
 changed and removed since a token, following truncated (507) pages. A server that refuses it
 raises `SyncRefused`; the callers fall back to a full listing and log that once per process
 (`note_refusal`), and a server that does not support it at all is not asked again in this
-process.
+process, nor for a week in later ones when the caller gives a cache (the state file).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import time
@@ -81,6 +82,10 @@ class Transient(Exception):
         self.error = error
 
 
+class _DigestOffered(Exception):
+    """A Basic attempt met a 401 that offers Digest only: the request is sent again."""
+
+
 class SyncRefused(Exception):
     """The server refused a sync-collection REPORT: an expired or unknown token (`token`), or
     no support for the report at all."""
@@ -127,7 +132,24 @@ class DavSession:
         class _CountingClient(caldav.DAVClient):  # type: ignore[misc]
             def request(self, *args: Any, **kwargs: Any) -> Any:
                 session.requests += 1
-                return super().request(*args, **kwargs)
+                try:
+                    return super().request(*args, **kwargs)
+                except _DigestOffered:  # once per process: Digest from now on
+                    session.requests += 1
+                    return super().request(*args, **kwargs)
+
+            def _raise_authorization_error(self, url: str, response: Any) -> Any:
+                # Basic goes first (no unauthenticated request, and Radicale delays every 401
+                # by about a second); a server whose 401 offers Digest only (Baikal's default,
+                # sabre/dav's Digest backend) gets Digest instead, asked for by its challenge.
+                offered = self.extract_auth_types(response.headers.get("WWW-Authenticate", ""))
+                if (response.status_code == 401 and self.auth_type == "basic"
+                        and "digest" in offered and "basic" not in offered):
+                    log.debug("%s offers Digest authentication only: using it", session.url)
+                    self.auth_type, self.auth = "digest", None
+                    self.build_auth_object(["digest"])
+                    raise _DigestOffered
+                return super()._raise_authorization_error(url, response)
 
         # Credentials written in the URL are handed over apart from it, so that caldav never
         # holds (and logs, at DEBUG) a URL with a password in it.
@@ -302,11 +324,38 @@ def sync_body(token: str | None) -> str:
             "<d:prop><d:getetag/></d:prop></d:sync-collection>")
 
 
-def sync_collection(session: DavSession, url: str, token: str | None) -> SyncResult:
+def sync_collection(session: DavSession, url: str, token: str | None,
+                    cache: Any = None) -> SyncResult:
     """What changed in the collection at `url` since `token` (everything when None), in one
-    REPORT unless the server truncates its answer."""
+    REPORT unless the server truncates its answer. With `cache` (a `ListingCache`), a server
+    found without the report is remembered for `REPROBE` days, so that a one-shot `syncd sync`
+    sends it only its fallback listing."""
     if url in _unsupported:
         raise SyncRefused(url, None, "not supported, found earlier", False)
+    key = f"no sync-collection {public_url(url)}"
+    found = cache.discovered(key) if cache is not None else None
+    if found and _days_since(found) < REPROBE:
+        _unsupported.add(url)
+        raise SyncRefused(url, None, f"not supported, found on {found}", False)
+    try:
+        return _sync_collection(session, url, token)
+    except SyncRefused as refusal:
+        if cache is not None and not refusal.token and refusal.status is not None:
+            cache.remember_discovered(key, dt.date.today().isoformat())
+        raise
+
+
+REPROBE = 7  # days
+
+
+def _days_since(day: str) -> int:
+    try:
+        return (dt.date.today() - dt.date.fromisoformat(day)).days
+    except ValueError:
+        return REPROBE
+
+
+def _sync_collection(session: DavSession, url: str, token: str | None) -> SyncResult:
     own = normalize_href(urlsplit(url).path).rstrip("/")
     changed: dict[str, str] = {}
     removed: set[str] = set()
@@ -356,7 +405,9 @@ def note_refusal(refusal: SyncRefused, fallback: str) -> None:
                  "listing next time", refusal.url, refusal.status, fallback)
     else:
         _unsupported.add(refusal.url)
-        log_once(logging.WARNING, ("unsupported", refusal.url),
+        # Said once, when found; a refusal remembered from an earlier run is only noted.
+        log_once(logging.DEBUG if refusal.status is None else logging.WARNING,
+                 ("unsupported", refusal.url),
                  "%s; the server does not support incremental reads: %s in every cycle",
                  refusal, fallback)
 

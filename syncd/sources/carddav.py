@@ -124,7 +124,7 @@ class CardDAVSource(ContactSource, dav.OnSession):
             self._check_book()
         new_token: str | None
         try:
-            result = dav.sync_collection(self._session, self.url, token)
+            result = dav.sync_collection(self._session, self.url, token, self._cache)
         except dav.SyncRefused as refusal:
             dav.note_refusal(refusal, "reading the etags of every card with addressbook-query")
             new_token, listing, full = None, self._query_etags(), True

@@ -302,7 +302,7 @@ class CalDAVTarget(dav.OnSession, Target):
             return {}  # a dry run on a calendar not made yet: nothing is there
         token, cached = self._cache.load_listing(collection)
         try:
-            result = dav.sync_collection(self._session, collection, token)
+            result = dav.sync_collection(self._session, collection, token, self._cache)
         except dav.SyncRefused as refusal:
             dav.note_refusal(refusal, "listing the calendar with PROPFIND")
             listing = self._propfind_listing(collection)

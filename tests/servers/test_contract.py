@@ -177,8 +177,10 @@ def test_first_sync_then_a_resync_in_one_listing_request(person):
     again = person.sync()
     assert again["unchanged"] == created and sum(again[k] for k in COUNTS if k != "unchanged") == 0
     assert not WRITES & set(person.sent), person.sent
-    # One REPORT (sync-collection), or one PROPFIND where the server has no sync-collection.
-    assert len(person.sent) == 1, person.sent
+    # One REPORT (sync-collection), or one PROPFIND where the server has no sync-collection;
+    # with Digest, first the Basic attempt and the challenge.
+    assert len(person.sent) == (3 if person.server.auth == "digest" else 1), person.sent
+    assert person.sent[-1] in ("REPORT", "PROPFIND") and "syncd: WARNING" not in person.output
 
 
 def test_one_card_edit_is_one_put(person):
@@ -273,7 +275,9 @@ def test_the_carddav_source_plans_what_the_folder_plans(person):
         response = client.request(url, "PUT", card.read_text(),
                                   {"Content-Type": "text/vcard", "If-None-Match": "*"})
         assert response.status in (201, 204), (card.name, response.status)
-        (served / card.name).write_bytes(client.request(url, "GET").raw.encode())
+        got = client.request(url, "GET", "", {"Accept": "text/vcard"})
+        assert got.status == 200, (url, got.status)
+        (served / card.name).write_bytes(got._raw_body)
     shutil.rmtree(person.contacts)
     served.rename(person.contacts)
     from_folder = person.syncd("plan", "--today", TODAY, "--json")
@@ -281,7 +285,7 @@ def test_the_carddav_source_plans_what_the_folder_plans(person):
     person.write_config()
     from_book = person.syncd("plan", "--today", TODAY, "--json")
     assert from_folder.returncode == from_book.returncode == 0, from_book.stderr
-    assert json.loads(from_book.stdout) == json.loads(from_folder.stdout)
+    assert json.loads(from_book.stdout) == json.loads(from_folder.stdout), from_book.stderr
     assert len(json.loads(from_book.stdout)) >= 5
 
 
