@@ -68,7 +68,7 @@ def sync(config: Config, state: State, target: Target, today: dt.date, now: dt.d
     """One cycle. Raises TargetMissing, recording nothing, when the target is not the calendar
     syncd wrote to (gone, emptied, unmarked)."""
     report = Report(dry_run=dry_run)
-    target.writes = not dry_run
+    target.read_only = dry_run
     target.use_cache(state)
     context = context or RunContext(config)
     read = read_contacts(config, state, now, context)

@@ -213,7 +213,9 @@ class DavSession:
         if status == 401:
             return self.error(f"{where}: {status} {reason}: authentication failed; "
                               "check the user name and password", status=status)
-        return self.error(f"{where}: {status} {reason}: permission denied", status=status)
+        said = precondition(getattr(error, "body", None))
+        return self.error(f"{where}: {status} {reason}: {said or 'permission denied'}",
+                          status=status)
 
     def write(self, method: str, url: str, body: str = "",
               headers: Mapping[str, str] | None = None) -> Any:
@@ -249,16 +251,17 @@ class DavSession:
         message = f"{public_url(url)}: {response.status} {reason}".rstrip()
         if 200 <= response.status < 300 and expected:
             # A success, but not the one a DAV server gives: a web page, a login portal, ...
-            message += (f" instead of {expected[0]} {_phrase(expected[0])}: not a WebDAV answer; "
-                        "is this the right URL?")
+            message += f" instead of {expected[0]} {_phrase(expected[0])}: " + _not_dav(response)
+        elif said := precondition(_body(response)):
+            message += f": {said}"
         return self.error(message, status=response.status)
 
     def multistatus(self, response: Any, url: str) -> list[Member]:
         """The members of a 207 answer; anything else is the caller's error naming the URL."""
         tree = response.tree
         if tree is None or tree.tag != f"{DAV}multistatus":
-            raise self.error(f"{public_url(url)}: {response.status} but the server did not "
-                             "answer with a WebDAV multistatus", status=response.status)
+            raise self.error(f"{public_url(url)}: {response.status} {_phrase(response.status)}: "
+                             + _not_dav(response), status=response.status)
         return members(tree)
 
 
@@ -413,6 +416,71 @@ def note_refusal(refusal: SyncRefused, fallback: str) -> None:
 
 
 # -- failures ----------------------------------------------------------------------------------
+
+CALDAV_NS = "{urn:ietf:params:xml:ns:caldav}"
+# What a server's DAV:error precondition (RFC 4918 §16, RFC 4791 §5.3.2.1, RFC 6352) means here.
+PRECONDITIONS = {
+    "unique-scheduling-object-resource": "an object with this UID is already in another "
+                                         "calendar of this account",
+    "no-uid-conflict": "an object with this UID is already in the calendar, or in another "
+                       "calendar of this account",
+    "supported-calendar-component": "the calendar does not accept this kind of object "
+                                    "(VTODO or VEVENT: see calendar.component)",
+    "supported-calendar-data": "the server does not accept this kind of calendar data",
+    "valid-calendar-data": "the server finds the object invalid iCalendar",
+    "valid-calendar-object-resource": "the server refuses it as a calendar object",
+    "calendar-collection-location-ok": "a calendar cannot be created here",
+    "valid-address-data": "the server finds the card invalid",
+    "max-resource-size": "the object is larger than the server accepts",
+    "need-privileges": "permission denied",
+    "valid-sync-token": "the sync token is no longer valid",
+    "supported-report": "the server does not support this report",
+}
+
+
+def _body(response: Any) -> bytes | str | None:
+    for name in ("_raw_body", "raw"):  # the bytes as sent, else caldav's text of them
+        raw = getattr(response, name, None)
+        if isinstance(raw, (bytes, str)) and raw:
+            return raw
+    return None
+
+
+def precondition(body: bytes | str | None) -> str:
+    """What the DAV:error precondition in a failure's body says, with the href it names (the
+    object in the way); "" when the body has none."""
+    if not body:
+        return ""
+    try:
+        tree = etree.fromstring(body.encode() if isinstance(body, str) else body,
+                                etree.XMLParser(resolve_entities=False, no_network=True))
+    except (etree.XMLSyntaxError, ValueError):
+        return ""
+    if tree.tag != f"{DAV}error" or not len(tree):
+        return ""
+    said = []
+    for element in tree:
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        if name == "responsedescription":  # Cyrus puts its prose here; not a precondition
+            continue
+        text = PRECONDITIONS.get(name, f"the server's precondition {name} failed")
+        href = (element.findtext(f".//{DAV}href") or "").strip()
+        said.append(f"{text} ({name}{f', {public_url(href)}' if href else ''})")
+    return "; ".join(said)
+
+
+def _not_dav(response: Any) -> str:
+    """Why an answer is not the WebDAV one that was due, for a message."""
+    body = _body(response) or b""
+    head = (body.decode("utf-8", "replace") if isinstance(body, bytes) else body)[:512].lower()
+    kind = (response.headers.get("Content-Type") or "").lower()
+    if not body.strip():
+        return "an empty answer where a WebDAV multistatus was due; is this the CalDAV URL?"
+    if "html" in kind or "<html" in head or "<!doctype html" in head:
+        return "an HTML page, not a WebDAV answer: is this the CalDAV URL?"
+    return "not a WebDAV multistatus; is this the CalDAV URL?"
 
 
 def dav_reason(error: Any) -> str:

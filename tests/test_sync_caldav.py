@@ -2,6 +2,7 @@
 second run, exactly one object for one edited card, no duplicate after a lost state file."""
 
 import datetime as dt
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -97,20 +98,29 @@ def test_one_edited_card_changes_exactly_one_object(home, radicale, calendar_nam
     assert "#fintech" in str(todo["DESCRIPTION"])
 
 
-def test_lost_state_file_duplicates_nothing_and_leaves_the_objects_alone(home, radicale,
-                                                                         calendar_name):
-    """A new state file is a new syncd instance: the objects the lost one wrote carry the old
-    instance's mark, so they are neither duplicated nor taken over (two laptops on one calendar
-    look exactly the same); they stay as they are, and syncd says whose they are."""
+def test_lost_state_file_is_the_same_instance_and_a_state_file_elsewhere_another(
+        home, radicale, calendar_name):
+    """A state file lost and made again at its path is the same syncd instance (its id is the
+    machine's and the path's): its objects are adopted, none written again. A state file at
+    another path is another instance (a second profile; a second laptop looks the same): the
+    objects are neither duplicated nor taken over, and syncd says whose they are."""
     sync(home)
     before = server_todos(radicale, calendar_name)
     (home / "state.sqlite").unlink()
     for _ in range(2):
         report, _ = sync(home)
-        assert (report.counts["created"], report.counts["updated"], report.counts["deleted"]) \
+        assert (report.counts["created"], report.counts["updated"], report.counts["kept"]) \
             == (0, 0, 0)
-        assert report.counts["kept"] == len(before)
-        assert sum(report.others.values()) == len(before)
+        assert report.counts["unchanged"] == len(before) and not report.others
+    assert server_todos(radicale, calendar_name) == before
+    config = load_config(home / "config.yaml")
+    elsewhere = replace(config, state=home / "other" / "state.sqlite")
+    with State(elsewhere.state) as state:
+        report = cycle.sync(elsewhere, state, cycle.make_target(elsewhere.calendar), TODAY,
+                            dt.datetime.now(dt.timezone.utc))
+    assert (report.counts["created"], report.counts["updated"], report.counts["deleted"]) \
+        == (0, 0, 0)
+    assert report.counts["kept"] == sum(report.others.values()) == len(before)
     assert server_todos(radicale, calendar_name) == before
 
 

@@ -27,7 +27,7 @@ class Target(ABC):
     failure: TargetError | None = None  # the last failure worth a backoff, until cleared
     listing_complete: bool = True  # after `list()`: every object was listed with its etag
     absence: str = ""  # after `identity()` gave None: why (for messages)
-    writes: bool = True  # False in a dry run: nothing is made, not even a missing calendar
+    read_only: bool = False  # a dry run: nothing is made, not even a missing calendar
 
     def use_cache(self, cache: ListingCache) -> None:
         """Keep listings, tokens and discoveries in `cache` (the state file during a sync)."""

@@ -38,9 +38,10 @@ import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from caldav.lib import error as caldav_error
+from caldav.lib.url import URL
 from lxml import etree
 
 from syncd import dav
@@ -55,6 +56,7 @@ __all__ = ["COMPONENTS", "CalDAVTarget", "normalize_href"]
 log = logging.getLogger(__name__)
 
 COMPONENTS = {"todo": "VTODO", "event": "VEVENT"}
+MAX_REDIRECTS = 5
 _PROPFIND_ETAGS = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getetag/></d:prop></d:propfind>'
@@ -174,7 +176,7 @@ class CalDAVTarget(dav.OnSession, Target):
         `self.calendar_name`, created if the principal has none."""
         name = self.calendar_name
         assert name is not None
-        where = public_url(self.url)
+        where = self._followed(public_url(self.url))
         if self._is_calendar(where):
             return where
         try:
@@ -191,7 +193,7 @@ class CalDAVTarget(dav.OnSession, Target):
                     log.info("calendar %r not found by name; using %s, which syncd created",
                              name, public_url(str(calendar.url)))
                     return str(calendar.url)
-            if not self.writes:
+            if self.read_only:
                 home = str(principal.calendar_home_set.url).rstrip("/")
                 self._pending = True
                 log.warning("dry run: there is no calendar %r; a sync would create the calendar "
@@ -222,6 +224,11 @@ class CalDAVTarget(dav.OnSession, Target):
         except OSError as error:
             raise TargetError(f"{where}: cannot connect: {dav.connection_reason(error)}",
                               connection=True) from error
+        except (AttributeError, TypeError, KeyError, IndexError) as error:
+            # The caldav library met an answer it cannot read (an empty 200 gave AttributeError).
+            raise TargetError(f"{where}: an answer that is not the WebDAV one due "
+                              f"({type(error).__name__} in the caldav library); is this the "
+                              "CalDAV URL?") from error
 
     def _check_component(self, url: str) -> None:
         """At discovery: the calendar accepts the configured component (one PROPFIND)."""
@@ -238,6 +245,32 @@ class CalDAVTarget(dav.OnSession, Target):
                 f"{', '.join(sorted(accepted))} objects, not {kind} (calendar.component: "
                 f"{self.component}); name another calendar, or set the component it accepts")
 
+    def _followed(self, url: str) -> str:
+        """`url` after the redirects its server answers at discovery (Cyrus's and SOGo's
+        `/.well-known/caldav`, a moved server), which the caldav library does not follow for
+        PROPFIND; discovery goes on from there."""
+        for _ in range(MAX_REDIRECTS):
+            response = self._session.read("PROPFIND", url, _PROPFIND_TYPE, {"Depth": "0"},
+                                          ok=tuple(range(200, 500)))  # 5xx: retried, raised
+            location = response.headers.get("Location")
+            if response.status == 207 and response.tree is not None:
+                # Followed already: the one member's href is where the answer came from.
+                found = [m.href for m in dav.members(response.tree)]
+                own = normalize_href(urlsplit(url).path)
+                if len(found) != 1 or found[0].rstrip("/") == own.rstrip("/"):
+                    return url
+                location = found[0]
+            elif response.status not in (301, 302, 303, 307, 308) or not location:
+                return url
+            moved = public_url(urljoin(url, location))
+            if urlsplit(moved).scheme not in ("http", "https"):
+                break
+            log.info("%s redirects to %s", url, moved)
+            url = moved
+            self._client.url = URL.objectify(url)
+        raise TargetError(f"{public_url(self.url)}: more than {MAX_REDIRECTS} redirects, or one "
+                          "to a URL that is not http(s)")
+
     def _is_calendar(self, url: str) -> bool:
         """Whether `url` is a calendar collection itself (one PROPFIND at discovery)."""
         try:
@@ -245,8 +278,8 @@ class CalDAVTarget(dav.OnSession, Target):
                                           ok=(207,))
             members = self._session.multistatus(response, url)
         except TargetError as error:
-            if error.auth or error.transient:
-                raise
+            if error.auth or error.transient or (error.status or 0) // 100 == 2:
+                raise  # a success that is no WebDAV answer (a web page): the wrong URL
             return False  # a server root or a principal that will not say: found by name
         own = normalize_href(urlsplit(url).path).rstrip("/")
         for member in members:

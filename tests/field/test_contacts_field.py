@@ -40,6 +40,8 @@ import icalendar
 import pytest
 from loopback_proxy import Fault, LoopbackProxy
 
+from syncd.model import followup_of
+
 TODAY = "2026-11-30"  # a Monday
 KEYS = ("created", "updated", "deleted", "unchanged", "kept", "completed", "dismissed", "failed")
 SUMMARY = re.compile(r"(\d+) created, (\d+) updated, (\d+) deleted, (\d+) unchanged, (\d+) kept, "
@@ -92,11 +94,12 @@ def writes(numbers: dict[str, int]) -> int:
 
 
 def calendar(home: Path) -> dict[str, tuple[str, str, str]]:
-    """The follow-ups in the calendar folder: UID → (contact, reason, DUE)."""
+    """The follow-ups in the calendar folder: follow-up (its UID without the calendar's scope)
+    → (contact, reason, DUE)."""
     objects = {}
     for path in sorted((home / "calendar").glob("*.ics")):
         for todo in icalendar.Calendar.from_ical(path.read_bytes()).walk("VTODO"):
-            objects[str(todo["UID"])] = (str(todo["X-SYNCD-CONTACT"]),
+            objects[followup_of(str(todo["UID"]))] = (str(todo["X-SYNCD-CONTACT"]),
                                          str(todo["X-SYNCD-REASON"]),
                                          todo.decoded("DUE").isoformat())
     return objects

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -296,3 +297,14 @@ def test_a_dry_run_sends_no_write(person):
     assert re.search(r"would create the calendar", person.output), person.output
     names = [c.get_display_name() for c in person.client().principal().calendars()]
     assert person.calendar not in names
+
+
+@pytest.mark.parametrize("server", ["cyrus", "sogo"], indirect=True)
+def test_discovery_follows_the_well_known_redirect(person):
+    """Cyrus and SOGo answer `/.well-known/caldav` with a 301; syncd discovers from where it
+    leads (the caldav library alone made the calendar under the well-known URL: 403)."""
+    root = urlsplit(person.account.caldav_url)
+    person.account = replace(person.account,
+                             caldav_url=f"{root.scheme}://{root.netloc}/.well-known/caldav")
+    person.write_config()
+    first_sync(person)
