@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -28,6 +28,11 @@ from xml.sax.saxutils import escape
 import caldav
 from caldav.lib import error as caldav_error
 from lxml import etree
+
+from syncd.dav_failures import (
+    body, connection_reason, dav_reason, dropped, is_connection_error, is_timeout, not_dav,
+    phrase, precondition,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +127,9 @@ class DavSession:
     retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0)  # reads only; writes are never retried
 
     def __init__(self, url: str, username: str | None, password: str | None, *, verify: bool,
-                 timeout: float, error: ErrorFactory) -> None:
+                 timeout: float, error: ErrorFactory, service: str = "CalDAV") -> None:
         self.url = public_url(url)  # never the credentials a URL may carry
+        self.service = service  # for messages: "CalDAV" or "CardDAV"
         self.error = error
         self.timeout = timeout
         self.requests = 0  # every HTTP request sent
@@ -182,7 +188,7 @@ class DavSession:
         except caldav_error.RateLimitError as error:
             status = error.status or 429
             wait = error.retry_after_seconds
-            reason = "rate limited by the server" if status == 429 else _phrase(status)
+            reason = "rate limited by the server" if status == 429 else phrase(status)
             failure = self.error(
                 f"{where}: {status} {reason}" + (f" (retry after {wait:g} s)" if wait else ""),
                 status=status, retry_after=wait)
@@ -198,7 +204,7 @@ class DavSession:
                         else "no answer within")
                 raise self.error(f"{where}: {what} {self.timeout:g} s (the timeout); the server "
                                  "is stalled or overloaded", connection=True) from error
-            what = "the connection was dropped before an answer" if _dropped(error) else \
+            what = "the connection was dropped before an answer" if dropped(error) else \
                 "cannot connect"
             failure = self.error(f"{where}: {what}: {connection_reason(error)}", connection=True)
             if is_connection_error(error):  # not a timeout: worth an immediate retry
@@ -251,8 +257,8 @@ class DavSession:
         message = f"{public_url(url)}: {response.status} {reason}".rstrip()
         if 200 <= response.status < 300 and expected:
             # A success, but not the one a DAV server gives: a web page, a login portal, ...
-            message += f" instead of {expected[0]} {_phrase(expected[0])}: " + _not_dav(response)
-        elif said := precondition(_body(response)):
+            message += f" instead of {expected[0]} {phrase(expected[0])}: " + not_dav(response, self.service)
+        elif said := precondition(body(response)):
             message += f": {said}"
         return self.error(message, status=response.status)
 
@@ -260,8 +266,8 @@ class DavSession:
         """The members of a 207 answer; anything else is the caller's error naming the URL."""
         tree = response.tree
         if tree is None or tree.tag != f"{DAV}multistatus":
-            raise self.error(f"{public_url(url)}: {response.status} {_phrase(response.status)}: "
-                             + _not_dav(response), status=response.status)
+            raise self.error(f"{public_url(url)}: {response.status} {phrase(response.status)}: "
+                             + not_dav(response, self.service), status=response.status)
         return members(tree)
 
 
@@ -413,138 +419,6 @@ def note_refusal(refusal: SyncRefused, fallback: str) -> None:
                  ("unsupported", refusal.url),
                  "%s; the server does not support incremental reads: %s in every cycle",
                  refusal, fallback)
-
-
-# -- failures ----------------------------------------------------------------------------------
-
-CALDAV_NS = "{urn:ietf:params:xml:ns:caldav}"
-# What a server's DAV:error precondition (RFC 4918 §16, RFC 4791 §5.3.2.1, RFC 6352) means here.
-PRECONDITIONS = {
-    "unique-scheduling-object-resource": "an object with this UID is already in another "
-                                         "calendar of this account",
-    "no-uid-conflict": "an object with this UID is already in the calendar, or in another "
-                       "calendar of this account",
-    "supported-calendar-component": "the calendar does not accept this kind of object "
-                                    "(VTODO or VEVENT: see calendar.component)",
-    "supported-calendar-data": "the server does not accept this kind of calendar data",
-    "valid-calendar-data": "the server finds the object invalid iCalendar",
-    "valid-calendar-object-resource": "the server refuses it as a calendar object",
-    "calendar-collection-location-ok": "a calendar cannot be created here",
-    "valid-address-data": "the server finds the card invalid",
-    "max-resource-size": "the object is larger than the server accepts",
-    "need-privileges": "permission denied",
-    "valid-sync-token": "the sync token is no longer valid",
-    "supported-report": "the server does not support this report",
-}
-
-
-def _body(response: Any) -> bytes | str | None:
-    for name in ("_raw_body", "raw"):  # the bytes as sent, else caldav's text of them
-        raw = getattr(response, name, None)
-        if isinstance(raw, (bytes, str)) and raw:
-            return raw
-    return None
-
-
-def precondition(body: bytes | str | None) -> str:
-    """What the DAV:error precondition in a failure's body says, with the href it names (the
-    object in the way); "" when the body has none."""
-    if not body:
-        return ""
-    try:
-        tree = etree.fromstring(body.encode() if isinstance(body, str) else body,
-                                etree.XMLParser(resolve_entities=False, no_network=True))
-    except (etree.XMLSyntaxError, ValueError):
-        return ""
-    if tree.tag != f"{DAV}error" or not len(tree):
-        return ""
-    said = []
-    for element in tree:
-        if not isinstance(element.tag, str):
-            continue
-        name = etree.QName(element).localname
-        if name == "responsedescription":  # Cyrus puts its prose here; not a precondition
-            continue
-        text = PRECONDITIONS.get(name, f"the server's precondition {name} failed")
-        href = (element.findtext(f".//{DAV}href") or "").strip()
-        said.append(f"{text} ({name}{f', {public_url(href)}' if href else ''})")
-    return "; ".join(said)
-
-
-def _not_dav(response: Any) -> str:
-    """Why an answer is not the WebDAV one that was due, for a message."""
-    body = _body(response) or b""
-    head = (body.decode("utf-8", "replace") if isinstance(body, bytes) else body)[:512].lower()
-    kind = (response.headers.get("Content-Type") or "").lower()
-    if not body.strip():
-        return "an empty answer where a WebDAV multistatus was due; is this the CalDAV URL?"
-    if "html" in kind or "<html" in head or "<!doctype html" in head:
-        return "an HTML page, not a WebDAV answer: is this the CalDAV URL?"
-    return "not a WebDAV multistatus; is this the CalDAV URL?"
-
-
-def dav_reason(error: Any) -> str:
-    status = getattr(error, "status", None)
-    reason = getattr(error, "reason", None)
-    if not reason or reason == "no reason":
-        try:
-            reason = HTTPStatus(status).phrase if status else type(error).__name__
-        except ValueError:
-            reason = type(error).__name__
-    return f"{status} {reason}" if status else str(reason)
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
-
-
-def is_timeout(error: OSError) -> bool:
-    from caldav.lib.http_sync import requests as http
-
-    return isinstance(error, (TimeoutError, getattr(http.exceptions, "Timeout", TimeoutError)))
-
-
-def is_connection_error(error: OSError, timeouts: bool = False) -> bool:
-    """A failure to connect; a connect timeout only with `timeouts`."""
-    from caldav.lib.http_sync import requests as http
-
-    if not timeouts and is_timeout(error):
-        return False
-    if isinstance(error, http.exceptions.SSLError):  # a bad certificate stays bad: no retry
-        return False
-    return isinstance(error, http.exceptions.ConnectionError)
-
-
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    """`error` and what caused it, outermost first (each once, however the chain loops)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _dropped(error: BaseException) -> bool:
-    """The server took the connection and then closed or reset it without an answer."""
-    return any(isinstance(cause, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError))
-               for cause in _causes(error))
-
-
-def connection_reason(error: BaseException) -> str:
-    """The innermost cause of a connection failure, e.g. 'Connection refused'."""
-    reason = ""
-    for cause in _causes(error):
-        if isinstance(cause, OSError) and cause.strerror:
-            reason = cause.strerror
-    if not reason:
-        text = str(error)
-        match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-        reason = match.group(1) if match else (text or type(error).__name__)
-    return reason
 
 
 def body_text(response: Any) -> str:

@@ -18,6 +18,9 @@ The guards:
   written, re-created, not dismissed. Back with objects, it was a passing failure.
 - **The delete guard** (`delete_guard`): while an address book was read in part, a follow-up is
   deleted, and what the person did with one forgotten, only when its contact was read.
+- **The renamed rule** (in `decide`): a follow-up syncd wrote that is missing from its href while
+  its UID is listed at another one means a server that stores objects under names of its own
+  (Calypso): refused, rather than taken for dismissals.
 - **The dismiss guard** (in `decide`): an object missing from a listing that is not complete is
   not taken for a dismissal.
 - **The UID rule** (`uid_scope`): the follow-ups of one calendar carry the UID form its syncd
@@ -38,6 +41,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from syncd import reconcile
+from syncd.model import followup_of
 from syncd.reconcile import Action, Desired
 from syncd.render import Stored
 from syncd.state import DELETING, OURS, Written
@@ -147,8 +151,41 @@ def as_written(inputs: Inputs) -> dict[str, Written]:
             for uid, w in inputs.written.items()}
 
 
+STRANGERS_MAX = 50
+
+
+def _missing(written: Mapping[str, Written], listing: Mapping[str, str]) -> dict[str, Written]:
+    return {uid: w for uid, w in written.items() if w.owner == OURS and w.href not in listing}
+
+
+def _strangers(inputs: Inputs, written: Mapping[str, Written]) -> list[str]:
+    """When a follow-up syncd wrote is not listed: the listed hrefs that are neither a row's nor
+    wanted (at most `STRANGERS_MAX`), read for the renamed rule."""
+    if not _missing(written, inputs.listing):
+        return []
+    known = {w.href for w in written.values()} | {d.href for d in inputs.desired.values()}
+    return sorted(href for href in inputs.listing if href not in known)[:STRANGERS_MAX]
+
+
 def to_fetch(inputs: Inputs) -> set[str]:
-    return reconcile.to_fetch(inputs.desired, inputs.listing, as_written(inputs))
+    written = as_written(inputs)
+    return (reconcile.to_fetch(inputs.desired, inputs.listing, written)
+            | set(_strangers(inputs, written)))
+
+
+def _renamed(inputs: Inputs, written: Mapping[str, Written]) -> str | None:
+    missing = _missing(written, inputs.listing)
+    for href in _strangers(inputs, written):
+        stored = inputs.fetched.get(href)
+        if stored is None or not stored.is_ours or stored.uid is None:
+            continue
+        row = missing.get(followup_of(stored.uid))
+        if row is not None:
+            return (f"{inputs.target}: syncd's follow-up {row.uid} was created at {row.href} but "
+                    f"is listed at {href}: the server stores objects under names of its own (as "
+                    "Calypso does), so a follow-up missing from its place is not a dismissal; "
+                    "nothing is decided. Use a server that keeps the names it is given.")
+    return None
 
 
 def decide(inputs: Inputs) -> Decision:
@@ -160,6 +197,8 @@ def decide(inputs: Inputs) -> Decision:
             f"{inputs.target}: none of the {gone} follow-ups syncd wrote there is left: a "
             "calendar deleted, emptied or replaced, not as many dismissals; nothing is decided. "
             + MARKER_HINT))
+    if renamed := _renamed(inputs, written):
+        return Decision([], refused=renamed)
     actions = reconcile.reconcile(inputs.desired, inputs.listing, written, inputs.fetched,
                                   inputs.instance)
     guarded = [_guard(action, inputs) for action in actions]

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from loopback_proxy import Fault, LoopbackProxy
-from syncd import dav
+from syncd import dav_failures
 from syncd.errors import TargetError
 from syncd.targets.caldav import CalDAVTarget
 
@@ -24,12 +24,12 @@ CYRUS_403 = (b'<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:" '
 
 
 def test_a_precondition_is_named_with_the_href_in_the_way():
-    said = dav.precondition(CYRUS_403)
+    said = dav_failures.precondition(CYRUS_403)
     assert said == ("an object with this UID is already in another calendar of this account "
                     "(unique-scheduling-object-resource, /dav/calendars/user/anna/Default/"
                     "syncd-0123.ics)")
-    assert dav.precondition(b"<html>no</html>") == dav.precondition(b"") == ""
-    assert "precondition odd-thing failed" in dav.precondition(
+    assert dav_failures.precondition(b"<html>no</html>") == dav_failures.precondition(b"") == ""
+    assert "precondition odd-thing failed" in dav_failures.precondition(
         b'<error xmlns="DAV:"><odd-thing/></error>')
 
 
@@ -51,7 +51,7 @@ def test_a_403_on_a_put_says_what_the_server_refused(radicale, calendar_name):
 @pytest.mark.parametrize("fault, said", [
     (Fault(status=200, body=b""), "an empty answer where a WebDAV multistatus was due"),
     (Fault(status=200, body=b"<!DOCTYPE html><html><body>Sign in</body></html>",
-           content_type="text/html"), "an HTML page, not a WebDAV answer: is this the CalDAV URL?"),
+           content_type="text/html"), "an HTML page, not a WebDAV multistatus: is this the CalDAV URL?"),
 ], ids=["empty-200", "html-200"])
 def test_a_wrong_answer_at_discovery_is_one_line(tmp_path, radicale, calendar_name, fault, said):
     (tmp_path / "contacts").mkdir()

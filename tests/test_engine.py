@@ -199,3 +199,27 @@ def test_a_partial_read_forgets_nothing_the_person_did_with_a_contact_not_read()
     assert [a.kind for a in result.actions] == [SKIP]  # bob was not read: his row stays
     result = decide(inputs([], {}, [dismissed], deletable=None))
     assert [a.kind for a in result.actions] == [FORGET]
+
+
+# -- the renamed rule ----------------------------------------------------------------------------
+
+
+def test_a_follow_up_listed_under_another_name_is_no_dismissal():
+    """Calypso stores objects under names of its own: syncd's follow-up is not at the href it
+    was PUT to, but its UID is in the listing under another one. Refused, not dismissed."""
+    ann, bob = FOUR[0], FOUR[1]
+    listing = {bob.href: '"1"', "server-name-1.ics": '"7"', "persons-own.ics": '"8"'}
+    first = inputs([ann, bob], listing, [row(ann), row(bob)])
+    assert engine.to_fetch(first) == {"server-name-1.ics", "persons-own.ics"}
+    persons = render.read("BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:x\r\nSUMMARY:mine\r\n"
+                          "END:VTODO\r\nEND:VCALENDAR\r\n")
+    fetched = {"server-name-1.ics": render.read(ann.item), "persons-own.ics": persons}
+    result = decide(inputs([ann, bob], listing, [row(ann), row(bob)], fetched=fetched))
+    assert result.actions == [] and "listed at server-name-1.ics" in result.refused
+    # The person's own object elsewhere is no such sign: the missing follow-up is a dismissal.
+    result = decide(inputs([ann, bob], listing, [row(ann), row(bob)],
+                           fetched={"persons-own.ics": persons, "server-name-1.ics": persons}))
+    assert result.refused is None
+    assert {a.uid: a.kind for a in result.actions}[ann.uid] == DISMISS
+    # Nothing missing: nothing more is read.
+    assert engine.to_fetch(inputs([bob], listing, [row(bob)])) == set()

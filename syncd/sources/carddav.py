@@ -104,7 +104,7 @@ class CardDAVSource(ContactSource, dav.OnSession):
             dav.log_once(logging.WARNING, ("verify", self.url),
                          "%s: TLS certificates are NOT verified (verify: false)", self.url)
         self._session = dav.DavSession(url, username, password, verify=verify, timeout=timeout,
-                                       error=_source_error)
+                                       error=_source_error, service="CardDAV")
         parts = urlsplit(self.url)
         self._origin = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
         self._cache: ListingCache = cache if cache is not None else MemoryListingCache()

@@ -112,7 +112,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "not-xml-200": lambda: Case(Fault(status=200, body=b"<html><body>Welcome to nginx!",
                                       content_type="text/html"),
                                 methods=("PROPFIND", "REPORT"),
-                                error=r"200 OK instead of 207 Multi-Status: not a WebDAV answer"),
+                                error=r"200 OK instead of 207 Multi-Status: an HTML page, not a WebDAV multistatus"),
     "not-xml-207": lambda: Case(Fault(status=207, body=b"<?xml version='1.0'?><D:multistatus xm",
                                       content_type="application/xml"),
                                 methods=("PROPFIND", "REPORT"), error=r"the server sent malformed XML"),
