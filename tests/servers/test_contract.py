@@ -18,7 +18,6 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,6 +51,7 @@ class Person:
         self.proxy = LoopbackProxy(f"{origin.scheme}://{origin.netloc}/").__enter__()
         self.component = "todo"
         self.source = "folder"
+        self.url = account.caldav_url  # what the configuration names as calendar.url
         self.write_config()
 
     def via_proxy(self, url: str) -> str:
@@ -71,7 +71,7 @@ class Person:
                            "    password_env: SYNCD_TEST_PASSWORD\n" if account.username else ""))
         (self.home / "config.yaml").write_text(
             f"{contacts}\n"
-            f"calendar:\n  type: caldav\n  url: {self.via_proxy(account.caldav_url)}\n"
+            f"calendar:\n  type: caldav\n  url: {self.via_proxy(self.url)}\n"
             f"  calendar: {self.calendar}\n  component: {self.component}\n{login}"
             f"  timeout: 20s\n"
             "rules: {weekly_cap: 1000, working_days: [mon, tue, wed, thu, fri, sat, sun]}\n"
@@ -304,7 +304,7 @@ def test_discovery_follows_the_well_known_redirect(person):
     """Cyrus and SOGo answer `/.well-known/caldav` with a 301; syncd discovers from where it
     leads (the caldav library alone made the calendar under the well-known URL: 403)."""
     root = urlsplit(person.account.caldav_url)
-    person.account = replace(person.account,
-                             caldav_url=f"{root.scheme}://{root.netloc}/.well-known/caldav")
+    person.url = f"{root.scheme}://{root.netloc}/.well-known/caldav"
     person.write_config()
     first_sync(person)
+    assert "/.well-known/" not in person.calendar_url()
