@@ -53,10 +53,21 @@ def digest(components: Iterable[tuple[str, Iterable[tuple[str, str]]]]) -> str:
     return hashlib.sha256("\n\n".join(sorted(blocks)).encode()).hexdigest()
 
 
-def of_calendar(calendar: icalendar.Calendar) -> str:
-    """The hash of what a parsed iCalendar object means."""
-    return digest((component.name, _canonical(component)) for component in calendar.walk()
-                  if component.name not in _SKIPPED_COMPONENTS)
+def of_calendar(calendar: icalendar.Calendar, *, reopened: bool = False) -> str:
+    """The hash of what a parsed iCalendar object means; `reopened`: of its to-dos as they were
+    before they were ticked off (STATUS back to NEEDS-ACTION, COMPLETED and PERCENT-COMPLETE
+    left out), so that a completed follow-up syncd wrote is known as its own."""
+    blocks = []
+    for component in calendar.walk():
+        if component.name in _SKIPPED_COMPONENTS:
+            continue
+        props = _canonical(component)
+        if reopened and component.name == "VTODO":
+            props = [(key, value) for key, value in props
+                     if key not in ("STATUS", "COMPLETED", "PERCENT-COMPLETE")]
+            props.append(("STATUS", "NEEDS-ACTION"))
+        blocks.append((component.name, props))
+    return digest(blocks)
 
 
 def categories(values: Iterable[str]) -> str:

@@ -136,10 +136,13 @@ def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored
     if stored is not None and _other(stored, instance) and stored.uid == want.calendar_uid:
         return Action(OTHER, want.uid, want.href, want, etag=listing[want.href],
                       hash=stored.hash, writer=stored.instance)
-    if (stored is None or not stored.is_ours or stored.uid != want.calendar_uid
-            or not stored.untouched):
+    if stored is None or not stored.is_ours or stored.uid != want.calendar_uid:
         return Action(SKIP, want.uid, want.href, want)
     etag = listing[want.href]
+    if stored.completed_untouched:  # ticked off before syncd learnt it wrote it (a crash)
+        return Action(COMPLETED, want.uid, want.href, want, etag=etag, hash=stored.hash)
+    if not stored.untouched:
+        return Action(SKIP, want.uid, want.href, want)
     if stored.status == "COMPLETED":
         return Action(COMPLETED, want.uid, want.href, want, etag=etag, hash=stored.hash)
     if stored.hash == want.hash:

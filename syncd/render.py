@@ -320,6 +320,7 @@ class Stored:
     idea: str | None = None  # X-SYNCD-IDEA: the catalog idea the follow-up proposed
     instance: str | None = None  # X-SYNCD-INSTANCE: the syncd that wrote it (None: before marks)
     legacy_hash: str = ""  # the content-line hash syncd before 0.2 embedded and remembered
+    reopened_hash: str = ""  # `meaning.of_calendar(reopened=True)`: as before it was ticked off
 
     def means(self, remembered: str) -> bool:
         """Means what syncd remembered of it: by the hash of either generation."""
@@ -334,6 +335,11 @@ class Stored:
         """Still means what syncd wrote (by the hash it embedded, of either generation): a
         server's or a client's rewrite that changes no value leaves it syncd's."""
         return self.written_hash is not None and self.means(self.written_hash)
+
+    @property
+    def completed_untouched(self) -> bool:
+        """Ticked off, and otherwise still as syncd wrote it."""
+        return self.status == "COMPLETED" and self.written_hash == self.reopened_hash
 
 
 def read(item: str) -> Stored:
@@ -385,6 +391,7 @@ def _read(item: str) -> Stored:
         idea=mark(MARK_IDEA),
         instance=mark(MARK_INSTANCE),
         legacy_hash=_legacy_hash(calendar),
+        reopened_hash=meaning.of_calendar(calendar, reopened=True),
     )
 
 

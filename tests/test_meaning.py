@@ -11,7 +11,9 @@ import vobject
 
 from syncd import render
 from syncd.model import Contact, FollowUp, Idea, Suggestion
-from syncd.reconcile import ADOPT, PERSON_EDITED, REFRESH, UPDATE, Desired, reconcile
+from syncd.reconcile import (
+    ADOPT, COMPLETED, PERSON_EDITED, REFRESH, SKIP, UPDATE, Desired, reconcile,
+)
 from syncd.state import OURS, Written
 
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
@@ -169,3 +171,20 @@ def test_a_resave_with_a_new_etag_is_a_refresh_and_a_lost_state_adopts(rewrite):
     [action] = reconcile({want.uid: want}, {want.href: '"3"'}, {want.uid: _row(want, want.hash)},
                          {want.href: edited})
     assert action.kind == PERSON_EDITED
+
+
+def test_a_follow_up_ticked_off_before_syncd_learnt_it_wrote_it_is_a_completion():
+    """A crash right after the PUT, then the person ticks the to-do off (or the state file was
+    lost after they did): the object is syncd's but for the completion, so it is recorded as
+    completed, not left alone as the person's."""
+    want = _desired()
+    ticked = want.item.replace("STATUS:NEEDS-ACTION", "STATUS:COMPLETED\r\n"
+                               "COMPLETED:20261129T100000Z\r\nPERCENT-COMPLETE:100")
+    for shape in (ticked, cyrus(ticked), icaljs(ticked)):
+        [action] = reconcile({want.uid: want}, {want.href: '"2"'}, {},
+                             {want.href: render.read(shape)})
+        assert action.kind == COMPLETED
+    edited = ticked.replace("Get in touch", "Call")
+    [action] = reconcile({want.uid: want}, {want.href: '"2"'}, {},
+                         {want.href: render.read(edited)})
+    assert action.kind == SKIP

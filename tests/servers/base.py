@@ -3,8 +3,10 @@ to make a fresh account on it, so that no two tests share a calendar home."""
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -37,3 +39,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def signal_group(group: int, signum: int) -> None:
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        pass
+
+
+def group_running(group: int) -> bool:
+    """Whether a process of the group still runs. A zombie has ended: whoever inherited it
+    reaps it, at once or later (or never, when pytest is PID 1 of a container)."""
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _parent, process_group = entry.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):
+            continue
+        if int(process_group) == group and state != "Z":
+            return True
+    return False

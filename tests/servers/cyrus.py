@@ -22,9 +22,7 @@ from __future__ import annotations
 import base64
 import http.client
 import imaplib
-import os
 import pwd
-import re
 import secrets
 import shutil
 import signal
@@ -33,7 +31,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from .base import Account, free_port
+from .postgres import package_version
+from .base import Account, free_port, group_running, signal_group
 
 HOST = "127.0.0.1"
 BIN = Path("/usr/lib/cyrus/bin")
@@ -78,12 +77,6 @@ EVENTS {{
 """
 
 
-def _upstream(package: str) -> str:
-    version = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, check=True
-    ).stdout
-    return re.sub(r"^\d+:|[-+~].*$", "", version.strip())  # "3.6.1-4+deb12u5" -> "3.6.1"
-
 
 class CyrusServer:
     name = "cyrus"
@@ -91,7 +84,7 @@ class CyrusServer:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.version = _upstream("cyrus-imapd")
+        self.version = package_version("cyrus-imapd")
         self.imap_port = free_port()
         self.http_port = free_port()
         self.url = f"http://{HOST}:{self.http_port}"
@@ -190,14 +183,14 @@ class CyrusServer:
         process, self._process = self._process, None
         if process is None:
             return
-        _signal_group(process.pid, signal.SIGTERM)
+        signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while True:
             process.poll()  # reaps master; its children are reaped by init
-            if not _running(process.pid):
+            if not group_running(process.pid):
                 return
             if time.monotonic() > deadline:
-                _signal_group(process.pid, signal.SIGKILL)
+                signal_group(process.pid, signal.SIGKILL)
             time.sleep(0.02)
 
 
@@ -213,25 +206,6 @@ def _let_cyrus_through(folder: Path) -> None:
             continue
         path.chmod(stat.S_IMODE(mode.st_mode) | stat.S_IXOTH)
 
-
-def _signal_group(group: int, signum: int) -> None:
-    try:
-        os.killpg(group, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _running(group: int) -> bool:
-    """Whether a process of the group still runs. A zombie has ended: whoever inherited it
-    reaps it, at once or later (or never, when pytest is PID 1 of a container)."""
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, _parent, process_group = entry.read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, IndexError):
-            continue
-        if int(process_group) == group and state != "Z":
-            return True
-    return False
 
 
 def start(workdir: Path) -> CyrusServer:

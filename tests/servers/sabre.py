@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import re
 import secrets
 import signal
 import sqlite3
@@ -25,7 +24,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from .base import Account, free_port
+from .postgres import package_version
+from .base import Account, free_port, group_running, signal_group
 
 HOST = "127.0.0.1"
 REALM = "SabreDAV"
@@ -52,12 +52,6 @@ CREATE TABLE users (id integer primary key asc, username TEXT, digesta1 TEXT, UN
 """
 
 
-def _upstream(package: str) -> str:
-    version = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, check=True
-    ).stdout
-    return re.sub(r"^\d+:|[-+~].*$", "", version.strip())  # "1.8.12-10" -> "1.8.12"
-
 
 class SabreServer:
     def __init__(self, workdir: Path, auth: str) -> None:
@@ -66,7 +60,7 @@ class SabreServer:
         self.workdir = workdir
         self.auth = auth
         self.name = "sabre" if auth == "basic" else "sabre-digest"
-        self.version = _upstream("php-sabre-dav")
+        self.version = package_version("php-sabre-dav")
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}/"
         self.database = workdir / "sabre.sqlite"
@@ -152,35 +146,16 @@ class SabreServer:
         process, self._process = self._process, None
         if process is None:
             return
-        _signal_group(process.pid, signal.SIGTERM)
+        signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while True:
             process.poll()  # reaps the main process; orphaned workers are reaped by init
-            if not _running(process.pid):
+            if not group_running(process.pid):
                 return
             if time.monotonic() > deadline:
-                _signal_group(process.pid, signal.SIGKILL)
+                signal_group(process.pid, signal.SIGKILL)
             time.sleep(0.02)
 
-
-def _signal_group(group: int, signum: int) -> None:
-    try:
-        os.killpg(group, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _running(group: int) -> bool:
-    """Whether a process of the group still runs. A zombie has ended: whoever inherited it
-    reaps it, at once or later (or never, when pytest is PID 1 of a container)."""
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, _parent, process_group = entry.read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, IndexError):
-            continue
-        if int(process_group) == group and state != "Z":
-            return True
-    return False
 
 
 def start(workdir: Path, auth: str = "basic") -> SabreServer:

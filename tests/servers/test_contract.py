@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
