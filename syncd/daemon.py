@@ -291,6 +291,14 @@ class Daemon:
             self.health.last_summary = f"failed: {error}"
             log.error("%s", error)
             return min(self.timing.poll, 60.0)
+        except Exception as error:  # a bug met by some input: this cycle fails, the daemon goes on
+            self.health.failures += 1
+            self.health.last_summary = f"failed: unexpected {type(error).__name__}: {error}"
+            self.health.errors["cycle"] = self.health.last_summary
+            log.error("cycle failed: unexpected %s: %s (the traceback at --log-level debug)",
+                      type(error).__name__, error)
+            log.debug("traceback", exc_info=True)
+            return backoff(self.health.failures, None)
         self.health.errors.clear()
         self.health.last_summary = report.summary()
         for failure in report.source_failures:

@@ -263,25 +263,50 @@ class State:
         if self.db.in_transaction:
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise self.storage_error(error) from error
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("COMMIT")
+        except BaseException as error:
+            if self.db.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(error, sqlite3.Error):
+                raise self.storage_error(error) from error
             raise
-        self.db.execute("COMMIT")
+
+    def storage_error(self, error: sqlite3.Error) -> StateError:
+        """One line naming the file and the cause, for any SQLite failure."""
+        text = str(error)
+        if not isinstance(error, sqlite3.OperationalError) and isinstance(
+                error, sqlite3.DatabaseError):
+            return StateError(f"{self.path}: not a usable syncd state file ({text})")
+        reasons = {"database or disk is full": "the disk is full",
+                   "database is locked": "locked by another process for over 30 s",
+                   "readonly database": "the file or its folder is read-only",
+                   "disk I/O error": "an I/O error (a failing disk, or a file removed under it)"}
+        why = next((said for key, said in reasons.items() if key in text), text)
+        return StateError(f"{self.path}: cannot write the state file: {why}; nothing of this "
+                          "change was saved")
 
     def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = self.db.execute("SELECT version FROM schema_version").fetchone()
-        version = row[0] if row else 0
-        if version > SCHEMA_VERSION:
-            raise StateError(
-                f"{self.path}: written by a newer syncd (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade syncd"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction() as db:
+        """Every migration in one exclusive transaction, the version read inside it: two first
+        opens of a fresh file at once wait for each other instead of both creating tables."""
+        with self.transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = db.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row else 0
+            if version > SCHEMA_VERSION:
+                raise StateError(
+                    f"{self.path}: written by a newer syncd (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}); upgrade syncd"
+                )
+            for number in range(version, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[number].split(";"):
                     if statement.strip():
                         db.execute(statement)
