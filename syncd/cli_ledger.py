@@ -47,6 +47,11 @@ def log_command(
     people = cycle.read_contacts(config).contacts
     person = find_contact(people, contact)
     when = resolve_today(day, config)
+    today = resolve_today(None, config)
+    if when > today:
+        raise click.BadParameter(f"{when} is in the future (today is {today}"
+                                 f"{f' in {config.timezone}' if config.timezone else ''}); log "
+                                 "what happened, when it happened", param_hint="'--date'")
     exchange = Exchange(person.uid, direction, kind, item, when,
                         weight if weight is not None else config.rules.give_back_weights[kind],
                         "cli", note)

@@ -1,6 +1,7 @@
 """The ledger end to end through the `syncd` command: real cards, a real local calendar folder,
 a real SQLite state file."""
 
+import datetime as dt
 import json
 import os
 import signal
@@ -159,7 +160,7 @@ def test_deleted_give_back_is_a_dismissal_not_recreated(home):
     assert todos(home, "give-back") == {}
     assert balance(home, "laura")["balance"] == 2  # a dismissal records no exchange
     # Something new received is a new reason to give back.
-    run(home, "log", "received", "laura", "meal", "Lunch", "--date", "2026-12-03")
+    run(home, "log", "received", "laura", "meal", "Lunch", "--date", "2026-12-01")
     run(home, "sync", "--today", "2026-12-03")
     assert len(todos(home, "give-back")) == 1
 
@@ -205,3 +206,12 @@ def test_an_introduction_logged_for_one_person_is_credited_to_the_other_too(home
     exported = run(home, "ledger", "export", "--format", "csv").stdout
     assert exported.count(",intro,Marco Rossi,") == 1 and "introduced to" not in exported
     assert ",intro,Laura Bianchi," not in exported
+
+
+def test_log_refuses_a_date_in_the_future(home):
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    result = run(home, "log", "received", "laura", "book", "Dune", "--date", tomorrow, code=2)
+    assert f"{tomorrow} is in the future" in result.output and "--date" in result.output
+    assert balance(home, "laura")["history"] == []  # nothing was logged
+    run(home, "log", "received", "laura", "book", "Dune", "--date", dt.date.today().isoformat())
+    assert len(balance(home, "laura")["history"]) == 1
