@@ -17,11 +17,22 @@ config_option = click.option(
     default=None,
     help="Configuration file (default: $XDG_CONFIG_HOME/syncd/config.yaml, or $SYNCD_CONFIG).",
 )
+
+
+def _supported_day(ctx: click.Context, param: click.Parameter,
+                   value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and not clock.FIRST_DAY <= value.date() <= clock.LAST_DAY:
+        raise click.BadParameter(f"{value.date().isoformat()} is not a day syncd plans from: "
+                                 f"give one from {clock.FIRST_DAY} to {clock.LAST_DAY}")
+    return value
+
+
 today_option = click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Act as if today were this day (YYYY-MM-DD).",
+    callback=_supported_day,
+    help=f"Act as if today were this day (YYYY-MM-DD, {clock.FIRST_DAY.year} to {clock.LAST_DAY.year}).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 

@@ -7,6 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+# The days a command may act as today (`--today`): rules are at most 100 years long
+# (`config_types.LONGEST_RULE`), so planning from these never leaves `datetime.date`'s range.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(9000, 12, 31)
+
 
 def zone(timezone: str | None) -> dt.tzinfo | None:
     return ZoneInfo(timezone) if timezone else None

@@ -22,6 +22,10 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 MASK: Final = "********"
+# The longest duration a rule (`rules:`, whole days) may have: with it, every date the planner
+# adds or subtracts stays within `datetime.date`'s years 1-9999 from any day `--today` accepts
+# (`syncd.clock.FIRST_DAY` .. `LAST_DAY`).
+LONGEST_RULE: Final = timedelta(days=36_500)
 
 
 class FrozenMap(Mapping[_K, _V]):

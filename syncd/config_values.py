@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from syncd.config_types import FrozenMap, mask_url
+from syncd.config_types import LONGEST_RULE, FrozenMap, mask_url
 
 # --- walking nodes --------------------------------------------------------------------------
 
@@ -154,19 +154,29 @@ class Url(Text):
     doc = "http(s) URL"
 
     def check(self, value: str, node: Node, key: str, ctx: Context) -> Any:
-        try:
-            parts = urlsplit(value)
-            if parts.scheme in ("http", "https") and parts.hostname:
-                return value
-        except ValueError:
-            pass
         shown = "" if "@" in value else f"{value!r} "  # user:password@ may be in it
-        ctx.add(node, key, f"{shown}is not an http:// or https:// URL")
-        return INVALID
+        try:
+            parts: SplitResult | None = urlsplit(value)
+        except ValueError:  # an unclosed `[` of an IPv6 host
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            ctx.add(node, key, f"{shown}is not an http:// or https:// URL")
+            return INVALID
+        if not _port_ok(parts):
+            ctx.add(node, key, f"{shown}has a port that is not a number from 1 to 65535")
+            return INVALID
+        return value
 
     def dump(self, value: Any) -> Any:
         """A password written into the URL (`https://me:secret@host`) is masked too."""
         return mask_url(value)
+
+
+def _port_ok(parts: SplitResult) -> bool:
+    try:
+        return parts.port != 0  # None when none is given
+    except ValueError:  # past 65535, or not a number
+        return False
 
 
 class EnvName(Text):
@@ -306,6 +316,9 @@ class Duration(ValueType):
             return INVALID
         if self.whole_days and value % _UNITS["d"]:
             ctx.add(node, key, f"{text!r} is not a whole number of days; write it like 7d or 2w")
+            return INVALID
+        if self.whole_days and value > LONGEST_RULE:
+            ctx.add(node, key, f"{text!r} is too long: at most {LONGEST_RULE.days}d (100 years)")
             return INVALID
         return value
 

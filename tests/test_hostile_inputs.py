@@ -172,3 +172,71 @@ def test_the_daemon_syncs_a_file_name_that_is_not_utf8(latin1_home):
     assert "Traceback" not in text, text
     assert code == 0, text
     assert sum("Zoe Caff" in p.read_text() for p in (home / "calendar").glob("*.ics")) == 1
+
+
+# --- out-of-range values ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_a_calendar_url_port_out_of_range_is_a_config_error_with_line_and_key(tmp_path, port):
+    url = f"http://127.0.0.1:{port}/dav/"
+    config = write_config(tmp_path, f"- type: vdir\n  path: {tmp_path}",
+                          f"type: caldav\n  url: {url}")
+    expected = f"{config}:6: calendar.url: '{url}' has a port that is not a number from 1 to 65535"
+    for command in (("config", "check"), ("sync", "--today", TODAY)):
+        done = syncd(config, *command)
+        assert_clean(done, 2)
+        assert done.stderr.strip().splitlines() == [expected]
+
+
+def test_a_source_url_port_out_of_range_is_a_config_error_with_line_and_key(tmp_path):
+    config = write_config(tmp_path, "- type: carddav\n  url: https://me:secret@dav.example.com:99999/")
+    done = syncd(config, "config", "check")
+    assert_clean(done, 2)
+    assert done.stderr.strip().splitlines() == [
+        f"{config}:3: contacts[0].url: has a port that is not a number from 1 to 65535"]
+    assert "secret" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "sync", "balance", "status"])
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "9001-01-01"])
+def test_today_out_of_the_supported_range_is_a_usage_error(tmp_path, command, day):
+    config = write_config(tmp_path, f"- type: vdir\n  path: {tmp_path}")
+    done = syncd(config, command, "--today", day)
+    assert_clean(done, 2)
+    assert (f"Invalid value for '--today': {day} is not a day syncd plans from: give one from "
+            "1900-01-01 to 9000-12-31") in done.stderr
+
+
+LONGEST_RULES = """\
+rules:
+  keep_in_touch: {default: 36500d, categories: {far: 36500d}}
+  birthday: {lead: 36500d}
+  horizon: 36500d
+  give_back: {window: 36500d, after: 36500d}
+"""
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "9000-12-31"])
+def test_the_ends_of_the_range_plan_and_sync_with_the_longest_rules(tmp_path, day):
+    contacts = tmp_path / "contacts"
+    contacts.mkdir()
+    (contacts / "bea.vcf").write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bea\r\nFN:Bea Riva\r\n"
+                                      "BDAY:1904-02-29\r\nCATEGORIES:far\r\nEND:VCARD\r\n")
+    config = write_config(tmp_path, f"- type: vdir\n  path: {contacts}")
+    config.write_text(config.read_text() + LONGEST_RULES)
+    log = syncd(config, "log", "received", "bea", "book", "Atlas", "--date", "1900-01-01")
+    assert_clean(log)
+    for command in ("plan", "sync", "balance"):
+        done = syncd(config, command, "--today", day)
+        assert_clean(done)
+    assert list((tmp_path / "calendar").glob("*.ics"))
+
+
+def test_a_rule_longer_than_100_years_is_a_config_error(tmp_path):
+    config = write_config(tmp_path, f"- type: vdir\n  path: {tmp_path}")
+    config.write_text(config.read_text() + "rules:\n  horizon: 36501d\n")
+    done = syncd(config, "config", "check")
+    assert_clean(done, 2)
+    assert done.stderr.strip().splitlines() == [
+        f"{config}:9: rules.horizon: '36501d' is too long: at most 36500d (100 years)"]
