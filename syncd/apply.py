@@ -36,6 +36,8 @@ COUNTED = {
     reconcile.FORGET: "unchanged",
     reconcile.COMPLETED: "completed",
     reconcile.DISMISS: "dismissed",
+    reconcile.HELD: "unchanged",
+    reconcile.REOPENED: "reopened",  # not in the summary's counts: logged
 }
 
 
@@ -82,6 +84,8 @@ def apply(action: Action, how: Applying) -> str:
                                  writer=action.writer or ""))
         elif kind == reconcile.COMPLETED:
             _complete(action, how)
+        elif kind == reconcile.REOPENED:
+            _reopen(action, how)
         elif kind == reconcile.DISMISS:
             log.info("%s: deleted in the calendar; not re-created", action.href)
             entry = _remember(action, DISMISSED, how.identity)
@@ -117,6 +121,18 @@ def _complete(action: Action, how: Applying) -> None:
         ledger = Ledger(how.state)
         ledger.add(exchange)
         ledger.record_event(entry.uid, COMPLETED, entry.contact_uid, entry.reason, exchange.date)
+
+
+def _reopen(action: Action, how: Applying) -> None:
+    """Un-ticked after it was ticked off: the exchange and the event its completion recorded
+    are taken back, and the follow-up is syncd's again when it is otherwise as syncd wrote it."""
+    entry, stored = action.written, how.fetched[action.href]
+    assert entry is not None and action.etag and action.hash
+    owner = OURS if stored.untouched else PERSON
+    log.info("%s: un-ticked in the calendar; its completion is withdrawn", action.href)
+    with how.state.transaction():
+        Ledger(how.state).withdraw_completion(entry.uid, entry.reason)
+        how.state.record(replace(entry, etag=action.etag, hash=action.hash, owner=owner))
 
 
 def _entry(want: Desired, href: str, etag: str, hash_: str, owner: str, target: str) -> Written:

@@ -193,7 +193,7 @@ class _Cycle:
                     outcome = apply(action, how)
                 except TargetError as error:
                     outcome = _fail(report, str(error))
-                if outcome in ("completed", "dismissed"):
+                if outcome in ("completed", "dismissed", "reopened"):
                     settled.add(action.uid)
             if outcome and action.uid not in counted:
                 counts[outcome] += 1

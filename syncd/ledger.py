@@ -60,6 +60,14 @@ class Ledger:
                 (followup_uid, what, contact_uid, reason, date.isoformat()),
             )
 
+    def withdraw_completion(self, followup_uid: str, reason: str) -> None:
+        """Take back what ticking off `followup_uid` recorded (`rules.completion_exchange`)."""
+        with self.state.transaction() as db:
+            db.execute("DELETE FROM exchanges WHERE source = 'calendar' AND note = ?",
+                       (f"completed {reason} follow-up {followup_uid}",))
+            db.execute("DELETE FROM events WHERE followup_uid = ? AND what = ?",
+                       (followup_uid, COMPLETED))
+
     def last_events(self, what: str, reason: str) -> dict[str, dt.date]:
         """For each contact, the day of the latest event of this kind for this reason."""
         rows = self.state.db.execute(

@@ -8,6 +8,7 @@
 | no     | unchanged since syncd wrote it     | delete (If-Match)                             |
 | any    | COMPLETED                          | completed: recorded, never rewritten          |
 | —      | gone, written before               | dismissed: not re-created                     |
+| any    | COMPLETED, then un-ticked          | reopened: the completion withdrawn            |
 
 "Unchanged" is decided by the etag first and, when the etag moved, by what the object means
 (`meaning.py`: a server that re-serialises, splits CATEGORIES, adds CLASS:PUBLIC or restamps an
@@ -30,6 +31,7 @@ from dataclasses import dataclass, replace
 
 from syncd.model import FollowUp, followup_of
 from syncd.render import Stored
+from syncd.state import COMPLETED as DONE
 from syncd.state import DELETING, OTHER_INSTANCE, OURS, Written
 
 CREATE = "create"
@@ -44,6 +46,8 @@ DISMISS = "dismissed"
 FORGET = "forget"  # drop a state row that no longer matters; no write
 SKIP = "skip"  # not ours, or cannot decide: leave it
 OTHER = "other-instance"  # written by another syncd instance: remember it as theirs; no write
+REOPENED = "reopened"  # ticked off, then un-ticked: the completion is withdrawn; no write
+HELD = "held"  # a completed follow-up still in the calendar: its row kept, to see it un-ticked
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ def to_fetch(
     """Hrefs whose content must be read before deciding."""
     hrefs = set()
     for uid, entry in written.items():
-        if (entry.owner in (OURS, DELETING, OTHER_INSTANCE) and entry.href in listing
+        if (entry.owner in (OURS, DELETING, OTHER_INSTANCE, DONE) and entry.href in listing
                 and listing[entry.href] != entry.etag):
             hrefs.add(entry.href)
     for uid, want in desired.items():
@@ -171,6 +175,14 @@ def _known(
                 return Action(CREATE, uid, want.href, want, written=entry)
             return Action(FORGET, uid, href, written=entry)
         entry = replace(entry, owner=OURS)  # the DELETE never happened: decide afresh
+    if entry.owner == DONE and href in listing:
+        # Ticked off: never rewritten; the row stays while the object does, so that un-ticking
+        # it (back to NEEDS-ACTION) withdraws the completion.
+        stored = fetched.get(href) if listing[href] != entry.etag else None
+        if stored is not None and stored.is_ours and stored.status != "COMPLETED":
+            return Action(REOPENED, uid, href, want, etag=listing[href], hash=stored.hash,
+                          written=entry)
+        return Action(HELD, uid, href, want, written=entry)
     if entry.owner != OURS:
         # The person's object (edited, completed or deleted): never touched again. The row is
         # kept while the follow-up is still wanted, so that it is not re-created.

@@ -215,3 +215,34 @@ def test_log_refuses_a_date_in_the_future(home):
     assert balance(home, "laura")["history"] == []  # nothing was logged
     run(home, "log", "received", "laura", "book", "Dune", "--date", dt.date.today().isoformat())
     assert len(balance(home, "laura")["history"]) == 1
+
+
+def test_a_give_back_ticked_and_then_un_ticked_withdraws_the_completion(home):
+    """Ticked off by mistake and un-ticked a day later (NEEDS-ACTION again): the "gave" row and
+    the completion event are taken back, the balance is owed again, and the follow-up, still as
+    syncd wrote it, is syncd's again (updated by the next plan, not left as the person's)."""
+    run(home, "log", "received", "laura", "book", "The Boat", "--date", "2026-11-25")
+    run(home, "sync", "--today", TODAY)
+    [(path, _)] = todos(home, "give-back").items()
+    written = path.read_text()
+    path.write_text(written.replace("STATUS:NEEDS-ACTION",
+                                    "STATUS:COMPLETED\r\nCOMPLETED:20261201T090000Z"))
+    assert " 1 completed" in run(home, "sync", "--today", "2026-12-01").stdout
+
+    def standing():
+        return json.loads(run(home, "balance", "laura", "--json", "--today", "2026-12-02").stdout)
+
+    assert standing()["balance"] <= 0
+    run(home, "sync", "--today", "2026-12-01")  # a day passes with the to-do ticked off
+
+    path.write_text(written)  # un-ticked: the app puts NEEDS-ACTION back
+    result = run(home, "sync", "--today", "2026-12-02")
+    after = standing()
+    assert after["balance"] == 2 and not [h for h in after["history"] if h["direction"] == "gave"]
+    assert " 0 kept" in result.stdout
+    [(again, todo)] = todos(home, "give-back").items()
+    assert again == path and str(todo["STATUS"]) == "NEEDS-ACTION"
+    assert "Balance: 2 owed" in str(todo["DESCRIPTION"])
+    events = sqlite3.connect(home / "state.sqlite").execute(
+        "SELECT count(*) FROM events WHERE what = 'completed'").fetchone()[0]
+    assert events == 0
