@@ -20,7 +20,7 @@ from syncd.lookup import find_contact
 from syncd.model import EXCHANGE_KINDS, GAVE, RECEIVED, Contact, Exchange
 from syncd.state import State
 
-FIELDS = ("contact_uid", "contact_name", "direction", "kind", "item", "date", "weight", "source",
+FIELDS = ("id", "contact_uid", "contact_name", "direction", "kind", "item", "date", "weight", "source",
           "note")
 
 
@@ -123,9 +123,9 @@ def _history(person: Contact, view: cycle.LedgerView, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"{person.name}: balance {data['balance']:g}")
-    table(("date", "direction", "kind", "item", "weight", "source"),
-          [(e.date.isoformat(), e.direction, e.kind, e.item, f"{e.weight:g}", e.source)
-           for e in history])
+    table(("id", "date", "direction", "kind", "item", "weight", "source"),
+          [(reciprocity.entry_id(e), e.date.isoformat(), e.direction, e.kind, e.item,
+            f"{e.weight:g}", e.source) for e in history])
 
 
 def _balance(standing: reciprocity.Standing | None) -> str:
@@ -135,7 +135,7 @@ def _balance(standing: reciprocity.Standing | None) -> str:
 
 @click.group()
 def ledger() -> None:
-    """Export or import the whole ledger."""
+    """Export, import or correct the ledger."""
 
 
 @ledger.command("export")
@@ -161,6 +161,36 @@ def export(ctx: click.Context, config_path: Path | None, fmt: str) -> None:
     click.echo(out.getvalue(), nl=False)
 
 
+@ledger.command("remove")
+@config_option
+@click.argument("entry")
+@click.pass_context
+def remove(ctx: click.Context, config_path: Path | None, entry: str) -> None:
+    """Take back the ledger entry ENTRY (its id, as `syncd balance CONTACT` and `syncd ledger
+    export` show it)."""
+    config = load(ctx, config_path)
+    people = cycle.read_contacts(config).contacts
+    by_uid = {p.uid: p for p in people}
+    with State(config.state) as state:
+        found = [e for e in cycle.ledger_view(config, people, dt.date.max, state).exchanges
+                 if reciprocity.entry_id(e) == entry.strip().lower()]
+        if not found:
+            raise SyncdError(f"no ledger entry {entry!r}; `syncd balance CONTACT` lists the "
+                             "entries of a contact with their ids")
+        exchange = found[0]
+        person = by_uid.get(exchange.contact_uid)
+        name = person.name if person else exchange.contact_uid
+        if exchange.source == "note":
+            where = f" ({person.source}:{person.line})" if person else ""
+            raise SyncdError(f"entry {entry} is a line of the NOTE on {name}'s card{where}: "
+                             "remove that line from the card")
+        if not Ledger(state).remove(exchange):
+            raise SyncdError(f"entry {entry} mirrors an introduction recorded on another "
+                             f"contact ({exchange.note}): remove that entry instead")
+    click.echo(f"removed: {exchange.direction} {exchange.kind} “{exchange.item}” "
+               f"({name}, {exchange.date})")
+
+
 @ledger.command("import")
 @config_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -177,6 +207,7 @@ def import_(ctx: click.Context, config_path: Path | None, file: Path) -> None:
 
 def _row(exchange: Exchange, name: str) -> dict[str, Any]:
     return {
+        "id": reciprocity.entry_id(exchange),
         "contact_uid": exchange.contact_uid,
         "contact_name": name,
         "direction": exchange.direction,

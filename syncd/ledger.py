@@ -60,6 +60,15 @@ class Ledger:
                 (followup_uid, what, contact_uid, reason, date.isoformat()),
             )
 
+    def remove(self, exchange: Exchange) -> bool:
+        """Take one stored exchange back; False when it is not stored (a NOTE line, say)."""
+        with self.state.transaction() as db:
+            return db.execute(
+                "DELETE FROM exchanges WHERE contact_uid = ? AND direction = ? AND kind = ? AND"
+                " item_key = ? AND date = ?",
+                (exchange.contact_uid, exchange.direction, exchange.kind,
+                 item_key(exchange.item), exchange.date.isoformat())).rowcount > 0
+
     def withdraw_completion(self, followup_uid: str, reason: str) -> None:
         """Take back what ticking off `followup_uid` recorded (`rules.completion_exchange`)."""
         with self.state.transaction() as db:

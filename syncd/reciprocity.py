@@ -9,6 +9,7 @@ NOTE line and an import is counted once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,12 @@ def item_key(text: str) -> str:
 def identity(exchange: Exchange) -> tuple[str, str, str, str, dt.date]:
     return (exchange.contact_uid, exchange.direction, exchange.kind, item_key(exchange.item),
             exchange.date)
+
+
+def entry_id(exchange: Exchange) -> str:
+    """A short, stable name for one ledger entry (of its identity), for `syncd ledger remove`."""
+    key = "\0".join(map(str, identity(exchange)))
+    return hashlib.blake2b(key.encode(), digest_size=4).hexdigest()
 
 
 def kind_of(word: str) -> str | None:

@@ -246,3 +246,22 @@ def test_a_give_back_ticked_and_then_un_ticked_withdraws_the_completion(home):
     events = sqlite3.connect(home / "state.sqlite").execute(
         "SELECT count(*) FROM events WHERE what = 'completed'").fetchone()[0]
     assert events == 0
+
+
+def test_ledger_remove_takes_an_entry_back_by_the_id_balance_shows(home):
+    run(home, "log", "received", "laura", "book", "Dune", "--date", "2026-11-20")
+    run(home, "log", "received", "laura", "meal", "Lunch", "--date", "2026-11-21")
+    history = balance(home, "laura")["history"]
+    [dune] = [h for h in history if h["item"] == "Dune"]
+    table = run(home, "balance", "laura", "--today", TODAY).stdout
+    assert dune["id"] in table and len(dune["id"]) == 8
+    assert dune["id"] in run(home, "ledger", "export").stdout
+    out = run(home, "ledger", "remove", dune["id"]).stdout
+    assert "removed: received book “Dune” (Laura Bianchi, 2026-11-20)" in out
+    assert [h["item"] for h in balance(home, "laura")["history"]] == ["Lunch"]
+    assert "no ledger entry" in run(home, "ledger", "remove", dune["id"], code=1).stderr
+    # A NOTE line is the card's: it is removed there, and the message says where.
+    [from_note] = [h for h in balance(home, "marco")["history"] if h["item"] == "Zero to One"]
+    error = run(home, "ledger", "remove", from_note["id"], code=1).stderr
+    assert "a line of the NOTE on Marco Rossi's card" in error and "marco.vcf" in error
+    assert "Zero to One" in [h["item"] for h in balance(home, "marco")["history"]]
