@@ -146,6 +146,7 @@ class Daemon:
         self._first_change: float | None = None  # the first since the last cycle
         self._context = cycle.RunContext(self.config)  # the run's caches, until a reload
         self._observer: Any = None
+        self._next_alive = 0.0  # the next watchdog ping due inside a cycle
 
     # --- signals and events ------------------------------------------------------------------
 
@@ -233,7 +234,9 @@ class Daemon:
         next_poll = self.clock()  # the first cycle runs at once
         next_ping = self.clock()
         day = None
-        ready = False
+        # Ready as soon as the daemon is up, not after its first cycle: a first sync of
+        # thousands of objects took 315-461 s here, past systemd's 90 s start timeout.
+        self.notifier.ready("started; first cycle running")
         while not self._stop:
             now = self.clock()
             if self._reload:
@@ -245,9 +248,6 @@ class Daemon:
                 day = self.today()
                 delay = self.cycle(day)
                 next_poll = self.clock() + delay
-                if not ready:
-                    self.notifier.ready(self.health.last_summary)
-                    ready = True
                 self.notifier.status(self.status_line())
                 self.save_status(started)
             interval = self.notifier.watchdog_interval
@@ -283,7 +283,8 @@ class Daemon:
                 # the next ones too, or make each wait the whole timeout: stop, back off.
                 report = cycle.sync(self.config, state, target, today,
                                     dt.datetime.now(dt.timezone.utc), context=self._context,
-                                    stop=lambda: self._stop or target.failure is not None)
+                                    stop=lambda: (self._keep_alive() or self._stop
+                                                  or target.failure is not None))
         except TargetError as error:
             return self._failed(error)
         except SyncdError as error:
@@ -317,6 +318,15 @@ class Daemon:
         self.health.failures = 0
         log.info("cycle: %s", report.summary())
         return self.timing.poll
+
+    def _keep_alive(self) -> bool:
+        """Between the actions of a long cycle: the watchdog ping systemd expects (at most one
+        per half interval). Never asks to stop."""
+        interval = self.notifier.watchdog_interval
+        if interval and self.health.failures < 10 and self.clock() >= self._next_alive:
+            self.notifier.watchdog()
+            self._next_alive = self.clock() + interval
+        return False
 
     def _failed(self, error: ServerError) -> float:
         self.health.failures += 1

@@ -166,7 +166,9 @@ def test_notify_socket_gets_ready_and_watchdog(home, server, tmp_path):
         while not any(m.startswith("READY=1") for m in messages) or "WATCHDOG=1" not in messages:
             messages.append(listener.recv(4096).decode("utf-8"))
         ready = next(m for m in messages if m.startswith("READY=1"))
-        assert "STATUS=1 created" in ready
+        assert "STATUS=started" in ready  # ready once up, before the first cycle ends
+        while not any("STATUS=1 created" in m for m in messages):
+            messages.append(listener.recv(4096).decode("utf-8"))
         assert running.stop() == 0
         while "STOPPING=1" not in messages:
             messages.append(listener.recv(4096).decode("utf-8"))

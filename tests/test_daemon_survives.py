@@ -42,3 +42,44 @@ def test_an_unexpected_exception_fails_one_cycle_and_the_next_one_runs(tmp_path,
     monkeypatch.setattr(cycle, "sync", real_sync)
     assert daemon.cycle(dt.date(2026, 11, 30)) == daemon.timing.poll
     assert daemon.health.failures == 0 and "1 created" in daemon.status_line()
+
+
+def test_ready_comes_before_a_long_first_cycle_and_the_watchdog_is_pinged_during_it(tmp_path):
+    """systemd kills a unit that is not READY within its start timeout, or that misses a
+    watchdog ping: a first sync of thousands of objects took minutes. READY is sent once the
+    daemon is up, and the watchdog is pinged between the actions of a cycle."""
+    import socket
+    import subprocess
+    import sys
+
+    cards = tmp_path / "contacts"
+    cards.mkdir()
+    for n in range(400):
+        write_card(cards, f"p{n:03d}", f"Person {n}", interests="sailing")
+    config = tmp_path / "config.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        contacts: [{{type: vdir, path: {cards}}}]
+        calendar: {{type: local, path: {tmp_path / 'calendar'}}}
+        rules: {{weekly_cap: 1000, working_days: [mon, tue, wed, thu, fri, sat, sun]}}
+        state: {tmp_path / 'state.sqlite'}
+        """))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(tmp_path / "notify.sock"))
+    listener.settimeout(60)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "syncd", "run", "--config", str(config)],
+        env={"NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "100000",
+             "PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        messages: list[str] = []
+        while not any("created" in m for m in messages if m.startswith("STATUS=")):
+            messages.append(listener.recv(4096).decode("utf-8"))
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+        listener.close()
+    assert messages[0].startswith("READY=1\nSTATUS=started")
+    first_status = next(i for i, m in enumerate(messages) if m.startswith("STATUS="))
+    pings = messages[1:first_status].count("WATCHDOG=1")
+    created = int(messages[first_status].split("STATUS=")[1].split(" created")[0])
+    assert created >= 400 and pings >= 2, (created, messages[:first_status + 1])
