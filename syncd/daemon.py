@@ -147,6 +147,7 @@ class Daemon:
         self._context = cycle.RunContext(self.config)  # the run's caches, until a reload
         self._observer: Any = None
         self._next_alive = 0.0  # the next watchdog ping due inside a cycle
+        self._lock: StateLock | None = None  # on the state file in use, while running
 
     # --- signals and events ------------------------------------------------------------------
 
@@ -195,6 +196,17 @@ class Daemon:
         except ConfigError as error:
             log.error("the new configuration is invalid; keeping the running one:\n%s", error)
             return
+        if Path(config.state) != Path(self.config.state):
+            # Another state file: its lock moves with it, or the reload is refused.
+            moved = StateLock(config.state)
+            try:
+                moved.acquire()
+            except SyncdError as error:
+                log.error("%s; keeping the running configuration", error)
+                return
+            if self._lock is not None:
+                self._lock.release()
+            self._lock = moved
         self.config = config
         self._context = cycle.RunContext(config)  # an edited catalog file is read again
         forget_passwords()
@@ -211,8 +223,8 @@ class Daemon:
         return clock.today(self.timing.timezone)
 
     def run(self) -> int:
-        lock = StateLock(self.config.state)
-        lock.acquire()
+        self._lock = StateLock(self.config.state)
+        self._lock.acquire()
         previous = {n: signal.signal(n, self._on_signal)
                     for n in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         try:
@@ -225,7 +237,8 @@ class Daemon:
                 self._observer.join()
             for number, handler in previous.items():
                 signal.signal(number, handler)
-            lock.release()
+            if self._lock is not None:
+                self._lock.release()
             log.info("stopped")
         return 0
 

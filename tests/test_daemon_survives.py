@@ -83,3 +83,57 @@ def test_ready_comes_before_a_long_first_cycle_and_the_watchdog_is_pinged_during
     pings = messages[1:first_status].count("WATCHDOG=1")
     created = int(messages[first_status].split("STATUS=")[1].split(" created")[0])
     assert created >= 400 and pings >= 2, (created, messages[:first_status + 1])
+
+
+def test_a_reload_with_another_state_file_moves_the_lock(tmp_path):
+    """SIGHUP with a new `state:`: the daemon takes the new file's lock and lets the old one go,
+    so that no second daemon can run on the state file in use (before: it kept the old lock)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "contacts").mkdir()
+    write_card(tmp_path / "contacts", "ann", "Ann Rossi", interests="sailing")
+
+    def configure(path, state):
+        path.write_text(textwrap.dedent(f"""\
+            contacts: [{{type: vdir, path: {tmp_path / 'contacts'}}}]
+            calendar: {{type: local, path: {tmp_path / 'calendar'}}}
+            state: {tmp_path / state}
+            """))
+        return path
+
+    def start(path, log):
+        return subprocess.Popen([sys.executable, "-m", "syncd", "--log-level", "info", "run",
+                                 "--config", str(path)], stdout=subprocess.DEVNULL,
+                                stderr=log.open("w"))
+
+    first = configure(tmp_path / "a.yaml", "one.sqlite")
+    daemon = start(first, tmp_path / "a.log")
+    try:
+        for _ in range(600):
+            if "cycle:" in (tmp_path / "a.log").read_text():
+                break
+            time.sleep(0.05)
+        configure(first, "two.sqlite")
+        daemon.send_signal(signal.SIGHUP)
+        for _ in range(600):
+            if "configuration reloaded" in (tmp_path / "a.log").read_text():
+                break
+            time.sleep(0.05)
+        on_new = subprocess.run([sys.executable, "-m", "syncd", "run", "--config",
+                                 str(configure(tmp_path / "b.yaml", "two.sqlite"))],
+                                capture_output=True, text=True, timeout=60)
+        assert on_new.returncode == 1 and "another syncd is already running" in on_new.stderr
+        on_old = start(configure(tmp_path / "c.yaml", "one.sqlite"), tmp_path / "c.log")
+        for _ in range(600):
+            if "cycle:" in (tmp_path / "c.log").read_text() or on_old.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert on_old.poll() is None, (tmp_path / "c.log").read_text()  # the old lock is free
+        on_old.terminate()
+        assert on_old.wait(30) == 0
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
