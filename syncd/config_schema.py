@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from syncd.config_passwords import check_password_source
 from syncd.config_types import (
     MASK,
     CalendarConfig,
@@ -108,6 +109,8 @@ class Section:
     prefix: str = ""
     one_of: tuple[tuple[str, ...], ...] = ()  # at most one key of each group may be set
     doc: str = "mapping"
+    # Checks the built dataclass as a whole, reporting to the context; False makes it INVALID.
+    check: Callable[[Any, dict[str, tuple[Node, Node]], Node | int, str, Context], bool] | None = None
 
     def default(self, key: Key) -> Any:
         return _field_default(self.cls, self.prefix + key.field_name)
@@ -170,7 +173,12 @@ class Section:
                 ok = False
         if not ok:
             return INVALID
-        return values if self.prefix else self.cls(**values)
+        if self.prefix:
+            return values
+        built = self.cls(**values)
+        if self.check is not None and not self.check(built, pairs, where, key, ctx):
+            return INVALID
+        return built
 
     def dump(self, value: Any) -> dict[str, Any]:
         variant = getattr(value, self.prefix + "type", None)
@@ -270,7 +278,7 @@ def _server_keys(kind: str, protocol: str) -> tuple[Key, ...]:
     )
 
 
-SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), keys=(
+SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), check=check_password_source, keys=(
     Key("type", Choice("vdir", "vcf", "carddav"), required=True,
         help="`vdir`: a folder of .vcf files (vdirsyncer / khard layout); `vcf`: one exported file"
         " with many cards; `carddav`: an address book on a CardDAV server"),
@@ -281,7 +289,7 @@ SOURCE = Section(SourceConfig, one_of=(_PASSWORDS,), keys=(
     *_server_keys("carddav", "CardDAV"),
 ))
 
-CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), keys=(
+CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), check=check_password_source, keys=(
     Key("type", Choice("local", "caldav"),
         "`local`: a folder of .ics files; `caldav`: a calendar on a CalDAV server"),
     Key("path", PathValue(), f"folder of the local calendar; {_RELATIVE}", only_for="local",

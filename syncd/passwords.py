@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from urllib.parse import urlsplit
 
 from syncd.config import CalendarConfig, SourceConfig
+from syncd.config_passwords import asks_keyring
 from syncd.config_types import mask_url
 from syncd.errors import SyncdError, TargetError
 
@@ -29,8 +29,9 @@ def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calend
     """The password of the CalDAV calendar or of a CardDAV source (`key` names it in messages):
     `password_env`, `password_command` or `password`, whichever is set; with none of them, the
     system keyring's `keyring.get_password("syncd", url)` when the `keyring` package is
-    installed and a user name is given; else None. No message ever contains the password or
-    the command's output."""
+    installed and a user name is given (`config_passwords.asks_keyring`; without the package,
+    `load_config` refuses such a configuration); else None. No message ever contains the
+    password or the command's output."""
     if settings.password_env:
         if settings.password_env not in os.environ:
             raise error(f"{key}.password_env: ${settings.password_env} is not set")
@@ -51,11 +52,9 @@ def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calend
         return _COMMAND_PASSWORDS[settings.password_command]
     if settings.password is not None:
         return settings.password
-    url = settings.url or ""
-    parts = urlsplit(url)
-    if (settings.username or parts.username) and parts.password is None:
-        return _keyring_password(url, key)
-    return None
+    if not asks_keyring(settings):
+        return None
+    return _keyring_password(settings.url or "", key)
 
 
 def _keyring_password(url: str, key: str) -> str | None:

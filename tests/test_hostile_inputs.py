@@ -240,3 +240,63 @@ def test_a_rule_longer_than_100_years_is_a_config_error(tmp_path):
     assert_clean(done, 2)
     assert done.stderr.strip().splitlines() == [
         f"{config}:9: rules.horizon: '36501d' is too long: at most 36500d (100 years)"]
+
+
+# --- a user name without a password ---------------------------------------------------------
+
+NO_PASSWORD = ("a user name without a password: add password_command, password_env or password "
+               "(or install the `keyring` package and store the password there)")
+
+
+@pytest.mark.parametrize("command", [("config", "check"), ("sync",), ("plan",), ("contacts",),
+                                     ("status",), ("run",)])
+def test_a_calendar_user_name_without_password_or_keyring_is_a_config_error(tmp_path, command):
+    assert not _installed("keyring"), "this test is about a machine without the keyring package"
+    config = write_config(tmp_path, f"- type: vdir\n  path: {tmp_path}",
+                          "type: caldav\n  url: https://dav.example.com/\n  username: anna")
+    done = syncd(config, *command)
+    assert_clean(done, 2)
+    assert done.stderr.strip().splitlines() == [f"{config}:7: calendar.username: {NO_PASSWORD}"]
+
+
+def test_a_source_user_name_in_the_url_without_password_is_a_config_error(tmp_path):
+    assert not _installed("keyring"), "this test is about a machine without the keyring package"
+    config = write_config(tmp_path, "- type: carddav\n  url: https://anna@dav.example.com/book/")
+    done = syncd(config, "config", "check")
+    assert_clean(done, 2)
+    assert done.stderr.strip().splitlines() == [f"{config}:3: contacts[0].url: {NO_PASSWORD}"]
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def fake_keyring(folder: Path, password: str | None) -> dict[str, str]:
+    """A `keyring` package on PYTHONPATH (a real module, imported by the real syncd) answering
+    `password` and writing down who asked; the environment that makes it importable."""
+    package = folder / "keyring"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(textwrap.dedent(f"""\
+        def get_password(service, name):
+            with open({str(folder / 'asked')!r}, "a") as asked:
+                asked.write(f"{{service}} {{name}}\\n")
+            return {password!r}
+        """))
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))}
+
+
+def test_with_the_keyring_installed_a_user_name_alone_asks_it(tmp_path, radicale, calendar_name):
+    env = fake_keyring(tmp_path / "site", radicale.password)
+    (tmp_path / "contacts").mkdir()
+    (tmp_path / "contacts" / "anna.vcf").write_text(card("Anna Neri", "anna"))
+    config = write_config(tmp_path, f"- type: vdir\n  path: {tmp_path / 'contacts'}",
+                          f"type: caldav\n  url: {radicale.url}\n  calendar: {calendar_name}\n"
+                          f"  username: {radicale.username}")
+    assert_clean(syncd(config, "config", "check", env=env))
+    done = syncd(config, "sync", "--today", TODAY, env=env)
+    assert_clean(done)
+    assert done.stdout.startswith("1 created,"), done.stdout
+    assert (tmp_path / "site" / "asked").read_text().splitlines() == [f"syncd {radicale.url}"]
+
