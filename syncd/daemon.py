@@ -122,6 +122,32 @@ class _Changes(FileSystemEventHandler):
             self.poke()
 
 
+class _Appears(FileSystemEventHandler):
+    """On the nearest existing folder above a contacts folder (or the folder of an export): a
+    folder created, moved or deleted on the way to it, so that a folder made, swapped or
+    re-mounted after the start is watched at once (`Daemon._watch` re-arms)."""
+
+    def __init__(self, folder: Path, changed: Callable[[], None]):
+        self.folder = folder
+        self.changed = changed
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if not event.is_directory or event.event_type not in WATCHED_EVENTS:
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            path = Path(os.fsdecode(raw)) if raw else None
+            if path is not None and (path == self.folder or path in self.folder.parents):
+                self.changed()
+                return
+
+
+def _existing_above(folder: Path) -> Path | None:
+    for parent in folder.parents:
+        if parent.is_dir():
+            return parent
+    return None
+
+
 def _contact_file(path: Path) -> bool:
     name = path.name
     return not name.startswith(".") and not name.endswith(".tmp")
@@ -148,8 +174,14 @@ class Daemon:
         self._observer: Any = None
         self._next_alive = 0.0  # the next watchdog ping due inside a cycle
         self._lock: StateLock | None = None  # on the state file in use, while running
+        self._rewatch = False  # a contacts folder appeared or went: `_watch` again
 
     # --- signals and events ------------------------------------------------------------------
+
+    def _folders_changed(self) -> None:
+        """A contacts folder (or one above it) appeared, moved or went: watch again, and read."""
+        self._rewatch = True
+        self.poke()
 
     def poke(self) -> None:
         """A contact file changed: a cycle runs once they have been quiet for the debounce (an
@@ -180,6 +212,11 @@ class Daemon:
             self._observer.join()
         observer = Observer()
         for source in self.config.contacts:
+            folder = source.path if source.type == "vdir" else source.path.parent
+            if source.type not in ("vdir", "vcf"):
+                continue
+            if above := _existing_above(folder):
+                observer.schedule(_Appears(folder, self._folders_changed), str(above))
             if source.type == "vdir" and source.path.is_dir():
                 observer.schedule(_Changes(_contact_file, self.poke), str(source.path))
             elif source.type == "vcf" and source.path.parent.is_dir():
@@ -255,6 +292,9 @@ class Daemon:
             if self._reload:
                 self._reload = False
                 self._reload_config()
+            if self._rewatch:
+                self._rewatch = False
+                self._watch()
             debounced = self._debounced(now)
             if self.health.blocked is None and (now >= next_poll or debounced or self.today() != day):
                 self._dirty_since = self._first_change = None

@@ -137,3 +137,42 @@ def test_a_reload_with_another_state_file_moves_the_lock(tmp_path):
     finally:
         daemon.terminate()
         daemon.wait(30)
+
+
+def test_a_contacts_folder_made_after_the_start_is_watched(tmp_path):
+    """The folder is made (an unmounted disk mounted, a sync tool's first run) after `syncd run`
+    started: its cards reach the calendar by the watch, not by the next poll (10 minutes here;
+    before, nothing was watched until then)."""
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "mnt" / "contacts"
+    config = tmp_path / "config.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        contacts: [{{type: vdir, path: {folder}}}]
+        calendar: {{type: local, path: {tmp_path / 'calendar'}}}
+        daemon: {{poll: 10m, debounce: 1s}}
+        state: {tmp_path / 'state.sqlite'}
+        """))
+    log = tmp_path / "run.log"
+    daemon = subprocess.Popen([sys.executable, "-m", "syncd", "--log-level", "info", "run",
+                               "--config", str(config)], stdout=subprocess.DEVNULL,
+                              stderr=log.open("w"))
+    try:
+        for _ in range(600):
+            if "cycle" in log.read_text():
+                break
+            time.sleep(0.05)
+        (tmp_path / "mnt").mkdir()  # two levels made, one after the other
+        folder.mkdir()
+        write_card(folder, "ann", "Ann Rossi", interests="sailing")
+        for _ in range(1200):
+            if "1 created" in log.read_text() or daemon.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert "1 created" in log.read_text(), log.read_text()
+        assert len(list((tmp_path / "calendar").glob("*.ics"))) == 1
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
