@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from syncd import __version__, cli_daemon, cli_ledger, cycle
+from syncd import __version__, cli_daemon, cli_ledger, cli_state, cycle
 from syncd.cli_common import (
     config_option, json_option, load, resolve_today, table, today_option,
 )
@@ -243,6 +243,7 @@ def demo(samples: Path, today: dt.datetime | None) -> None:
 
 cli_ledger.register(main)
 cli_daemon.register(main)
+cli_state.register(main)
 
 
 @main.command("ideas")

@@ -236,8 +236,11 @@ def _instance_id(path: str) -> str:
 
 class State:
     def __init__(self, path: Path | str):
+        from syncd import backups
+
         self.path = str(path)
         if self.path != ":memory:":
+            backups.restore_if_lost(Path(self.path))
             _create_private(Path(self.path))
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -246,8 +249,17 @@ class State:
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise StateError(f"{self.path}: not a usable syncd state file ({error})") from error
+        self._ledger_when_opened = backups.fingerprint(self.db)
 
     def close(self) -> None:
+        """Closes the file, after a backup when the ledger changed (`syncd.backups`)."""
+        from syncd import backups
+
+        if self.path != ":memory:" and backups.fingerprint(self.db) != self._ledger_when_opened:
+            try:
+                backups.keep(self.db, Path(self.path))
+            except (OSError, sqlite3.Error) as error:
+                log.warning("%s: no backup of the ledger could be made (%s)", self.path, error)
         self.db.close()
 
     def __enter__(self) -> State:

@@ -49,3 +49,79 @@ def test_twenty_first_opens_at_once_all_succeed(tmp_path: Path):
     answers = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0] * 20, [err for _, err in answers if err][:1]
     assert len({out.strip() for out, _ in answers}) == 1  # one instance, made once
+
+
+def _ledger_with_one_exchange(home: Path) -> Path:
+    (home / "contacts").mkdir()
+    (home / "contacts" / "laura.vcf").write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nUID:laura\nFN:Laura Bianchi\nEND:VCARD\n")
+    config = home / "config.yaml"
+    config.write_text("contacts: [{type: vdir, path: contacts}]\n"
+                      "calendar: {type: local, path: calendar}\nstate: state.sqlite\n")
+    done = subprocess.run([sys.executable, "-m", "syncd", "log", "received", "laura", "book",
+                           "Dune", "--date", "2026-11-20", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return config
+
+
+def _history(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "syncd", "balance", "laura", "--json",
+                           "--today", "2026-11-30", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_an_emptied_state_file_is_restored_from_the_newest_backup(tmp_path: Path):
+    """A state file truncated to 0 bytes (a full disk, a bad restore) used to be made again
+    empty: the ledger gone, dismissed follow-ups back. The day's backup is put in its place."""
+    config = _ledger_with_one_exchange(tmp_path)
+    [backup] = sorted((tmp_path / "state.sqlite.backups").iterdir())
+    assert backup.stat().st_mode & 0o777 == 0o600
+    (tmp_path / "state.sqlite").write_bytes(b"")
+    answer = _history(config)
+    assert answer.returncode == 0, answer.stderr
+    assert "restored the ledger from the backup" in answer.stderr and str(backup) in answer.stderr
+    assert [h["item"] for h in __import__("json").loads(answer.stdout)["history"]] == ["Dune"]
+    (tmp_path / "state.sqlite").unlink()  # missing altogether: the same
+    assert "Dune" in _history(config).stdout
+
+
+def test_no_backup_when_the_ledger_did_not_change_and_seven_are_kept(tmp_path: Path):
+    from syncd import backups
+
+    path = tmp_path / "state.sqlite"
+    with State(path) as state:
+        state.instance()
+        state.set_status({"last_cycle": "x"})  # not the ledger
+    assert backups.existing(path) == []
+    with State(path) as state:
+        for day in range(1, 10):
+            state.record(row(day))
+            backups.keep(state.db, path, dt.date(2026, 11, day))
+    kept = [p.name.removeprefix("state.sqlite-").removesuffix(".sqlite")
+            for p in backups.existing(path)]
+    # The 7 newest are kept; the close made none (rows syncd wrote are not the ledger).
+    assert kept == [f"2026-11-{d:02d}" for d in range(9, 2, -1)]
+
+
+def test_state_check_tells_a_healthy_file_from_a_damaged_one(tmp_path: Path):
+    config = _ledger_with_one_exchange(tmp_path)
+
+    def check():
+        return subprocess.run([sys.executable, "-m", "syncd", "state", "check", "--config",
+                               str(config)], capture_output=True, text=True, timeout=60)
+
+    healthy = check()
+    assert healthy.returncode == 0 and healthy.stdout.strip().endswith("healthy")
+    assert "ledger: 1 exchanges" in healthy.stdout and "backups: 1, newest" in healthy.stdout
+    state = tmp_path / "state.sqlite"
+    with State(state) as opened:  # everything in the main file, then a page of it garbled
+        opened.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(state.read_bytes())
+    page = 4096
+    data[page:] = b"\xff" * (len(data) - page)  # every page but the header's
+    state.write_bytes(bytes(data))
+    damaged = check()
+    assert damaged.returncode == 1 and "not healthy" in damaged.stdout
+    assert "problem: damaged" in damaged.stderr
+    assert "move" in damaged.stderr and "backup" in damaged.stderr
