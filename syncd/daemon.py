@@ -127,16 +127,20 @@ class _Appears(FileSystemEventHandler):
     folder created, moved or deleted on the way to it, so that a folder made, swapped or
     re-mounted after the start is watched at once (`Daemon._watch` re-arms)."""
 
-    def __init__(self, folder: Path, changed: Callable[[], None]):
+    def __init__(self, folder: Path, above: Path, changed: Callable[[], None]):
         self.folder = folder
+        self.above = above  # the folder watched
         self.changed = changed
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if not event.is_directory or event.event_type not in WATCHED_EVENTS:
+        # Not "modified": the watched folder itself is modified by every file written in it
+        # (the state file's, say), which is no folder appearing.
+        if not event.is_directory or event.event_type not in ("created", "moved", "deleted"):
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = Path(os.fsdecode(raw)) if raw else None
-            if path is not None and (path == self.folder or path in self.folder.parents):
+            if (path is not None and path != self.above
+                    and (path == self.folder or path in self.folder.parents)):
                 self.changed()
                 return
 
@@ -216,7 +220,7 @@ class Daemon:
             if source.type not in ("vdir", "vcf"):
                 continue
             if above := _existing_above(folder):
-                observer.schedule(_Appears(folder, self._folders_changed), str(above))
+                observer.schedule(_Appears(folder, above, self._folders_changed), str(above))
             if source.type == "vdir" and source.path.is_dir():
                 observer.schedule(_Changes(_contact_file, self.poke), str(source.path))
             elif source.type == "vcf" and source.path.parent.is_dir():

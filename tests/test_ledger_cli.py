@@ -4,6 +4,7 @@ a real SQLite state file."""
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -130,7 +131,8 @@ def test_export_import_round_trip_is_lossless_and_idempotent(home, tmp_path, fmt
     assert "over coffee, long chat" in exported
     dump = tmp_path / f"ledger.{fmt}"
     dump.write_text(exported)
-    (home / "state.sqlite").unlink()
+    (home / "state.sqlite").unlink()  # starting over: the backups go too, or one is restored
+    shutil.rmtree(home / "state.sqlite.backups")
     result = run(home, "ledger", "import", str(dump))
     assert result.stdout.startswith("3 exchanges read, 3 new")
     assert run(home, "ledger", "export", "--format", fmt).stdout == exported
