@@ -6,15 +6,17 @@ import csv
 import datetime as dt
 import io
 import json
+import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from syncd import cycle, reciprocity
+from syncd import cycle, reciprocity, salvage
 from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
-from syncd.errors import SyncdError
+from syncd.errors import StateError, SyncdError
 from syncd.ledger import Ledger
 from syncd.lookup import find_contact
 from syncd.model import EXCHANGE_KINDS, GAVE, RECEIVED, Contact, Exchange
@@ -144,21 +146,38 @@ def ledger() -> None:
               show_default=True)
 @click.pass_context
 def export(ctx: click.Context, config_path: Path | None, fmt: str) -> None:
-    """Print every exchange (stored ones and NOTE lines) as CSV or YAML."""
+    """Print every exchange (stored ones and NOTE lines) as CSV or YAML. A state file that
+    cannot be opened (damaged, read-only) is read read-only instead: every row that can be read
+    is printed, and what could not be is said."""
     config = load(ctx, config_path)
     people = cycle.read_contacts(config).contacts
     names = {p.uid: p.name for p in people}
-    with State(config.state) as state:
-        exchanges = cycle.ledger_view(config, people, dt.date.max, state).exchanges
+    problems: list[str] = []
+    try:
+        with State(config.state) as state:
+            exchanges = cycle.ledger_view(config, people, dt.date.max, state).exchanges
+    except (StateError, sqlite3.DatabaseError) as error:
+        exchanges, problems = salvage.read_exchanges(Path(config.state))
+        click.echo(f"syncd: warning: {error}; the stored exchanges that can be read are "
+                   "exported (the NOTE lines are on the cards)", err=True)
     rows = [_row(e, names.get(e.contact_uid, "")) for e in exchanges]
     if fmt == "yaml":
         click.echo(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False), nl=False)
+        _tell(problems)
         return
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     click.echo(out.getvalue(), nl=False)
+    _tell(problems)
+
+
+def _tell(problems: list[str]) -> None:
+    for problem in problems:
+        click.echo(f"syncd: error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
 
 
 @ledger.command("remove")

@@ -125,3 +125,30 @@ def test_state_check_tells_a_healthy_file_from_a_damaged_one(tmp_path: Path):
     assert damaged.returncode == 1 and "not healthy" in damaged.stdout
     assert "problem: damaged" in damaged.stderr
     assert "move" in damaged.stderr and "backup" in damaged.stderr
+
+
+def test_ledger_export_reads_what_it_can_of_a_damaged_file(tmp_path: Path):
+    """A damaged page used to make every command fail, `ledger export` included, though most of
+    the ledger could still be read: the export now reads the file read-only, row by row."""
+    from syncd.ledger import Ledger
+    from syncd.model import Exchange
+
+    config = _ledger_with_one_exchange(tmp_path)
+    state = tmp_path / "state.sqlite"
+    with State(state) as opened:
+        Ledger(opened).add_many(
+            Exchange(f"c{n:04d}", "received", "book", f"A book with a long title, number {n}",
+                     dt.date(2026, 1, 1) + dt.timedelta(days=n % 300), 2.0, "cli", "x" * 200)
+            for n in range(2000))
+        opened.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(state.read_bytes())
+    middle = (len(data) // 4096 // 2) * 4096
+    data[middle:middle + 3 * 4096] = b"\x00" * (3 * 4096)  # three pages in the middle, zeroed
+    state.write_bytes(bytes(data))
+    done = subprocess.run([sys.executable, "-m", "syncd", "ledger", "export", "--config",
+                           str(config)], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr
+    rows = done.stdout.strip().splitlines()[1:]
+    lost = int(done.stderr.split(" of the ")[0].rsplit(" ", 1)[1])
+    assert done.returncode == 1 and "ledger rows could not be read" in done.stderr
+    assert 0 < lost < 2001 and len(rows) == 2001 - lost
