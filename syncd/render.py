@@ -182,25 +182,24 @@ def render_with_hash(
     0.05 ms. `object_uid` is the UID in the calendar (`model.object_uid`), the follow-up's own
     by default. The hash is the one `read` computes when icalendar reads the text back (a test
     holds both to the icalendar-built object)."""
-    text = _text
-    uid, reason = text(object_uid or followup.uid), text(followup.reason)
+    # Every text once, as written: what it means (meaning.py) is these values as a reader
+    # decodes them.
+    values = {"UID": object_uid or followup.uid, "SUMMARY": summary(followup, language),
+              "DESCRIPTION": description(followup, language), MARK_CONTACT: followup.contact.uid,
+              MARK_REASON: followup.reason, MARK_CYCLE: followup.cycle}
+    if followup.ideas:
+        # The idea proposed first: completing the to-do records this item in the ledger.
+        values[MARK_IDEA] = followup.ideas[0].idea.id
+    cleaned = {key: clean(value) for key, value in values.items()}
+    reason = _text(cleaned[MARK_REASON])
     props: list[tuple[str, str, tuple[str, str]]] = [  # (name, parameters, (written, hashed))
-        ("UID", "", uid),
         ("DTSTAMP", "", _plain(now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))),
-        ("SUMMARY", "", text(summary(followup, language))),
-        ("DESCRIPTION", "", text(description(followup, language))),
         ("CATEGORIES", "", ("syncd," + reason[0], "syncd," + reason[1])),
-        (MARK_CONTACT, "", _mark(followup.contact.uid)),
-        (MARK_REASON, "", _mark(followup.reason)),
-        (MARK_CYCLE, "", _mark(followup.cycle)),
+        *((key, "", _text(value) if not key.startswith("X-") else _mark(value))
+          for key, value in cleaned.items()),
     ]
-    # What it means (meaning.py): the values as a reader decodes them.
-    means = [("UID", clean(object_uid or followup.uid)),
-             ("SUMMARY", clean(summary(followup, language))),
-             ("DESCRIPTION", clean(description(followup, language))),
-             ("CATEGORIES", meaning.categories(["syncd", clean(followup.reason)])),
-             (MARK_CONTACT, clean(followup.contact.uid)), (MARK_REASON, clean(followup.reason)),
-             (MARK_CYCLE, clean(followup.cycle))]
+    means = [*cleaned.items(),
+             ("CATEGORIES", meaning.categories(["syncd", cleaned[MARK_REASON]]))]
     if component == "todo":
         name = "VTODO"
         props += [("DUE", "VALUE=DATE", _plain(f"{followup.due:%Y%m%d}")),
@@ -214,14 +213,10 @@ def render_with_hash(
                   ("TRANSP", "", _plain("TRANSPARENT"))]
         means += [("DTSTART", meaning.date_value(followup.due)),
                   ("DTEND", meaning.date_value(end)), ("TRANSP", "TRANSPARENT")]
-    if followup.ideas:
-        # The idea proposed first: completing the to-do records this item in the ledger.
-        props.append((MARK_IDEA, "", _mark(followup.ideas[0].idea.id)))
-        means.append((MARK_IDEA, clean(followup.ideas[0].idea.id)))
     digest = meaning.digest([(name, means)])
     props.append((MARK_HASH, "", _plain(digest)))
     if instance:
-        props.append((MARK_INSTANCE, "", _mark(instance)))
+        props.append((MARK_INSTANCE, "", _mark(clean(instance))))
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", f"BEGIN:{name}"]
     lines += (_fold(f"{key};{params}:{value[0]}" if params else f"{key}:{value[0]}")
               for key, params, value in sorted(props, key=_ORDER[name]))
@@ -247,10 +242,9 @@ def _plain(value: str) -> tuple[str, str]:
 
 
 def _text(value: str) -> tuple[str, str]:
-    """A TEXT value, `clean`ed, as written (RFC 5545 escaping) and as the legacy hash took it
+    """A `clean`ed TEXT value as written (RFC 5545 escaping) and as the legacy hash took it
     once read back: icalendar 7.3.2 reads `\\\\N` back as a backslash and an N, as it should,
     but re-escapes that as a line break."""
-    value = clean(value)
     written = (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
                .replace("\n", "\\n"))
     if "\\N" not in value:
@@ -259,7 +253,8 @@ def _text(value: str) -> tuple[str, str]:
 
 
 def _mark(value: str) -> tuple[str, str]:
-    """An `X-SYNCD-*` mark: icalendar keeps the text of a property it does not know as it is."""
+    """A `clean`ed `X-SYNCD-*` mark: icalendar keeps the text of a property it does not know as
+    it is."""
     written = _text(value)[0]
     return written, written
 
