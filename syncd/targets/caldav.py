@@ -176,8 +176,8 @@ class CalDAVTarget(dav.OnSession, Target):
         `self.calendar_name`, created if the principal has none."""
         name = self.calendar_name
         assert name is not None
-        where = self._followed(public_url(self.url))
-        if self._is_calendar(where):
+        where, answer = self._followed(public_url(self.url))
+        if self._is_calendar(where, answer):
             return where
         try:
             principal = self._client.get_principal()
@@ -245,10 +245,11 @@ class CalDAVTarget(dav.OnSession, Target):
                 f"{', '.join(sorted(accepted))} objects, not {kind} (calendar.component: "
                 f"{self.component}); name another calendar, or set the component it accepts")
 
-    def _followed(self, url: str) -> str:
+    def _followed(self, url: str) -> tuple[str, Any]:
         """`url` after the redirects its server answers at discovery (Cyrus's and SOGo's
         `/.well-known/caldav`, a moved server), which the caldav library does not follow for
-        PROPFIND; discovery goes on from there."""
+        PROPFIND; discovery goes on from there. With the last answer: the PROPFIND of its
+        resource type, which `_is_calendar` reads."""
         for _ in range(MAX_REDIRECTS):
             response = self._session.read("PROPFIND", url, _PROPFIND_TYPE, {"Depth": "0"},
                                           ok=tuple(range(200, 500)))  # 5xx: retried, raised
@@ -258,10 +259,10 @@ class CalDAVTarget(dav.OnSession, Target):
                 found = [m.href for m in dav.members(response.tree)]
                 own = normalize_href(urlsplit(url).path)
                 if len(found) != 1 or found[0].rstrip("/") == own.rstrip("/"):
-                    return url
+                    return url, response
                 location = found[0]
             elif response.status not in (301, 302, 303, 307, 308) or not location:
-                return url
+                return url, response
             moved = public_url(urljoin(url, location))
             if urlsplit(moved).scheme not in ("http", "https"):
                 break
@@ -271,18 +272,15 @@ class CalDAVTarget(dav.OnSession, Target):
         raise TargetError(f"{public_url(self.url)}: more than {MAX_REDIRECTS} redirects, or one "
                           "to a URL that is not http(s)")
 
-    def _is_calendar(self, url: str) -> bool:
-        """Whether `url` is a calendar collection itself (one PROPFIND at discovery)."""
-        try:
-            response = self._session.read("PROPFIND", url, _PROPFIND_TYPE, {"Depth": "0"},
-                                          ok=(207,))
-            members = self._session.multistatus(response, url)
-        except TargetError as error:
-            if error.auth or error.transient or (error.status or 0) // 100 == 2:
-                raise  # a success that is no WebDAV answer (a web page): the wrong URL
+    def _is_calendar(self, url: str, response: Any) -> bool:
+        """Whether `url` is a calendar collection itself, by its PROPFIND `response`."""
+        if response.status // 100 == 2 and response.status != 207:
+            # A success that is no WebDAV answer (a web page): the wrong URL.
+            raise self._session.status_error(url, response, (207,))
+        if response.status != 207:
             return False  # a server root or a principal that will not say: found by name
         own = normalize_href(urlsplit(url).path).rstrip("/")
-        for member in members:
+        for member in self._session.multistatus(response, url):
             kinds = member.props.get(f"{dav.DAV}resourcetype")
             if member.href.rstrip("/") == own and kinds is not None:
                 return any(kind.tag == f"{CALDAV}calendar" for kind in kinds)
