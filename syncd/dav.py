@@ -30,7 +30,7 @@ from caldav.lib import error as caldav_error
 from lxml import etree
 
 from syncd.dav_failures import (
-    body, connection_reason, dav_reason, dropped, is_connection_error, is_timeout, not_dav,
+    body_text, connection_reason, dav_reason, dropped, is_connection_error, is_timeout, not_dav,
     phrase, precondition,
 )
 
@@ -258,7 +258,7 @@ class DavSession:
         if 200 <= response.status < 300 and expected:
             # A success, but not the one a DAV server gives: a web page, a login portal, ...
             message += f" instead of {expected[0]} {phrase(expected[0])}: " + not_dav(response, self.service)
-        elif said := precondition(body(response)):
+        elif said := precondition(body_text(response)):
             message += f": {said}"
         return self.error(message, status=response.status)
 
@@ -420,9 +420,3 @@ def note_refusal(refusal: SyncRefused, fallback: str) -> None:
                  "%s; the server does not support incremental reads: %s in every cycle",
                  refusal, fallback)
 
-
-def body_text(response: Any) -> str:
-    raw = getattr(response, "_raw_body", None)  # the bytes as sent, CRLF kept
-    if isinstance(raw, bytes) and raw:
-        return raw.decode("utf-8", errors="replace")
-    return response.raw  # type: ignore[no-any-return]

@@ -32,12 +32,13 @@ PRECONDITIONS = {
 }
 
 
-def body(response: Any) -> bytes | str | None:
-    for name in ("_raw_body", "raw"):  # the bytes as sent, else caldav's text of them
-        raw = getattr(response, name, None)
-        if isinstance(raw, (bytes, str)) and raw:
-            return raw
-    return None
+def body_text(response: Any) -> str:
+    """An answer's body: the bytes as sent (CRLF kept) decoded, else caldav's text of them."""
+    raw = getattr(response, "_raw_body", None)
+    if isinstance(raw, bytes) and raw:
+        return raw.decode("utf-8", errors="replace")
+    text = getattr(response, "raw", "")
+    return text if isinstance(text, str) else ""
 
 
 def precondition(body: bytes | str | None) -> str:
@@ -67,10 +68,10 @@ def precondition(body: bytes | str | None) -> str:
 
 def not_dav(response: Any, service: str) -> str:
     """Why an answer is not the WebDAV one that was due, for a message."""
-    raw = body(response) or b""
-    head = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)[:512].lower()
+    text = body_text(response)
+    head = text[:512].lower()
     kind = (response.headers.get("Content-Type") or "").lower()
-    if not raw.strip():
+    if not text.strip():
         return f"an empty answer where a WebDAV multistatus was due; is this the {service} URL?"
     if "html" in kind or "<html" in head or "<!doctype html" in head:
         return f"an HTML page, not a WebDAV multistatus: is this the {service} URL?"
