@@ -3,8 +3,12 @@ to make a fresh account on it, so that no two tests share a calendar home."""
 
 from __future__ import annotations
 
+import http.client
 import os
+import signal
 import socket
+import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -59,3 +63,32 @@ def group_running(group: int) -> bool:
         if int(process_group) == group and state != "Z":
             return True
     return False
+
+
+def http_status(port: int, method: str, path: str, headers: dict[str, str] | None = None,
+                timeout: float = 10) -> int:
+    """The status of one request to 127.0.0.1:`port`, its body read and dropped."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def stop_group(process: subprocess.Popen[bytes] | None) -> None:
+    """Ends `process` and every process of its group (a server and the workers it forked):
+    SIGTERM, then SIGKILL after 10 s; reaps `process` itself, init the orphans."""
+    if process is None:
+        return
+    signal_group(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while True:
+        process.poll()
+        if not group_running(process.pid):
+            return
+        if time.monotonic() > deadline:
+            signal_group(process.pid, signal.SIGKILL)
+        time.sleep(0.02)

@@ -20,19 +20,17 @@ Unusual steps:
 from __future__ import annotations
 
 import base64
-import http.client
 import imaplib
 import pwd
 import secrets
 import shutil
-import signal
 import stat
 import subprocess
 import time
 from pathlib import Path
 
 from .postgres import package_version
-from .base import Account, free_port, group_running, signal_group
+from .base import Account, free_port, http_status, stop_group
 
 HOST = "127.0.0.1"
 BIN = Path("/usr/lib/cyrus/bin")
@@ -146,18 +144,11 @@ class CyrusServer:
 
     def _request(self, method: str, path: str, user: tuple[str, str] | None,
                  timeout: float = 10) -> int:
-        connection = http.client.HTTPConnection(HOST, self.http_port, timeout=timeout)
-        try:
-            headers = {"Depth": "0"}
-            if user:
-                token = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
-                headers["Authorization"] = f"Basic {token}"
-            connection.request(method, path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            return response.status
-        finally:
-            connection.close()
+        headers = {"Depth": "0"}
+        if user:
+            token = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return http_status(self.http_port, method, path, headers, timeout)
 
     def new_account(self) -> Account:
         name, password = f"u{secrets.token_hex(6)}", secrets.token_hex(12)
@@ -181,17 +172,7 @@ class CyrusServer:
     def stop(self) -> None:
         """Ends master and every service it forked (they share its process group)."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        signal_group(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while True:
-            process.poll()  # reaps master; its children are reaped by init
-            if not group_running(process.pid):
-                return
-            if time.monotonic() > deadline:
-                signal_group(process.pid, signal.SIGKILL)
-            time.sleep(0.02)
+        stop_group(process)
 
 
 def _let_cyrus_through(folder: Path) -> None:

@@ -15,17 +15,15 @@ address book `default`. The calendar home starts empty: sabre/dav makes no defau
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import secrets
-import signal
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 from .postgres import package_version
-from .base import Account, free_port, group_running, signal_group
+from .base import Account, free_port, http_status, stop_group
 
 HOST = "127.0.0.1"
 REALM = "SabreDAV"
@@ -113,14 +111,7 @@ class SabreServer:
         raise RuntimeError(f"sabre/dav on {self.url}: {reason}\n--- php log ---\n{tail}")
 
     def _request(self, method: str, path: str) -> int:
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
-        try:
-            connection.request(method, path)
-            response = connection.getresponse()
-            response.read()
-            return response.status
-        finally:
-            connection.close()
+        return http_status(self.port, method, path, timeout=2)
 
     def new_account(self) -> Account:
         name, password = f"u{secrets.token_hex(6)}", secrets.token_hex(12)
@@ -144,18 +135,7 @@ class SabreServer:
     def stop(self) -> None:
         """Ends the PHP server and its workers (its process group) and waits for them."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        signal_group(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while True:
-            process.poll()  # reaps the main process; orphaned workers are reaped by init
-            if not group_running(process.pid):
-                return
-            if time.monotonic() > deadline:
-                signal_group(process.pid, signal.SIGKILL)
-            time.sleep(0.02)
-
+        stop_group(process)
 
 
 def start(workdir: Path, auth: str = "basic") -> SabreServer:
