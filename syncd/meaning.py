@@ -44,11 +44,11 @@ CATEGORY_SEPARATOR = "\x1f"  # no TEXT value can hold it: control characters are
 
 
 def digest(components: Iterable[tuple[str, Iterable[tuple[str, str]]]]) -> str:
-    """The hash of components given as (name, [(property, canonical value), ...])."""
+    """The hash of components given as (name, [(property, canonical value), ...]), without
+    what `IGNORED` and `DEFAULTS` leave out."""
     blocks = []
     for name, props in components:
-        lines = sorted(f"{key}:{value}" for key, value in props
-                       if key not in IGNORED and (key, value) not in DEFAULTS)
+        lines = sorted(f"{key}:{value}" for key, value in props)
         blocks.append("\n".join([f"BEGIN:{name}", *lines]))
     return hashlib.sha256("\n\n".join(sorted(blocks)).encode()).hexdigest()
 
@@ -91,8 +91,8 @@ def _canonical(component: icalendar.cal.Component) -> list[tuple[str, str]]:
         for one in value if isinstance(value, list) else [value]:
             if key == "CATEGORIES":
                 cats.extend(str(cat) for cat in getattr(one, "cats", [one]))
-            else:
-                props.append((key, _value(key, one)))
+            elif (key, text := _value(key, one)) not in DEFAULTS:
+                props.append((key, text))
     if cats:
         props.append(("CATEGORIES", categories(cats)))
     return props
