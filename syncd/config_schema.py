@@ -308,11 +308,16 @@ ME = Section(MeConfig, (
 ))
 
 TAGS = Section(TagsConfig, (
-    Key("markers", TextList(), "NOTE lines `Marker: a, b, c` give a contact the tags a, b and c"),
+    Key("markers", TextList(), "NOTE lines `Marker: a, b; c / d and e` give a contact the tags a to e "
+        "(items split on `,` `;` `/` and the words and, e, &)"),
     Key("synonyms", MapOf(Text(), "mapping alias → tag"),
         "tags to rename, e.g. `{ml: machine-learning, vela: sailing}`"),
     Key("related", MapOf(TextList(), "mapping tag → list of tags"),
         "more related tags, added to the shipped vocabulary, e.g. `{sailing: [ocean, boats]}`"),
+    Key("not_interests", TextList(),
+        "tags that are never interests, e.g. `[clients, newsletter]`: besides the known groups "
+        "of the address book apps (myContacts, starred, Family, Work, Famiglia…) and the "
+        "`rules.keep_in_touch.categories` names, which count as groups, not interests"),
 ))
 
 RULES = Section(Rules, (

@@ -136,9 +136,12 @@ class TagsConfig:
     synonyms: Mapping[str, str] = field(default_factory=FrozenMap)  # alias -> tag
     # tag -> related tags, added to the shipped vocabulary
     related: Mapping[str, tuple[str, ...]] = field(default_factory=FrozenMap)
+    # CATEGORIES values (and tags anywhere) that are never interests, besides the known groups
+    not_interests: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "synonyms", FrozenMap(self.synonyms))
+        object.__setattr__(self, "not_interests", tuple(self.not_interests))
         object.__setattr__(self, "related", FrozenMap({tag: tuple(more) for tag, more in self.related.items()}))
 
 

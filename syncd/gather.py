@@ -162,8 +162,8 @@ def read_contacts(config: Config, state: State | None = None, now: dt.datetime |
     # The shipped vocabulary's synonyms and the configuration's, so that #vela is #sailing.
     synonyms = context.ideas()[1].synonyms
     result.contacts = interests.with_interests(
-        dedupe(result.contacts), config.tags.markers, synonyms
-    )
+        dedupe(result.contacts), config.tags.markers, synonyms,
+        groups=config.rules.keep_in_touch_categories, not_interests=config.tags.not_interests)
     return result
 
 

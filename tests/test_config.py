@@ -814,7 +814,7 @@ def test_reference_mentions_every_key():
         "calendar.username", "calendar.password", "calendar.password_command", "calendar.password_env",
         "calendar.verify", "calendar.timeout", "calendar.component",
         "me", "me.name", "me.interests", "me.language",
-        "tags", "tags.markers", "tags.synonyms", "tags.related",
+        "tags", "tags.markers", "tags.synonyms", "tags.related", "tags.not_interests",
         "rules", "rules.keep_in_touch", "rules.keep_in_touch.default", "rules.keep_in_touch.categories",
         "rules.birthday", "rules.birthday.lead", "rules.weekly_cap", "rules.working_days", "rules.horizon",
         "rules.give_back", "rules.give_back.threshold", "rules.give_back.window", "rules.give_back.after",
@@ -865,3 +865,15 @@ def test_daemon_keys_and_timezone(tmp_path):
     assert config.daemon.poll == timedelta(minutes=2)
     assert config.daemon.debounce == timedelta(seconds=1)
     assert config.timezone == "Europe/Rome"
+
+
+# --- tags.not_interests (issue 14, item 1) --------------------------------------------------
+
+
+def test_not_interests_default_empty_read_as_text_and_checked():
+    assert load_config(write(MINIMAL)).tags.not_interests == ()
+    config = load_config(write(MINIMAL + "tags: {not_interests: [Clients, 'Book Club', 2026]}\n"))
+    assert config.tags.not_interests == ("Clients", "Book Club", "2026")
+    [problem] = problems(MINIMAL + "tags:\n  not_interests: {clients: yes}\n")
+    assert problem.startswith("config.yaml:5: tags.not_interests:"), problem
+    assert "not_interests" in effective_yaml(config)

@@ -29,12 +29,12 @@ def test_marker_lines_are_comma_lists_case_insensitive():
 def test_extract_from_every_place_with_synonyms_deduplicated():
     person = contact(
         note="Loves #Vela.\nInterests: ML, sailing",
-        categories=("close-friends",),
+        categories=("Photography",),  # a category that is not a group (issue 14: close-friends is)
         declared_interests=("rock climbing",),
     )
     synonyms = normalise_synonyms({"vela": "sailing", "ML": "Machine Learning"})
     assert extract(person, ["Interests"], synonyms) == (
-        "sailing", "machine-learning", "close-friends", "rock-climbing"
+        "sailing", "machine-learning", "photography", "rock-climbing"
     )
 
 
@@ -42,3 +42,82 @@ def test_common_ground_keeps_contact_order():
     assert common_ground(("history", "sailing", "jazz"), ("sailing", "history")) == (
         "history", "sailing"
     )
+
+
+# --- issue 14, item 1: interests are interests ----------------------------------------------
+
+from syncd.interests import group_keys, split_list, with_interests  # noqa: E402
+
+
+def test_exporter_groups_are_not_interests_but_stay_categories():
+    person = contact(categories=("myContacts", "starred", "* myContacts", "Family", "Coworkers",
+                                 "Holiday Cards", "VIP", "Famiglia", "Colleghi", "Lavoro",
+                                 "Red Category", "Jazz"))
+    assert extract(person, [], {}) == ("jazz",)
+    [read] = with_interests([person], [], {})
+    assert read.interests == ("jazz",)
+    assert read.categories == person.categories  # cadences still read them
+
+
+def test_cadence_groups_and_not_interests_are_not_interests():
+    person = contact(categories=("Book Club", "Clienti 2026", "Sailing"),
+                     note="#newsletter and #chess\nInterests: golf, Newsletter")
+    [read] = with_interests([person], ["Interests"], {}, groups=["book-club"],
+                            not_interests=["Newsletter", "clienti 2026"])
+    assert read.interests == ("chess", "golf", "sailing")
+
+
+def test_not_interests_compare_before_and_after_synonyms():
+    person = contact(note="#ML #vela", categories=("Barca",))
+    [read] = with_interests([person], [], {"ml": "machine-learning", "barca": "sailing"},
+                            not_interests=["machine learning"])
+    assert read.interests == ("vela", "sailing")
+
+
+def test_a_card_with_only_groups_has_no_interests():
+    person = contact(categories=("myContacts", "Friends", "close-friends"))
+    [read] = with_interests([person], [], {}, groups=["close-friends"])
+    assert read.interests == ()
+
+
+def test_group_names_compare_without_case_space_or_punctuation():
+    keys = group_keys(["Close friends"])
+    assert {"mycontacts", "closefriends", "holidaycards", "timeexpenses"} <= keys
+    person = contact(categories=("MY CONTACTS", "close_friends", "Time & Expenses", "time-travel"))
+    assert extract(person, [], {}, groups=keys) == ("time-travel",)
+
+
+# --- issue 14, item 1: NOTE lists and numbers -----------------------------------------------
+
+
+def test_note_lists_split_on_punctuation_and_the_words_and_e_ampersand():
+    assert [v.strip() for v in split_list(" sailing; chess; jazz")] == ["sailing", "chess", "jazz"]
+    assert [v.strip() for v in split_list("vela, fotografia e vino")] == ["vela", "fotografia", "vino"]
+    assert [v.strip() for v in split_list("AI/ML & robotics and Go")] == ["AI", "ML", "robotics", "Go"]
+    # Only whole words: "e" inside a word, "R&B", "and" inside "handball" are kept.
+    assert [v.strip() for v in split_list("R&B, handball, escursionismo")] == [
+        "R&B", "handball", "escursionismo"]
+    assert [v.strip() for v in split_list("Rock AND roll")] == ["Rock", "roll"]
+
+
+def test_a_phrase_the_vocabulary_knows_is_not_split():
+    known = {"drum-and-bass", "bianco-e-nero"}
+    assert [v.strip() for v in split_list("drum and bass, jazz e soul", known)] == [
+        "drum and bass", "jazz", "soul"]
+    person = contact(note="Interessi: Bianco e nero, vino e cucina")
+    synonyms = normalise_synonyms({"bianco e nero": "black-and-white-photography"})
+    assert extract(person, ["Interessi"], synonyms) == (
+        "black-and-white-photography", "vino", "cucina")
+
+
+def test_interests_lines_give_one_tag_per_item():
+    person = contact(note="Interests: sailing; chess; jazz\nInteressi: vela, fotografia e vino")
+    synonyms = normalise_synonyms({"vela": "sailing"})
+    assert extract(person, ["Interests", "Interessi"], synonyms) == (
+        "sailing", "chess", "jazz", "fotografia", "vino")
+
+
+def test_a_hash_and_digits_only_is_not_a_tag():
+    assert hashtags("Ticket #1, issue #2024, #3d-printing #2024-25 #top10 #1984") == [
+        "3d-printing", "top10"]
+    assert extract(contact(note="Met at #2024 conf, #1 fan of #jazz"), [], {}) == ("jazz",)
