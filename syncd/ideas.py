@@ -4,9 +4,7 @@
 - `common_ground` is the interests a contact shares with me, after synonyms.
 - `IntroductionIndex` finds people who share interests through an index from tag to people, so
   that it never compares every pair.
-- `questions` picks get-to-know questions for a contact with no tags.
-
-The only thing read from disk is the shipped question bank (package data, read once).
+- `questions` (from `syncd.questions`) picks get-to-know questions for a contact with no tags.
 """
 
 from __future__ import annotations
@@ -17,16 +15,14 @@ import itertools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-
-import yaml
-
 from syncd.config_types import FrozenMap
 from syncd.interests import normalise
 from syncd.model import Contact, Introduction
+from syncd.questions import question_bank, questions
+
+__all__ = ["IntroductionIndex", "Vocabulary", "common_ground", "question_bank", "questions", "ring_point"]
 
 # --- the vocabulary -------------------------------------------------------------------------
 
@@ -286,29 +282,3 @@ class IntroductionIndex:
     def _introduction(self, number: int, mine: frozenset[str]) -> Introduction:
         shared = tuple(sorted(self._tags[number] & mine, key=self._rarity))
         return Introduction(self._uids[number], self._names[number], shared)
-
-
-# --- questions ------------------------------------------------------------------------------
-
-
-@cache
-def question_bank() -> Mapping[str, tuple[str, ...]]:
-    """The shipped get-to-know questions by language (`syncd/data/questions.yaml`)."""
-    text = resources.files("syncd").joinpath("data/questions.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    return FrozenMap({language: tuple(map(str, items)) for language, items in data.items()})
-
-
-def questions(
-    language: str, seed: str, count: int = 3, *, bank: Mapping[str, Sequence[str]] | None = None
-) -> list[str]:
-    """`count` questions in `language` (English when there are none in it), the same ones for the
-    same `seed` (e.g. the contact's uid) on every run and every machine."""
-    bank = question_bank() if bank is None else bank
-    code = language.strip().lower().replace("_", "-").split("-")[0]
-    pool = bank.get(code) or bank.get("en") or ()
-
-    def rank(question: str) -> bytes:
-        return hashlib.sha256(f"{seed}\0{question}".encode()).digest()
-
-    return sorted(pool, key=rank)[: max(count, 0)]

@@ -1,13 +1,16 @@
 """What a follow-up proposes (pure): catalog ideas chosen from the contact's interests, the
-common ground, people to introduce them to, and questions for someone whose interests are
-unknown. The planner decides who and when; this decides what."""
+common ground, people to introduce them to, and questions: get-to-know ones for someone whose
+interests are unknown (fitting the relationship), and for an interest the catalog has nothing
+on, a question about it and what to look for. The planner decides who and when; this decides
+what."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
-from syncd import ideas, matching
+from syncd import ideas, matching, questions
 from syncd.ideas import IntroductionIndex, Vocabulary
 from syncd.model import Contact, Exchange, FollowUp, Idea, Suggestion
 from syncd.planner import GET_TO_KNOW, GIFT_REASONS
@@ -49,6 +52,11 @@ class Inspiration:
             IntroductionIndex(contacts, vocabulary), frozenset(pairs), catalog,
         )
 
+    @cached_property
+    def catalog_tags(self) -> frozenset[str]:
+        """Every canonical tag some catalog idea carries."""
+        return frozenset(self.vocabulary.canonical(tag) for idea in self.catalog for tag in idea.tags)
+
 
 def enrich(followups: Iterable[FollowUp], inspiration: Inspiration) -> list[FollowUp]:
     """Every follow-up with its ideas, common ground, introductions and questions."""
@@ -82,9 +90,14 @@ def _match(contact: Contact, purpose: str, inspiration: Inspiration) -> tuple[Su
 
 def _enrich(followup: FollowUp, inspiration: Inspiration) -> FollowUp:
     contact = followup.contact
+    language = inspiration.my_language
     if followup.reason == GET_TO_KNOW or not contact.interests:
-        return replace(followup, questions=tuple(ideas.questions(
-            inspiration.my_language, contact.uid)))
+        return replace(followup, questions=tuple(questions.questions(
+            language, contact.uid, relation=questions.relationship(contact))))
+    # An interest the catalog has nothing on still gives something to talk about and to look for.
+    vocabulary, known = inspiration.vocabulary, inspiration.catalog_tags
+    unknown = [tag for tag in contact.interests if vocabulary.canonical(tag) not in known]
+    asked = tuple(questions.about_tags(unknown, language, contact.uid))
     purpose = matching.GIFT if followup.reason in GIFT_REASONS else matching.SHARE
     suggestions = _match(contact, purpose, inspiration) if inspiration.per_followup else ()
     introductions = inspiration.introductions.suggest(
@@ -93,4 +106,4 @@ def _enrich(followup: FollowUp, inspiration: Inspiration) -> FollowUp:
     ground = ideas.common_ground(contact.interests, inspiration.my_interests,
                                  inspiration.vocabulary)
     return replace(followup, ideas=suggestions, introductions=tuple(introductions),
-                   common_ground=ground)
+                   common_ground=ground, questions=asked)

@@ -2,7 +2,8 @@
 
 Reasons: `give-back` (the ledger balance reached `give_back.threshold`; due `give_back.after` the
 last thing received), `keep-in-touch` (the cadence of the contact's category, else the default,
-has passed since the last contact; a contact never seen before is due now), `birthday` and
+has passed since the last contact; a contact never seen before is due now; `get-to-know` instead
+for someone without interests, CATEGORIES that are groups not counting), `birthday` and
 `anniversary` (due `birthday.lead` before the day). Only keep-in-touch is ever deferred.
 
 Keep-in-touch load is spread: at most `weekly_cap` new ones per ISO week, only on working days,
@@ -20,7 +21,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from syncd.config import Rules
-from syncd.interests import common_ground, normalise
+from syncd.interests import common_ground, group_key, normalise
 from syncd.model import Contact, FollowUp, PartialDate, followup_uid
 from syncd.reciprocity import Standing
 
@@ -41,9 +42,15 @@ class _Candidate(NamedTuple):
 
 def cadence(contact: Contact, rules: Rules, by_category: Mapping[str, dt.timedelta]) -> dt.timedelta:
     """The shortest cadence among the contact's categories, else the default.
-    `by_category` is `rules.keep_in_touch_categories` with normalised names."""
-    matches = [by_category[tag] for tag in map(normalise, contact.categories) if tag in by_category]
+    `by_category` is `rules.keep_in_touch_categories` by `group_key` (the names compared as
+    `interests` compares groups: `Close Friends`, `close-friends`, `close_friends` are one)."""
+    matches = [by_category[key] for key in map(_category_key, contact.categories) if key in by_category]
     return min(matches, default=rules.keep_in_touch_default)
+
+
+def _category_key(name: str) -> str:
+    """A category compared as a group (`group_key`); one of punctuation only, as normalised."""
+    return group_key(name) or normalise(name)
 
 
 def plan(
@@ -70,7 +77,10 @@ def plan(
     followups: list[FollowUp] = []
     candidates: list[_Candidate] = []
     taken: Counter[dt.date] = Counter()
-    by_category = {normalise(name): every for name, every in rules.keep_in_touch_categories.items()}
+    by_category: dict[str, dt.timedelta] = {}
+    for name, every in rules.keep_in_touch_categories.items():
+        key = _category_key(name)
+        by_category[key] = min(every, by_category.get(key, every))
 
     for contact in contacts:
         ground = common_ground(contact.interests, mine)

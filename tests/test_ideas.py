@@ -292,3 +292,110 @@ def test_many_tags_take_the_cheaper_of_walking_subsets_or_people():
                                       for n in range(40)]
     index = IntroductionIndex(people, VOCABULARY)
     assert index.suggest(people[0], excluded_pairs=set(), limit=3) == _reference(people, people[0], set(), 3)
+
+
+# --- questions that fit the relationship (issue 14, items 3, 4 and 10) ----------------------
+
+import re  # noqa: E402
+
+from syncd import questions as asking  # noqa: E402
+from syncd.inspire import Inspiration, enrich  # noqa: E402
+from syncd.model import FollowUp  # noqa: E402
+
+WORK_WORDS = re.compile(r"\b(work|working|field|lavor\w*|settore)\b", re.IGNORECASE)
+
+
+def test_the_bank_marks_every_question_about_work_and_only_those():
+    for language, pool in asking.shipped_bank().get_to_know.items():
+        marked = {q.text for q in pool if q.work}
+        assert marked == {q.text for q in pool if WORK_WORDS.search(q.text)}, language
+        assert len(pool) - len(marked) >= 6  # enough left for family and close friends
+
+
+def test_family_and_close_friends_are_not_asked_about_their_work():
+    for relation in (asking.FAMILY, asking.CLOSE):
+        for language in ("en", "it"):
+            asked = [q for n in range(200) for q in questions(language, f"u{n}", relation=relation)]
+            assert asked and not any(WORK_WORDS.search(q) for q in asked), (relation, language)
+            assert len(set(asked)) >= 8  # still varied
+    anyone = [q for n in range(200) for q in questions("it", f"u{n}")]
+    assert any("settore" in q for q in anyone)  # others still are
+
+
+def test_the_relationship_comes_from_categories_or_kinship():
+    def card(*categories):
+        return Contact(uid="u", name="N", source="s", categories=categories)
+
+    assert asking.relationship(card("Famiglia")) == asking.FAMILY
+    assert asking.relationship(card("myContacts", "FAMILY")) == asking.FAMILY
+    assert asking.relationship(card("Close Friends")) == asking.CLOSE
+    assert asking.relationship(card("amici_stretti")) == asking.CLOSE
+    assert asking.relationship(card("Friends", "Coworkers")) == asking.OTHER
+    assert asking.relationship(card(), kinship=["Parent"]) == asking.FAMILY
+    assert asking.relationship(card(), kinship=["co-worker"]) == asking.OTHER
+
+
+GENDERED_ITALIAN = re.compile(
+    r"\b(piccol[oa]|bambin[oa]|sorpres[oa]|colpit[oa]|content[oa]|pront[oa]|appassionat[oa]|"
+    r"stat[oa] (?!il|lo|la)|nat[oa]|cresciut[oa]|\w+[oa]/[oa])\b|\bgli sta|\ble sta",
+    re.IGNORECASE)
+
+
+def test_italian_questions_do_not_assume_a_gender():
+    bank = asking.shipped_bank()
+    texts = [q.text for q in bank.get_to_know["it"]] + list(bank.about_a_tag["it"])
+    texts.append(bank.look_for["it"])
+    for text in texts:
+        assert not GENDERED_ITALIAN.search(text), text
+        assert " o piccola" not in text and "Da piccolo" not in text
+
+
+def test_a_tag_the_catalog_does_not_know_gets_a_question_and_a_search_hint():
+    english = asking.about_tags(["kitesurfing"], "en", "u1")
+    assert len(english) == 2
+    assert english[0] in {form.format(tag="kitesurfing") for form in asking.shipped_bank().about_a_tag["en"]}
+    assert english[1] == "Look for: books, courses or events on kitesurfing near you"
+    italian = asking.about_tags(["storia-romana"], "it-IT", "u1")
+    assert "storia romana" in italian[0] and italian[0].endswith("?")
+    assert italian[1] == "Da cercare: libri, corsi o eventi di storia romana vicino a te"
+    # Italian forms take no article before the tag, so they are right for any noun.
+    for form in asking.shipped_bank().about_a_tag["it"]:
+        assert re.search(r"\b(di|in fatto di) \{tag\}", form), form
+    assert asking.about_tags(["a", "b", "c"], "en", "u1", limit=2) == (
+        asking.about_tags(["a"], "en", "u1") + asking.about_tags(["b"], "en", "u1"))
+    assert asking.about_tags(["kitesurfing"], "de", "u1") == english  # no German: English
+    seeds = {asking.about_tags(["yoga"], "en", f"u{n}")[0] for n in range(30)}
+    assert len(seeds) > 1  # the form varies by person
+
+
+def _inspiration(contacts, catalog, language="en"):
+    return Inspiration.build(contacts, [], catalog, VOCABULARY, my_interests=(),
+                             my_language=language, per_followup=3)
+
+
+def test_a_follow_up_asks_about_the_interests_the_catalog_has_nothing_on():
+    laura = person("laura", "sailing", "kitesurfing", "storia")
+    catalog = [idea("the-boat"), idea("spqr", tags=("history",))]
+    [followup] = enrich([FollowUp(laura, "keep-in-touch", "new", dt_today())], _inspiration([laura], catalog))
+    assert [s.idea.id for s in followup.ideas]
+    assert followup.questions and all("kitesurfing" in q for q in followup.questions)
+    assert not any("sailing" in q or "history" in q or "storia" in q for q in followup.questions)
+    [italian] = enrich([FollowUp(laura, "give-back", "x", dt_today())], _inspiration([laura], catalog, "it"))
+    assert italian.questions[-1] == "Da cercare: libri, corsi o eventi di kitesurfing vicino a te"
+    known = person("marco", "sailing")
+    [plain] = enrich([FollowUp(known, "keep-in-touch", "new", dt_today())], _inspiration([known], catalog))
+    assert plain.questions == ()
+
+
+def test_a_get_to_know_of_family_asks_nothing_about_work():
+    mum = Contact(uid="mamma", name="Mamma", source="s", categories=("Famiglia",))
+    for n in range(40):
+        card = Contact(uid=f"mamma-{n}", name="Mamma", source="s", categories=("Famiglia",))
+        [f] = enrich([FollowUp(card, "get-to-know", "new", dt_today())], _inspiration([mum], [], "it"))
+        assert len(f.questions) == 3 and not any(WORK_WORDS.search(q) for q in f.questions)
+
+
+def dt_today():
+    import datetime
+
+    return datetime.date(2026, 12, 1)

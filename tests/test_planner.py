@@ -144,3 +144,28 @@ def test_an_exchange_restarts_the_keep_in_touch_clock():
 def test_someone_without_interests_gets_to_know_instead_of_keep_in_touch():
     [f] = plan([person(1, interests=())], rules(), MONDAY)
     assert (f.reason, f.due, f.cycle) == ("get-to-know", MONDAY, "new")
+
+
+# --- issue 14, item 1: groups are categories, not interests ---------------------------------
+
+
+def test_a_card_with_only_groups_is_a_get_to_know_with_its_category_cadence():
+    from syncd.interests import with_interests
+
+    rules_ = rules(keep_in_touch_categories={"Famiglia": dt.timedelta(days=14)})
+    [mum] = with_interests([person(1, interests=(), categories=("myContacts", "famiglia"))], [], {},
+                           groups=rules_.keep_in_touch_categories)
+    assert mum.interests == ()
+    last = {"u0001": MONDAY - 10 * DAY}
+    [f] = plan([mum], rules_, MONDAY, last_contact=last)
+    assert f.reason == "get-to-know" and f.due == MONDAY + 4 * DAY  # the 14-day cadence
+    assert f.common_ground == ()
+
+
+def test_category_cadences_match_like_groups_and_the_shortest_wins():
+    rules_ = rules(keep_in_touch_categories={"close-friends": dt.timedelta(days=30),
+                                             "Close Friends": dt.timedelta(days=21)})
+    friend = person(1, categories=("close_friends",))
+    last = {"u0001": MONDAY - 20 * DAY}
+    [f] = plan([friend], rules_, MONDAY, last_contact=last)
+    assert f.due == MONDAY + DAY
