@@ -142,10 +142,13 @@ def plan_command(
 @click.option("--accept-dismissals", is_flag=True,
               help="The follow-ups gone from the calendar were removed on purpose: record them "
                    "as dismissed, even when every one is gone or the folder lost its marker.")
+@click.option("--new-ledger", is_flag=True,
+              help="The state file was lost and there is no copy: start an empty ledger and keep "
+                   "the follow-ups this syncd wrote to the calendar before.")
 @click.pass_context
 def sync_command(
     ctx: click.Context, config_path: Path | None, today: dt.datetime | None, dry_run: bool,
-    accept_dismissals: bool,
+    accept_dismissals: bool, new_ledger: bool,
 ) -> None:
     """Run one cycle: read contacts, plan, write the follow-ups into the calendar."""
     config = load(ctx, config_path)
@@ -155,7 +158,7 @@ def sync_command(
             report = cycle.sync(
                 config, state, target, resolve_today(today, config),
                 dt.datetime.now(dt.timezone.utc), dry_run=dry_run,
-                accept_dismissals=accept_dismissals,
+                accept_dismissals=accept_dismissals, new_ledger=new_ledger,
                 progress=_progress_bar() if sys.stderr.isatty() else None,
             )
         except TargetError as error:

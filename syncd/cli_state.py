@@ -1,4 +1,5 @@
-"""`syncd state check`: whether the state file is healthy, read without writing to it."""
+"""`syncd state check` (whether the state and cache files are healthy, read without writing to
+them) and `syncd state reset-cache` (empty the cache: safe at any time)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from syncd import backups
+from syncd import backups, cache
 from syncd.cli_common import config_option, load
-from syncd.state import SCHEMA_VERSION
+from syncd.state import SCHEMA_VERSION, State
 
 
 @click.group()
@@ -49,6 +50,7 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
         if counts:
             click.echo(f"ledger: {counts['exchanges']} exchanges, {counts['events']} events; "
                        f"{counts['written']} follow-ups written")
+    click.echo(_cache_health(path))
     found = backups.existing(path)
     click.echo(f"backups: {len(found)}" + (f", newest {found[0]}" if found else
                                              f" (in {backups.folder_of(path)})"))
@@ -59,6 +61,44 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
                    "any syncd command", err=True)
     click.echo("healthy" if not problems else "not healthy")
     sys.exit(1 if problems else 0)
+
+
+def _cache_health(state: Path) -> str:
+    """One line on the cache file; its problems are no problem of the state: the next command
+    makes a damaged cache again."""
+    path = Path(cache.path_of(str(state)))
+    if not path.exists() or path.stat().st_size == 0:
+        return f"cache: {path}: not made yet (the next sync reads every collection in full)"
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            verdict = [row[0] for row in db.execute("PRAGMA integrity_check")][:3]
+            counts = dict(db.execute(f"SELECT '{table}', count(*) FROM {table}").fetchone()
+                          for table in cache.TABLES)
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        verdict, counts = [str(error)], {}
+    if verdict != ["ok"]:
+        return (f"cache: {path}: cannot be used ({'; '.join(verdict)}); the next command makes "
+                "it again, the ledger is not affected")
+    return (f"cache: {path}: {counts['collections']} collections, "
+            f"{counts['collection_items']} items")
+
+
+@state.command("reset-cache")
+@config_option
+@click.pass_context
+def reset_cache(ctx: click.Context, config_path: Path | None) -> None:
+    """Empty the cache: what was read from the CalDAV and CardDAV servers (listings, sync
+    tokens, parsed cards, discovered calendar URLs). The ledger and what syncd wrote are not
+    touched; the next sync reads every collection in full once. Safe while the daemon runs."""
+    config = load(ctx, config_path)
+    with State(config.state) as opened:
+        dropped = opened.reset_cache()
+    click.echo(f"cache emptied ({dropped['collections']} collections, "
+               f"{dropped['collection_items']} items, {dropped['discovered']} discovered URLs); "
+               "the next sync reads every collection in full")
 
 
 def register(main: click.Group) -> None:

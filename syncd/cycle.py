@@ -11,11 +11,12 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from syncd import engine, render
+from syncd import backups, engine, render
 from syncd.apply import COUNTED, Applying, apply
 from syncd.config import Config
-from syncd.errors import SourceError, TargetError, TargetMissing
+from syncd.errors import SourceError, StateError, TargetError, TargetMissing
 from syncd.gather import (  # noqa: F401 (the names commands and tests use through the cycle)
     Contacts, RunContext, ledger_view, load_ideas, make_plan, my_interests, plan_followups,
     read_contacts,
@@ -62,11 +63,12 @@ def lost_key(identity: str) -> str:
 
 
 def sync(config: Config, state: State, target: Target, today: dt.date, now: dt.datetime, *,
-         dry_run: bool = False, accept_dismissals: bool = False,
+         dry_run: bool = False, accept_dismissals: bool = False, new_ledger: bool = False,
          context: RunContext | None = None, progress: Progress | None = None,
          stop: Callable[[], bool] | None = None) -> Report:
     """One cycle. Raises TargetMissing, recording nothing, when the target is not the calendar
-    syncd wrote to (gone, emptied, unmarked)."""
+    syncd wrote to (gone, emptied, unmarked); StateError when the state file was just made but
+    the calendar holds follow-ups of this syncd (a lost ledger), unless `new_ledger`."""
     report = Report(dry_run=dry_run)
     target.read_only = dry_run
     target.use_cache(state)
@@ -77,7 +79,7 @@ def sync(config: Config, state: State, target: Target, today: dt.date, now: dt.d
     identity, unclaimed = _open(target, state, dry_run, accept_dismissals)
     report.target = identity
     run = _Cycle(config, state, target, identity, unclaimed, today, now, read, report, context,
-                 dry_run, accept_dismissals)
+                 dry_run, accept_dismissals, new_ledger)
     counts, settled = run.one_pass(progress, stop, settle_first=not dry_run)
     if settled:
         # What the person ticked off or deleted restarts clocks and settles balances, so the
@@ -86,6 +88,8 @@ def sync(config: Config, state: State, target: Target, today: dt.date, now: dt.d
     report.counts.update(counts)
     if not dry_run:
         state.set_status({"target": identity})
+        if state.ledger_is_new():
+            state.ledger_accepted()
     return report
 
 
@@ -125,6 +129,7 @@ class _Cycle:
     context: RunContext
     dry_run: bool
     accept_dismissals: bool
+    new_ledger: bool
 
     def written(self) -> dict[str, Written]:
         """This target's rows; and what the person completed or dismissed in another calendar
@@ -174,6 +179,7 @@ class _Cycle:
         decision = engine.decide(inputs)
         if decision.refused:
             raise TargetMissing(decision.refused)
+        self._guard_lost_ledger(listing, written, decision.actions)
         if not self.dry_run and inputs.lost:
             state.drop_status([lost_key(self.identity)])
         self._tell_others(written, decision.actions)
@@ -200,6 +206,28 @@ class _Cycle:
             if step:
                 step()
         return counts, frozenset(settled)
+
+    def _guard_lost_ledger(self, listing: dict[str, str], written: dict[str, Written],
+                           actions: list) -> None:
+        """A state file just made next to a calendar that holds this syncd's follow-ups: the
+        ledger they belong to was lost. Nothing is decided over an empty ledger unless the
+        person says so."""
+        if self.new_ledger or not self.state.ledger_is_new():
+            return
+        lost = engine.unknown_own_objects(listing, (w.href for w in written.values()),
+                                          (a.href for a in actions if a.writer))
+        if not lost:
+            return
+        message = (
+            f"{self.state.path}: this state file is new, but {self.target.description} holds "
+            f"{lost} follow-ups this syncd wrote: the ledger they belong to is lost. Put back "
+            f"a copy of {self.state.path} (there is no backup in "
+            f"{backups.folder_of(Path(self.state.path))}) and run again, or run `syncd sync "
+            "--new-ledger` to start an empty ledger and keep those follow-ups")
+        if self.dry_run:
+            log.warning("%s", message)
+            return
+        raise StateError(message)
 
     def _fetch(self, hrefs: set[str]) -> dict[str, render.Stored]:
         fetched = {}

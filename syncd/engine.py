@@ -68,6 +68,16 @@ def uid_scope(identity: str, rows: Iterable[str], listing: Iterable[str]) -> str
     return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
+def unknown_own_objects(listing: Iterable[str], written: Iterable[str],
+                        others: Iterable[str]) -> int:
+    """How many objects in the calendar have syncd's names but are neither in the state file
+    (`written` hrefs) nor another instance's (`others` hrefs): with a state file just made, the
+    follow-ups of a lost ledger."""
+    known = {*written, *others}
+    return sum(1 for href in listing if href not in known
+               and _SYNCD_HREF.fullmatch(unquote(href.rpartition("/")[2])))
+
+
 @dataclass(frozen=True)
 class TargetChoice:
     claim: bool = False  # give the target its identity first (a folder and its marker)

@@ -1,15 +1,12 @@
 """The SQLite state file: what syncd wrote where, with a schema version and migrations.
 
-Every change is one transaction; the file is created 0600 and runs in WAL mode. Later slices add
-their tables (the ledger) as further migrations.
+Every change is one transaction; the file is created 0600 and runs in WAL mode. It holds what
+exists nowhere else: the ledger (exchanges, events), what syncd wrote where and what the person
+did with it, and the memory of the guards (`status`: how many cards each source had, which
+calendar was seen missing), which decide what may be deleted and so are not a cache.
 
-It is also the `ListingCache` of the DAV collections syncd reads incrementally (RFC 6578): per
-collection URL the last sync token and, per href, the etag and what the reader keeps of the item
-(nothing for a calendar, the parsed contacts for an address book). The token and the items it
-describes are always saved in one transaction, so the pair stays consistent: the items are the
-collection as of that token, plus what syncd learnt later from its own writes; whatever else
-changed after the token is reported by the next sync-collection. `MemoryListingCache` is the same
-in memory, for readers given no state file.
+Everything that can be read again from a server is in the cache file beside it (`syncd.cache`,
+ATTACHed as `cache`); `State` is the `ListingCache` of incremental DAV reads over that file.
 """
 
 from __future__ import annotations
@@ -21,12 +18,13 @@ import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from syncd import cache
+from syncd.cache import CacheTables
 from syncd.errors import StateError
 
 log = logging.getLogger(__name__)
@@ -131,75 +129,17 @@ _MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 6: what can be read again from the servers moves to the cache file (`syncd.cache`)
+    """
+    INSERT OR REPLACE INTO cache.collections SELECT * FROM main.collections;
+    INSERT OR REPLACE INTO cache.collection_items SELECT * FROM main.collection_items;
+    INSERT OR REPLACE INTO cache.discovered SELECT * FROM main.discovered;
+    DROP TABLE main.collections;
+    DROP TABLE main.collection_items;
+    DROP TABLE main.discovered;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
-
-
-Item = tuple[str, str]  # (etag, data) of one href of a collection
-
-
-class ListingCache(Protocol):
-    """What a DAV reader keeps between cycles: `State`, or `MemoryListingCache`."""
-
-    def load_listing(self, url: str) -> tuple[str | None, dict[str, Item]]:
-        """(sync token or None, {href: (etag, data)}) of the collection at `url`."""
-
-    def save_listing(self, url: str, token: str | None, changed: Mapping[str, Item],
-                     removed: Iterable[str] = (), *, replace: bool = False) -> None:
-        """Set the token and apply the changes in one transaction; `replace` drops every href
-        not in `changed` first (a full listing)."""
-
-    def update_listing(self, url: str, href: str, etag: str | None) -> None:
-        """After syncd's own write: the href's new etag, or None when it deleted it."""
-
-    def forget_token(self, url: str) -> None:
-        """Read the collection in full next time (a write met a 412: the listing was stale)."""
-
-    def discovered(self, key: str) -> str | None:
-        """The collection URL found earlier for `key` (server, user, calendar name)."""
-
-    def remember_discovered(self, key: str, url: str | None) -> None:
-        """Keep (or with None forget) the collection URL found for `key`."""
-
-
-class MemoryListingCache:
-    """A `ListingCache` in memory: incremental reads within one process, nothing on disk."""
-
-    def __init__(self) -> None:
-        self.tokens: dict[str, str | None] = {}
-        self.items: dict[str, dict[str, Item]] = {}
-        self.found: dict[str, str] = {}
-
-    def load_listing(self, url: str) -> tuple[str | None, dict[str, Item]]:
-        return self.tokens.get(url), dict(self.items.get(url, {}))
-
-    def save_listing(self, url: str, token: str | None, changed: Mapping[str, Item],
-                     removed: Iterable[str] = (), *, replace: bool = False) -> None:
-        items = {} if replace else self.items.setdefault(url, {})
-        items.update(changed)
-        for href in removed:
-            items.pop(href, None)
-        self.items[url] = items
-        self.tokens[url] = token
-
-    def update_listing(self, url: str, href: str, etag: str | None) -> None:
-        items = self.items.setdefault(url, {})
-        if etag is None:
-            items.pop(href, None)
-        else:
-            items[href] = (etag, items.get(href, ("", ""))[1])
-
-    def forget_token(self, url: str) -> None:
-        self.tokens[url] = None
-
-    def discovered(self, key: str) -> str | None:
-        return self.found.get(key)
-
-    def remember_discovered(self, key: str, url: str | None) -> None:
-        if url is None:
-            self.found.pop(key, None)
-        else:
-            self.found[key] = url
 
 
 @dataclass(frozen=True)
@@ -234,19 +174,23 @@ def _instance_id(path: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-class State:
+class State(CacheTables):
     def __init__(self, path: Path | str):
         from syncd import backups
 
         self.path = str(path)
+        new = False
         if self.path != ":memory:":
-            backups.restore_if_lost(Path(self.path))
+            new = _empty(Path(self.path)) and not backups.restore_if_lost(Path(self.path))
             _create_private(Path(self.path))
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            cache.attach(self.db, self.path)
             self._migrate()
+            if new:
+                self._mark_new_ledger()
         except sqlite3.DatabaseError as error:
             raise StateError(f"{self.path}: not a usable syncd state file ({error})") from error
         self._ledger_when_opened = backups.fingerprint(self.db)
@@ -387,6 +331,21 @@ class State:
             db.execute("INSERT INTO meta VALUES ('instance', ?)", (value,))
             return value
 
+    def _mark_new_ledger(self) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('new-ledger', ?)",
+                       (dt.date.today().isoformat(),))
+
+    def ledger_is_new(self) -> bool:
+        """Made empty by syncd (no file, a 0-byte file, no backup to restore) and not yet synced:
+        a calendar holding this instance's follow-ups then means the ledger was lost."""
+        return self.db.execute("SELECT 1 FROM meta WHERE key = 'new-ledger'").fetchone() is not None
+
+    def ledger_accepted(self) -> None:
+        """A first sync found nothing of a lost ledger, or the person chose a new one."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM meta WHERE key = 'new-ledger'")
+
     def set_status(self, values: dict[str, str]) -> None:
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO status VALUES (?, ?)", values.items())
@@ -402,49 +361,14 @@ class State:
         with self.transaction() as db:
             db.execute("DELETE FROM written WHERE uid = ? AND target = ?", (uid, target))
 
-    # -- the ListingCache of incremental DAV reads ---------------------------------------------
 
-    def load_listing(self, url: str) -> tuple[str | None, dict[str, Item]]:
-        with self.transaction() as db:  # token and items from one snapshot
-            row = db.execute("SELECT token FROM collections WHERE url = ?", (url,)).fetchone()
-            items = db.execute(
-                "SELECT href, etag, data FROM collection_items WHERE url = ?", (url,))
-            return (row[0] if row else None), {href: (etag, data) for href, etag, data in items}
-
-    def save_listing(self, url: str, token: str | None, changed: Mapping[str, Item],
-                     removed: Iterable[str] = (), *, replace: bool = False) -> None:
-        with self.transaction() as db:
-            if replace:
-                db.execute("DELETE FROM collection_items WHERE url = ?", (url,))
-            db.executemany("DELETE FROM collection_items WHERE url = ? AND href = ?",
-                           ((url, href) for href in removed))
-            db.executemany("INSERT OR REPLACE INTO collection_items VALUES (?, ?, ?, ?)",
-                           ((url, href, etag, data) for href, (etag, data) in changed.items()))
-            db.execute("INSERT OR REPLACE INTO collections VALUES (?, ?)", (url, token))
-
-    def update_listing(self, url: str, href: str, etag: str | None) -> None:
-        with self.transaction() as db:
-            if etag is None:
-                db.execute("DELETE FROM collection_items WHERE url = ? AND href = ?", (url, href))
-            else:
-                db.execute(
-                    "INSERT INTO collection_items VALUES (?, ?, ?, '') ON CONFLICT (url, href) "
-                    "DO UPDATE SET etag = excluded.etag", (url, href, etag))
-
-    def forget_token(self, url: str) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE collections SET token = NULL WHERE url = ?", (url,))
-
-    def discovered(self, key: str) -> str | None:
-        row = self.db.execute("SELECT url FROM discovered WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def remember_discovered(self, key: str, url: str | None) -> None:
-        with self.transaction() as db:
-            if url is None:
-                db.execute("DELETE FROM discovered WHERE key = ?", (key,))
-            else:
-                db.execute("INSERT OR REPLACE INTO discovered VALUES (?, ?)", (key, url))
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def _create_private(path: Path) -> None:

@@ -227,7 +227,7 @@ def test_cached_contacts_of_another_shape_are_read_again(address_book, tmp_path,
     with State(tmp_path / "state.sqlite") as state:
         source = source_for(address_book, state)
         source.read()
-        state.db.execute("UPDATE collection_items SET data = '{\"shape\": \"older\"}'")
+        state.db.execute("UPDATE cache.collection_items SET data = '{\"shape\": \"older\"}'")
         parsed.clear()
         assert names(source_for(address_book, state).read()) == ["Ada Lovelace"]
         assert len(parsed) == 1

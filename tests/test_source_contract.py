@@ -19,7 +19,7 @@ from syncd.model import Contact
 from syncd.sources import SOURCE_TYPES, ContactSource, MemorySource, files, make_source
 from syncd.sources.carddav import CardDAVSource
 from syncd.sources.files import VcfFileSource, VdirSource
-from syncd.state import MemoryListingCache
+from syncd.cache import MemoryListingCache
 
 
 def card(uid: str, name: str, *lines: str) -> str:

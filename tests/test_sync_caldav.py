@@ -13,6 +13,7 @@ import pytest
 
 from syncd import cycle
 from syncd.config import load_config
+from syncd.errors import StateError
 from syncd.inspire import EXCHANGE_KIND_OF_IDEA
 from syncd.model import followup_of
 from syncd.state import State
@@ -36,11 +37,12 @@ def server_todos(radicale, calendar_name):
     return todos
 
 
-def sync(home, today=TODAY):
+def sync(home, today=TODAY, **options):
     config = load_config(home / "config.yaml")
     target = cycle.make_target(config.calendar)
     with State(config.state) as state:
-        report = cycle.sync(config, state, target, today, dt.datetime.now(dt.timezone.utc))
+        report = cycle.sync(config, state, target, today, dt.datetime.now(dt.timezone.utc),
+                            **options)
     assert report.errors == []
     return report, target
 
@@ -100,15 +102,22 @@ def test_one_edited_card_changes_exactly_one_object(home, radicale, calendar_nam
 
 def test_lost_state_file_is_the_same_instance_and_a_state_file_elsewhere_another(
         home, radicale, calendar_name):
-    """A state file lost and made again at its path is the same syncd instance (its id is the
-    machine's and the path's): its objects are adopted, none written again. A state file at
-    another path is another instance (a second profile; a second laptop looks the same): the
-    objects are neither duplicated nor taken over, and syncd says whose they are."""
+    """A state file lost with no backup, made again at its path: the sync refuses with one line
+    (the ledger is lost) and writes nothing, until the person says `--new-ledger`. It is then
+    the same syncd instance (its id is the machine's and the path's): its objects are adopted,
+    none written again. A state file at another path is another instance (a second profile; a
+    second laptop looks the same): the objects are neither duplicated nor taken over, and syncd
+    says whose they are."""
     sync(home)
     before = server_todos(radicale, calendar_name)
     (home / "state.sqlite").unlink()
     for _ in range(2):
-        report, _ = sync(home)
+        with pytest.raises(StateError, match=r"state.sqlite: this state file is new, but .* "
+                           rf"holds {len(before)} follow-ups this syncd wrote.*--new-ledger"):
+            sync(home)
+    assert server_todos(radicale, calendar_name) == before
+    for options in ({"new_ledger": True}, {}):
+        report, _ = sync(home, **options)
         assert (report.counts["created"], report.counts["updated"], report.counts["kept"]) \
             == (0, 0, 0)
         assert report.counts["unchanged"] == len(before) and not report.others

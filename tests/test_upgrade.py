@@ -21,17 +21,21 @@ from syncd.targets.local import MARKER, LocalTarget
 OLD_WRITTEN = """CREATE TABLE written (uid TEXT PRIMARY KEY, href TEXT NOT NULL, etag TEXT NOT NULL,
     hash TEXT NOT NULL, contact_uid TEXT NOT NULL, reason TEXT NOT NULL, cycle TEXT NOT NULL,
     due TEXT NOT NULL, owner TEXT NOT NULL DEFAULT 'syncd')"""
+OLD_LISTINGS = """CREATE TABLE collections (url TEXT PRIMARY KEY, token TEXT);
+    CREATE TABLE collection_items (url TEXT NOT NULL, href TEXT NOT NULL, etag TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '', PRIMARY KEY (url, href));
+    CREATE TABLE discovered (key TEXT PRIMARY KEY, url TEXT NOT NULL)"""
 
 
 def as_an_older_syncd_left_it(state_path: Path, folder: Path, split: bool = False) -> None:
-    """Schema 4: `written` without target or writer, no `meta`; objects without the instance
-    mark and with the legacy hash, rows remembering that hash (as the older syncd wrote them),
-    no marker in the folder. `split`: CATEGORIES written one line per value, as Cyrus stores
-    them."""
+    """Schema 4: `written` without target or writer, no `meta`, the listings in the state file;
+    objects without the instance mark and with the legacy hash, rows remembering that hash (as
+    the older syncd wrote them), no marker in the folder. `split`: CATEGORIES written one line
+    per value, as Cyrus stores them."""
     db = sqlite3.connect(state_path, isolation_level=None)
     rows = db.execute("SELECT uid, href, etag, hash, contact_uid, reason, cycle, due, owner "
                       "FROM written").fetchall()
-    db.executescript(f"DROP TABLE written; DROP TABLE meta; {OLD_WRITTEN};"
+    db.executescript(f"DROP TABLE written; DROP TABLE meta; {OLD_WRITTEN}; {OLD_LISTINGS};"
                      "UPDATE schema_version SET version = 4;")
     for uid, href, _, _, *rest in rows:
         file = folder / href

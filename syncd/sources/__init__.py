@@ -22,7 +22,7 @@ from syncd.model import Contact
 
 if TYPE_CHECKING:
     from syncd.config_types import SourceConfig
-    from syncd.state import ListingCache
+    from syncd.cache import ListingCache
 
 log = logging.getLogger(__name__)
 

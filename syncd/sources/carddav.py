@@ -43,7 +43,7 @@ from syncd.model import Contact, PartialDate
 from syncd.passwords import resolve_password
 from syncd.sources import SOURCE_TYPES, ContactSource, dedupe
 from syncd.sources.vcard import parse_checked
-from syncd.state import ListingCache, MemoryListingCache
+from syncd.cache import ListingCache, MemoryListingCache
 
 if TYPE_CHECKING:
     from syncd.config_types import SourceConfig

@@ -19,7 +19,7 @@ from syncd.sources.vcard import parse_checked
 
 if TYPE_CHECKING:
     from syncd.config_types import SourceConfig
-    from syncd.state import ListingCache
+    from syncd.cache import ListingCache
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 
 from syncd.config_types import CalendarConfig
 from syncd.errors import PreconditionFailed, TargetError
-from syncd.state import ListingCache
+from syncd.cache import ListingCache
 
 
 class Target(ABC):

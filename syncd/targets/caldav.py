@@ -47,7 +47,7 @@ from lxml import etree
 from syncd import dav
 from syncd.dav import normalize_href, public_url
 from syncd.errors import PreconditionFailed, TargetError, TargetMissing
-from syncd.state import ListingCache, MemoryListingCache
+from syncd.cache import ListingCache, MemoryListingCache
 from syncd.targets import Target
 from syncd.targets.local import safe_name
 

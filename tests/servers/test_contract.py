@@ -237,10 +237,15 @@ def test_a_second_calendar_of_the_same_account(person):
     assert len(person.objects(first)) == created  # the first calendar is left as it was
 
 
-def test_a_lost_state_file_adopts_syncds_objects(person):
+def test_a_lost_state_file_refuses_then_adopts_syncds_objects(person):
+    """No backup (the first sync changed no ledger): the sync refuses with one line and sends no
+    write; with `--new-ledger` the objects are adopted, none written again."""
     created = first_sync(person)
     (person.home / "state.sqlite").unlink()
-    counts = person.sync()
+    person.sync(ok=False)
+    assert f"holds {created} follow-ups this syncd wrote" in person.output, person.output
+    assert not {"PUT", "DELETE"} & set(person.sent) and "Traceback" not in person.output
+    counts = person.sync("--new-ledger")
     assert counts["unchanged"] == created, person.output
     assert len(person.objects()) == created
 
@@ -254,7 +259,7 @@ def test_a_client_resaving_every_object_unchanged(person):
     counts = person.sync()
     assert counts["kept"] == counts["created"] == counts["updated"] == 0, counts
     (person.home / "state.sqlite").unlink()
-    counts = person.sync()
+    counts = person.sync("--new-ledger")
     assert counts["kept"] == counts["created"] == 0, counts
     card = person.contacts / "chen-wei.vcf"
     card.write_text(card.read_text().replace("chen.wei@example.org", "wei@chen.example"))
