@@ -121,3 +121,49 @@ def test_a_hash_and_digits_only_is_not_a_tag():
     assert hashtags("Ticket #1, issue #2024, #3d-printing #2024-25 #top10 #1984") == [
         "3d-printing", "top10"]
     assert extract(contact(note="Met at #2024 conf, #1 fan of #jazz"), [], {}) == ("jazz",)
+
+
+# --- what feeds the plan: cards read through the configuration -------------------------------
+
+
+def test_read_contacts_leaves_groups_out_of_interests_introductions_and_common_ground(tmp_path):
+    import datetime as dt
+    import textwrap
+
+    from syncd import cycle
+    from syncd.config import load_config
+    from syncd.gather import make_plan
+
+    cards = tmp_path / "contacts"
+    cards.mkdir()
+    for uid, categories, note in (
+        ("priya", "myContacts,starred,Amici stretti", ""),
+        ("sam", "myContacts,starred,Amici stretti,Clienti", ""),
+        ("laura", "Family,Sailing", "Interests: chess; jazz"),
+    ):
+        (cards / f"{uid}.vcf").write_text(
+            f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{uid.title()}\r\n"
+            f"CATEGORIES:{categories}\r\nNOTE:{note}\r\nEND:VCARD\r\n")
+    (tmp_path / "config.yaml").write_text(textwrap.dedent("""\
+        contacts: [{type: vdir, path: contacts}]
+        calendar: {type: local, path: calendar}
+        me: {interests: [starred, family, chess]}
+        tags: {not_interests: [clienti]}
+        rules: {keep_in_touch: {categories: {amici-stretti: 30d}}, weekly_cap: 50}
+        state: state.sqlite
+        """))
+    config = load_config(tmp_path / "config.yaml")
+    people = {c.uid: c for c in cycle.read_contacts(config).contacts}
+    assert people["priya"].interests == people["sam"].interests == ()
+    assert people["laura"].interests == ("chess", "jazz", "sailing")
+    assert people["sam"].categories == ("myContacts", "starred", "Amici stretti", "Clienti")
+    followups = {(f.contact.uid, f.reason): f
+                 for f in make_plan(config, list(people.values()), dt.date(2026, 11, 30), None)}
+    priya = followups["priya", "get-to-know"]
+    assert priya.introductions == () and priya.common_ground == () and len(priya.questions) == 3
+    for uid in ("priya", "sam"):  # close friends (Amici stretti): nothing about their work
+        asked = " ".join(followups[uid, "get-to-know"].questions)
+        assert not any(word in asked for word in ("work", "field")), asked
+    assert ("sam", "get-to-know") in followups
+    laura = followups["laura", "keep-in-touch"]
+    assert laura.common_ground == ("chess",) and laura.introductions == ()
