@@ -167,3 +167,20 @@ def test_read_contacts_leaves_groups_out_of_interests_introductions_and_common_g
     assert ("sam", "get-to-know") in followups
     laura = followups["laura", "keep-in-touch"]
     assert laura.common_ground == ("chess",) and laura.introductions == ()
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzàèìòù", min_size=2, max_size=8).filter(
+    lambda w: w not in ("and", "e"))
+_ITEM = st.lists(_WORD, min_size=1, max_size=3).map(" ".join)
+_SEPARATOR = st.sampled_from([",", ", ", ";", " ; ", "/", " / ", " and ", " e ", " & ", " AND "])
+
+
+@given(st.lists(_ITEM, min_size=1, max_size=6), st.data())
+def test_any_list_written_with_any_separators_gives_back_its_items(items, data):
+    text = items[0]
+    for item in items[1:]:
+        text += data.draw(_SEPARATOR) + item
+    assert [piece.strip() for piece in split_list(text)] == items
