@@ -10,6 +10,14 @@ A catalog file is a YAML list of ideas:
       language: en            # ISO 639-1
       url: https://...        # optional, like year, price and note
       year: 2020
+      isbn13: "9780385494786"  # books: required, 13 digits with a valid check digit
+      titles: {it: La barca}  # optional: titles of verified editions; needs `source`
+      source: https://...     # the public page(s) confirming it: required for every non-book
+    - id: barcolana
+      kind: event
+      shape: gift             # gift | share; required for course, tool, event and other
+      months: [10]            # events: required, the month(s) it usually takes place
+      city: Trieste           # events: required ("online" for an online event)
 
 `load_catalog` reads the shipped files (`syncd/data/catalog*.yaml`) and the person's own, and
 reports every problem of every file at once as `{file}:{line}: [{index}].{key}: message` in one
@@ -36,6 +44,7 @@ from syncd.config_values import (
     INVALID,
     Choice,
     Context,
+    ListOf,
     MapOf,
     Text,
     TextList,
@@ -48,14 +57,25 @@ from syncd.config_values import (
 from syncd.errors import ConfigError
 from syncd.ideas import Vocabulary
 from syncd.interests import normalise
-from syncd.model import IDEA_KINDS, Idea
+from syncd.model import DEFAULT_SHAPES, IDEA_KINDS, SHAPES, Idea
 
 DATA = Path(__file__).with_name("data")
 VOCABULARY_FILE = DATA / "vocabulary.yaml"
+# `source` is required for every idea that is not a book (books are backed by the goodbooks data).
+SOURCE_REQUIRED = False
 
 
 def shipped_catalog_paths() -> list[Path]:
     return sorted(DATA.glob("catalog*.yaml"))
+
+
+def shipped_vocabulary_paths() -> list[Path]:
+    return sorted(DATA.glob("vocabulary*.yaml"))
+
+
+def isbn13_check_digit(first12: str) -> int:
+    """The ISBN-13 check digit of 12 digits: weights 1, 3, 1, 3, ... and 10 minus the sum mod 10."""
+    return (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(first12)) % 10) % 10
 
 
 # --- value types of a catalog entry ---------------------------------------------------------
@@ -113,6 +133,104 @@ class Tags(ValueType):
         return tags
 
 
+class Isbn13(Text):
+    doc = "ISBN-13, 13 digits as a quoted string (`\"9780385494786\"`)"
+
+    def check(self, value: str, node: Node, key: str, ctx: Context) -> Any:
+        digits = value.replace("-", "").replace(" ", "")
+        if not re.fullmatch(r"[0-9]{13}", digits):
+            ctx.add(node, key, f"{value!r} is not an ISBN-13: 13 digits, hyphens allowed")
+            return INVALID
+        right = isbn13_check_digit(digits[:12])
+        if int(digits[12]) != right:
+            ctx.add(node, key, f"{value!r} has a wrong check digit: after {digits[:12]} it is {right}, not {digits[12]}")
+            return INVALID
+        return digits
+
+
+class Months(ValueType):
+    """A non-empty list of months 1..12, kept in calendar order without repeats."""
+
+    doc = "list of months 1..12 (`[10]`, `[6, 7]`)"
+
+    def parse(self, node: Node, key: str, ctx: Context) -> Any:
+        if not isinstance(node, SequenceNode):
+            ctx.add(node, key, f"expected a list of months like [10] or [6, 7], got {describe(node)}")
+            return INVALID
+        months = ListOf(WholeNumber(1, 12), "months").parse(node, key, ctx)
+        if months is INVALID:
+            return INVALID
+        if not months:
+            ctx.add(node, key, "needs at least one month (1-12)")
+            return INVALID
+        return tuple(sorted(set(months)))
+
+
+class Titles(ValueType):
+    """Language code -> title of a verified edition in that language."""
+
+    doc = "mapping language → title (`{it: Aria sottile}`)"
+
+    def parse(self, node: Node, key: str, ctx: Context) -> Any:
+        titles = MapOf(Text(), self.doc).parse(node, key, ctx)
+        if titles is INVALID:
+            return INVALID
+        pairs = mapping_pairs(node, key, Context(ctx.file, ctx.base_dir))
+        out: dict[str, str] = {}
+        for name, title in titles.items():
+            code = Language().check(name, pairs[name][0], f"{key}.{name}", ctx)
+            if code is INVALID:
+                return INVALID
+            out[code] = title
+        return FrozenMap(out)
+
+
+class Sources(ValueType):
+    """One URL or a list of URLs."""
+
+    doc = "URL or list of URLs"
+
+    def parse(self, node: Node, key: str, ctx: Context) -> Any:
+        if isinstance(node, SequenceNode):
+            urls = ListOf(Url(), self.doc).parse(node, key, ctx)
+            if urls is not INVALID and not urls:
+                ctx.add(node, key, "needs at least one URL")
+                return INVALID
+            return urls
+        url = Url().parse(node, key, ctx)
+        return INVALID if url is INVALID else (url,)
+
+
+_NEEDS_SHAPE = tuple(kind for kind in IDEA_KINDS if kind not in DEFAULT_SHAPES)
+
+
+def _check_idea(idea: Idea, pairs: dict[str, tuple[Node, Node]], where: Node | int, key: str, ctx: Context) -> bool:
+    """The rules between keys: what a book, an event, a kind without a default shape need."""
+    ok = True
+
+    def need(name: str, message: str) -> None:
+        nonlocal ok
+        ctx.add(where, f"{key}.{name}", message)
+        ok = False
+
+    if idea.kind == "book" and idea.isbn13 is None:
+        need("isbn13", "required for a book: its ISBN-13 as a quoted string")
+    if idea.kind != "book" and idea.isbn13 is not None:
+        ctx.add(pairs["isbn13"][0], f"{key}.isbn13", f"only for a book (this one is kind: {idea.kind})")
+        ok = False
+    if idea.kind in _NEEDS_SHAPE and "shape" not in pairs:
+        need("shape", f"required for kind: {idea.kind}: gift (something you give) or share (something free you send)")
+    if idea.kind == "event" and not idea.months:
+        need("months", "required for an event: the month(s) it usually takes place, e.g. [10]")
+    if idea.kind == "event" and idea.city is None:
+        need("city", "required for an event: the city it takes place in, or 'online'")
+    if idea.titles and not idea.source:
+        need("source", "required with titles: the page confirming that edition")
+    elif SOURCE_REQUIRED and idea.kind != "book" and not idea.source:
+        need("source", f"required for kind: {idea.kind}: a public page confirming it")
+    return ok
+
+
 IDEA = Section(Idea, (
     Key("id", Slug(), "unique name of the idea, used in the ledger and the calendar", required=True),
     Key("kind", Choice(*IDEA_KINDS), "what sort of idea", required=True),
@@ -124,7 +242,14 @@ IDEA = Section(Idea, (
     Key("year", WholeNumber(-3000, 2100), "year of publication or first edition"),
     Key("price", Text(), "what it costs, as text (`free`, `€25`)"),
     Key("note", Text(), "anything else worth a line"),
-))
+    Key("shape", Choice(*SHAPES), "gift (you give it) or share (free, you send it or talk about it); "
+        "by default a book is a gift, a podcast, article or webinar a share"),
+    Key("months", Months(), "events: the month(s) it usually takes place (1-12)"),
+    Key("city", Text(), "events: the city it takes place in, or `online`"),
+    Key("isbn13", Isbn13(), "books: the ISBN-13"),
+    Key("titles", Titles(), "titles of verified editions in other languages; needs `source`"),
+    Key("source", Sources(), "public page(s) confirming the item and its facts"),
+), check=_check_idea)
 
 
 # --- reading files --------------------------------------------------------------------------
@@ -220,51 +345,88 @@ def _pairs(root: Node, name: str) -> list[tuple[Node, Node]]:
     return list(mapping_pairs(node, "", Context("", Path())).values())
 
 
-def _check(root: Node, ctx: Context) -> None:
-    aliases: dict[str, str] = {}
-    for key_node, value_node in _pairs(root, "synonyms"):
-        alias, tag = normalise(key_node.value), normalise(value_node.value)
-        where = f"synonyms.{key_node.value}"
-        if not alias or not tag:
-            ctx.add(key_node, where, "an empty tag")
-        elif alias == tag:
-            ctx.add(key_node, where, "maps a tag to itself")
-        elif alias in aliases and aliases[alias] != tag:
-            ctx.add(key_node, where, f"given twice (as {aliases[alias]!r} too) once normalised")
-        else:
-            aliases[alias] = tag
-    for key_node, value_node in _pairs(root, "synonyms"):
-        tag = normalise(value_node.value)
+@dataclass
+class _Seen:
+    """What the vocabulary files said so far: alias -> (tag, "file:line") across every file."""
+
+    aliases: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # alias -> (tag, file, line)
+
+
+def _at(ctx: Context, file: str, line: int) -> str:
+    return f"line {line}" if file == ctx.file else f"{file}:{line}"
+
+
+def _check(files: list[tuple[Context, Node]], seen: _Seen) -> None:
+    """Across every vocabulary file, in order: an alias given twice, an alias used as a tag
+    (on the right of a synonym, or in `related`), an alias mapped to itself, an empty tag."""
+    entries = []  # (ctx, key node, value node, alias, tag)
+    for ctx, root in files:
+        for key_node, value_node in _pairs(root, "synonyms"):
+            alias, tag = normalise(key_node.value), normalise(value_node.value)
+            where = f"synonyms.{key_node.value}"
+            if not alias or not tag:
+                ctx.add(key_node, where, "an empty tag")
+            elif alias == tag:
+                ctx.add(key_node, where, "maps a tag to itself")
+            elif alias in seen.aliases:
+                first_tag, file, line = seen.aliases[alias]
+                ctx.add(key_node, where, f"{alias!r} is defined twice; first at {_at(ctx, file, line)} (as {first_tag!r})")
+            else:
+                seen.aliases[alias] = (tag, ctx.file, key_node.start_mark.line + 1)
+                entries.append((ctx, key_node, value_node, tag))
+    aliases = seen.aliases
+    for ctx, key_node, value_node, tag in entries:
         if tag in aliases:
-            message = f"{tag!r} is itself an alias; map to {aliases[tag]!r}"
+            target, file, line = aliases[tag]
+            where = "" if file == ctx.file else f" (at {file}:{line})"
+            message = f"{tag!r} is itself an alias{where}; map to {target!r}"
             ctx.add(value_node, f"synonyms.{key_node.value}", message)
-    for key_node, value_node in _pairs(root, "related"):
-        names = [key_node, *(value_node.value if isinstance(value_node, SequenceNode) else ())]
-        for node in names:
-            tag = normalise(node.value)
-            if tag in aliases:
-                ctx.add(node, f"related.{key_node.value}", f"{tag!r} is an alias; write {aliases[tag]!r}")
+    for ctx, root in files:
+        for key_node, value_node in _pairs(root, "related"):
+            names = [key_node, *(value_node.value if isinstance(value_node, SequenceNode) else ())]
+            for node in names:
+                tag = normalise(node.value)
+                if tag in aliases:
+                    target, file, line = aliases[tag]
+                    where = "" if file == ctx.file else f" (at {file}:{line})"
+                    ctx.add(node, f"related.{key_node.value}", f"{tag!r} is an alias{where}; write {target!r}")
 
 
 def load_vocabulary(
     extra_synonyms: Mapping[str, str] | None = None,
     extra_related: Mapping[str, Sequence[str]] | None = None,
     *,
-    path: Path = VOCABULARY_FILE,
+    path: Path | None = None,
+    paths: Sequence[Path] | None = None,
 ) -> Vocabulary:
-    """The shipped vocabulary extended by the configuration's; the configuration's synonyms win."""
+    """The shipped vocabulary (every `vocabulary*.yaml` of the package, in name order, merged;
+    or the files `paths`, or the one file `path`) extended by the configuration's, whose
+    synonyms win. An alias defined twice, in one file or two, is an error naming both places."""
+    chosen = [path] if path is not None else list(paths) if paths is not None else shipped_vocabulary_paths()
     problems: list[str] = []
-    ctx, root = _read(path, problems)
-    parsed = _VocabularyFile()
-    if root is not None and not ctx.problems:
-        parsed = VOCABULARY.parse(root, "", ctx)
-        if parsed is not INVALID:
-            _check(root, ctx)
-    problems.extend(ctx.lines())
+    read: list[tuple[Context, Node]] = []
+    parsed: list[_VocabularyFile] = []
+    contexts: list[Context] = []
+    for one in chosen:
+        ctx, root = _read(Path(one), problems)
+        contexts.append(ctx)
+        if root is not None and not ctx.problems:
+            result = VOCABULARY.parse(root, "", ctx)
+            if result is not INVALID:
+                parsed.append(result)
+                read.append((ctx, root))
+    _check(read, _Seen())
+    for ctx in contexts:
+        problems.extend(ctx.lines())
     if problems:
         raise ConfigError(clip(problems))
-    synonyms = {**parsed.synonyms, **(extra_synonyms or {})}
-    related: dict[str, list[str]] = {tag: list(others) for tag, others in parsed.related.items()}
+    synonyms: dict[str, str] = {}
+    related: dict[str, list[str]] = {}
+    for part in parsed:
+        synonyms.update(part.synonyms)
+        for tag, others in part.related.items():
+            related.setdefault(tag, []).extend(others)
+    synonyms.update(extra_synonyms or {})
     for tag, others in (extra_related or {}).items():
         related.setdefault(tag, []).extend(others)
     return Vocabulary.build(synonyms, related)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -85,9 +86,23 @@ class Exchange:
 IDEA_KINDS = ("book", "webinar", "course", "event", "podcast", "tool", "article", "other")
 
 
+SHAPES = ("gift", "share")
+# The shape of an idea of these kinds when the catalog does not say; every other kind must say.
+DEFAULT_SHAPES = {"book": "gift", "podcast": "share", "article": "share", "webinar": "share"}
+OPEN_LIBRARY_ISBN = "https://openlibrary.org/isbn/"
+
+
 @dataclass(frozen=True)
 class Idea:
-    """One entry of the catalog: something to give, share or talk about."""
+    """One entry of the catalog: something to give, share or talk about.
+
+    `shape` is "gift" (something you give: a book, a ticket, a paid course, an object, a paid
+    app) or "share" (something free you send or talk about). Left empty it follows the kind
+    (`DEFAULT_SHAPES`); for the other kinds the catalog requires it, and a value built in code
+    falls back to "share" when `price` is "free" and "gift" otherwise. `titles` maps a language
+    to the title of a verified edition in it; a mapping given is kept as sorted (language, title)
+    pairs, so an Idea stays hashable. `source` is the public page(s) confirming the item.
+    """
 
     id: str
     kind: str  # one of IDEA_KINDS
@@ -99,6 +114,41 @@ class Idea:
     year: int | None = None
     price: str | None = None
     note: str | None = None
+    shape: str = ""  # one of SHAPES; "" = by kind, see above
+    months: tuple[int, ...] = ()  # events: the month(s) it usually takes place, 1-12
+    city: str | None = None  # events: where ("online" for an online event)
+    isbn13: str | None = None  # books: 13 digits, valid check digit
+    titles: tuple[tuple[str, str], ...] = ()  # (language, title) of verified editions
+    source: tuple[str, ...] = ()  # URLs of public pages confirming it
+
+    def __post_init__(self) -> None:
+        if not self.shape:
+            free = (self.price or "").strip().lower() in ("free", "gratis", "gratuito")
+            shape = DEFAULT_SHAPES.get(self.kind) or ("share" if free else "gift")
+            object.__setattr__(self, "shape", shape)
+        if isinstance(self.titles, Mapping):
+            object.__setattr__(self, "titles", tuple(sorted(self.titles.items())))
+        if isinstance(self.source, str):
+            object.__setattr__(self, "source", (self.source,))
+        if isinstance(self.months, list):
+            object.__setattr__(self, "months", tuple(self.months))
+
+    @property
+    def is_gift(self) -> bool:
+        return self.shape == "gift"
+
+    @property
+    def link(self) -> str | None:
+        """Where to act on it: its `url`, else a book's Open Library page by ISBN-13, else None."""
+        if self.url:
+            return self.url
+        if self.kind == "book" and self.isbn13:
+            return OPEN_LIBRARY_ISBN + self.isbn13
+        return None
+
+    def title_in(self, language: str) -> str:
+        """The title of its verified edition in `language`, else its own title."""
+        return dict(self.titles).get(language, self.title)
 
 
 @dataclass(frozen=True)

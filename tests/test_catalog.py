@@ -10,12 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from syncd.catalog import VOCABULARY_FILE, load_catalog, load_vocabulary, shipped_catalog_paths
+from syncd import catalog
+from syncd.catalog import (
+    VOCABULARY_FILE,
+    isbn13_check_digit,
+    load_catalog,
+    load_vocabulary,
+    shipped_catalog_paths,
+    shipped_vocabulary_paths,
+)
 from syncd.errors import ConfigError
 from syncd.ideas import question_bank
 from syncd.model import IDEA_KINDS, Idea
 
-BOOKS_USED = Path(__file__).parent / "data" / "books-used.csv"
+# The goodbooks-10k data, beside the clone (never copied into the project).
+GOODBOOKS = Path(__file__).parents[1].parent / "shared" / "data" / "goodbooks-10k-books.csv"
 
 GOOD = """\
 - id: the-boat
@@ -28,6 +37,7 @@ GOOD = """\
   year: 2020
   price: €25
   note: signed copy
+  isbn13: "9780385494786"
 """
 
 
@@ -54,9 +64,11 @@ def test_a_good_entry_loads_with_tags_normalised_and_deduplicated(tmp_path):
 
 
 def test_optional_keys_may_be_left_out_and_an_empty_file_has_no_ideas(tmp_path):
-    text = "- {id: x, kind: podcast, title: X, by: Y, tags: [a], language: it}\n"
+    text = "- {id: x, kind: podcast, title: X, by: Y, tags: [a], language: it, source: https://example.org/x}\n"
     [idea] = load_catalog([write(tmp_path, "a.yaml", text)], include_shipped=False)
     assert (idea.url, idea.year, idea.price, idea.note) == (None, None, None, None)
+    assert (idea.shape, idea.months, idea.city, idea.isbn13, idea.titles) == ("share", (), None, None, ())
+    assert idea.source == ("https://example.org/x",) and idea.link is None
     assert load_catalog([write(tmp_path, "empty.yaml", "# nothing yet\n")], include_shipped=False) == []
 
 
@@ -112,13 +124,14 @@ def test_bad_kind_language_url_id_and_empty_tags(tmp_path):
 
 def test_duplicate_id_names_both_places_across_files(tmp_path):
     first = write(tmp_path, "a.yaml", GOOD)
-    second = write(tmp_path, "b.yaml", "- {id: other, kind: tool, title: T, by: B, tags: [x], language: en}\n" + GOOD)
+    other = "- {id: other, kind: tool, shape: share, title: T, by: B, tags: [x], language: en, source: https://example.org}\n"
+    second = write(tmp_path, "b.yaml", other + GOOD)
     assert problems(first, second) == [f"{second}:2: [1].id: duplicate id 'the-boat'; first given at {first}:1"]
 
 
 def test_duplicate_id_in_one_file_and_against_the_shipped_catalog(tmp_path):
     path = write(tmp_path, "a.yaml", GOOD + GOOD.replace("- id", "\n- id"))
-    assert problems(path) == [f"{path}:12: [1].id: duplicate id 'the-boat'; first given at {path}:1"]
+    assert problems(path) == [f"{path}:13: [1].id: duplicate id 'the-boat'; first given at {path}:1"]
     shipped = load_catalog([])[0]
     clash = write(tmp_path, "clash.yaml", GOOD.replace("the-boat", shipped.id))
     with pytest.raises(ConfigError) as caught:
@@ -130,7 +143,7 @@ def test_duplicate_id_in_one_file_and_against_the_shipped_catalog(tmp_path):
 
 def test_duplicate_keys_are_refused_like_in_the_config(tmp_path):
     path = write(tmp_path, "c.yaml", GOOD + "  title: Again\n")
-    assert problems(path) == [f"{path}:11: [0].title: duplicate key; first given on line 3"]
+    assert problems(path) == [f"{path}:12: [0].title: duplicate key; first given on line 3"]
 
 
 def test_alias_bombs_are_refused(tmp_path):
@@ -159,6 +172,115 @@ def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
     assert found[0].startswith(f"{syntax}:")
     assert found[1:3] == [f"{tmp_path / 'missing.yaml'}: no such file", f"{latin1}:1: not UTF-8 text"]
     assert found[3].startswith(f"{bad}:2: [0].kind: 'boook'")
+
+
+# --- the keys of shape, events, editions and sources -----------------------------------------
+
+EVENT = """\
+- id: barcolana
+  kind: event
+  shape: gift
+  title: Barcolana
+  by: Società Velica di Barcola e Grignano
+  tags: [sailing]
+  language: it
+  months: [10]
+  city: Trieste
+  url: https://www.barcolana.it/
+  source: [https://www.barcolana.it/, https://example.org/barcolana]
+"""
+
+
+def test_an_event_loads_with_its_months_city_shape_and_sources(tmp_path):
+    [idea] = load_catalog([write(tmp_path, "e.yaml", EVENT.replace("[10]", "[10, 9, 10]"))], include_shipped=False)
+    assert (idea.shape, idea.months, idea.city) == ("gift", (9, 10), "Trieste")
+    assert idea.source == ("https://www.barcolana.it/", "https://example.org/barcolana")
+    assert idea.link == "https://www.barcolana.it/" and idea.is_gift
+
+
+def test_a_book_gets_its_isbn_link_its_default_shape_and_its_verified_titles(tmp_path):
+    text = GOOD.replace("  url: https://example.org/boat\n", "").replace('"9780385494786"', "978-0-385-49478-6")
+    text += "  titles: {IT: La barca}\n  source: https://example.org/la-barca\n"
+    [idea] = load_catalog([write(tmp_path, "b.yaml", text)], include_shipped=False)
+    assert idea.isbn13 == "9780385494786" and idea.shape == "gift"
+    assert idea.link == "https://openlibrary.org/isbn/9780385494786"
+    assert idea.titles == (("it", "La barca"),) and idea.title_in("it") == "La barca" and idea.title_in("de") == "The Boat"
+    assert hash(idea) == hash(replace(idea))
+
+
+def test_shape_defaults_by_kind_in_code_too():
+    def idea(kind: str, price: str | None = None) -> Idea:
+        return Idea("x", kind, "X", "Y", ("a",), "en", price=price)
+    assert [idea(kind).shape for kind in ("book", "podcast", "article", "webinar")] == ["gift", "share", "share", "share"]
+    assert (idea("tool").shape, idea("tool", "free").shape, idea("event", "€40").shape) == ("gift", "share", "gift")
+    assert Idea("x", "course", "X", "Y", ("a",), "en", shape="share").shape == "share"
+    assert Idea("x", "book", "X", "Y", ("a",), "en", titles={"it": "Ics"}, source="https://e.org").titles == (("it", "Ics"),)
+
+
+def test_a_book_needs_an_isbn_with_a_valid_check_digit(tmp_path):
+    missing = write(tmp_path, "a.yaml", GOOD.replace('  isbn13: "9780385494786"\n', ""))
+    short = write(tmp_path, "b.yaml", GOOD.replace("9780385494786", "978038549478"))
+    wrong = write(tmp_path, "c.yaml", GOOD.replace("9780385494786", "9780385494790"))
+    tool = write(tmp_path, "d.yaml", EVENT + '  isbn13: "9780385494786"\n')
+    assert problems(missing, short, wrong, tool) == [
+        f"{missing}:1: [0].isbn13: required for a book: its ISBN-13 as a quoted string",
+        f"{short}:11: [0].isbn13: '978038549478' is not an ISBN-13: 13 digits, hyphens allowed",
+        f"{wrong}:11: [0].isbn13: '9780385494790' has a wrong check digit: after 978038549479 it is 3, not 0",
+        f"{tool}:12: [0].isbn13: only for a book (this one is kind: event)",
+    ]
+
+
+def test_shape_is_required_where_the_kind_gives_none_and_must_be_gift_or_share(tmp_path):
+    course = "- {id: c, kind: course, title: C, by: B, tags: [x], language: en, source: https://e.org}\n"
+    missing = write(tmp_path, "a.yaml", course)
+    wrong = write(tmp_path, "b.yaml", EVENT.replace("shape: gift", "shape: gifts"))
+    assert problems(missing, wrong) == [
+        f"{missing}:1: [0].shape: required for kind: course: gift (something you give) or share (something free you send)",
+        f"{wrong}:3: [0].shape: 'gifts' is not one of gift, share; did you mean 'gift'?",
+    ]
+
+
+def test_an_event_needs_months_from_1_to_12_and_a_city(tmp_path):
+    bare = write(tmp_path, "a.yaml", EVENT.replace("  months: [10]\n", "").replace("  city: Trieste\n", ""))
+    months = write(tmp_path, "b.yaml", EVENT.replace("[10]", "[10, 13]"))
+    scalar = write(tmp_path, "c.yaml", EVENT.replace("[10]", "October"))
+    empty = write(tmp_path, "d.yaml", EVENT.replace("[10]", "[]"))
+    assert problems(bare, months, scalar, empty) == [
+        f"{bare}:1: [0].months: required for an event: the month(s) it usually takes place, e.g. [10]",
+        f"{bare}:1: [0].city: required for an event: the city it takes place in, or 'online'",
+        f"{months}:8: [0].months[1]: expected a whole number from 1 to 12, got '13'",
+        f"{scalar}:8: [0].months: expected a list of months like [10] or [6, 7], got 'October'",
+        f"{empty}:8: [0].months: needs at least one month (1-12)",
+    ]
+
+
+def test_titles_are_language_to_text_and_need_a_source(tmp_path):
+    unsourced = write(tmp_path, "a.yaml", GOOD + "  titles: {it: La barca}\n")
+    language = write(tmp_path, "b.yaml", GOOD + "  titles: {italiano: La barca}\n  source: https://e.org\n")
+    listed = write(tmp_path, "c.yaml", GOOD + "  titles: [La barca]\n  source: https://e.org\n")
+    assert problems(unsourced, language, listed) == [
+        f"{unsourced}:1: [0].source: required with titles: the page confirming that edition",
+        f"{language}:12: [0].titles.italiano: 'italiano' is not a two-letter ISO 639-1 language code like 'en' or"
+        " 'it'; did you mean 'it'?",
+        f"{listed}:12: [0].titles: expected a mapping like {{name: value}}, got a list",
+    ]
+
+
+def test_source_is_a_url_or_a_list_of_urls(tmp_path):
+    bad = write(tmp_path, "a.yaml", EVENT.replace("[https://www.barcolana.it/, https://example.org/barcolana]",
+                                                  "[https://www.barcolana.it/, barcolana.it]"))
+    empty = write(tmp_path, "b.yaml", EVENT.replace("[https://www.barcolana.it/, https://example.org/barcolana]", "[]"))
+    assert problems(bad, empty) == [
+        f"{bad}:11: [0].source[1]: 'barcolana.it' is not an http:// or https:// URL",
+        f"{empty}:11: [0].source: needs at least one URL",
+    ]
+
+
+def test_source_is_required_for_every_non_book_once_the_data_has_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(catalog, "SOURCE_REQUIRED", True)
+    path = write(tmp_path, "a.yaml", EVENT.replace("  source: [https://www.barcolana.it/, https://example.org/barcolana]\n", "")
+                 + GOOD.replace("- id: the-boat", "- id: the-boat"))
+    assert problems(path) == [f"{path}:1: [0].source: required for kind: event: a public page confirming it"]
 
 
 # --- the vocabulary -------------------------------------------------------------------------
@@ -191,6 +313,31 @@ colours: [x]
         f"{path}:7: related.sailing: 'vela' is an alias; write 'sailing'",
         f"{path}:8: colours: unknown key",
     ]
+
+
+def test_vocabulary_files_merge_in_order_and_an_alias_defined_twice_names_both_files(tmp_path):
+    first = write(tmp_path, "vocabulary.yaml", "synonyms:\n  vela: sailing\nrelated:\n  sailing: [ocean]\n")
+    second = write(tmp_path, "vocabulary-outdoor.yaml",
+                   "synonyms:\n  escursionismo: hiking\nrelated:\n  sailing: [boats]\n  hiking: [mountains]\n")
+    vocabulary = load_vocabulary(paths=[first, second])
+    assert vocabulary.canonical("Escursionismo") == "hiking" and vocabulary.canonical("vela") == "sailing"
+    assert vocabulary.related("sailing") == {"ocean", "boats"} and "hiking" in vocabulary.related("mountains")
+    twice = write(tmp_path, "vocabulary-sea.yaml", "synonyms:\n  barca: boats\n  Vela: sailing\n")
+    clash = write(tmp_path, "vocabulary-x.yaml", "synonyms:\n  hiking: trekking\nrelated:\n  vela: [wind]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_vocabulary(paths=[first, second, twice, clash])
+    assert caught.value.problems == [
+        f"{second}:2: synonyms.escursionismo: 'hiking' is itself an alias (at {clash}:2); map to 'trekking'",
+        f"{second}:5: related.hiking: 'hiking' is an alias (at {clash}:2); write 'trekking'",
+        f"{twice}:3: synonyms.Vela: 'vela' is defined twice; first at {first}:2 (as 'sailing')",
+        f"{clash}:4: related.vela: 'vela' is an alias (at {first}:2); write 'sailing'",
+    ]
+
+
+def test_the_shipped_vocabulary_is_every_vocabulary_file_in_name_order():
+    paths = shipped_vocabulary_paths()
+    assert paths[0] == VOCABULARY_FILE and paths == sorted(paths)
+    assert load_vocabulary().synonyms == load_vocabulary(paths=paths).synonyms
 
 
 # --- the shipped data -----------------------------------------------------------------------
@@ -231,45 +378,73 @@ def _squash(text: str) -> str:
 
 
 def _book_rows() -> list[dict[str, str]]:
-    with BOOKS_USED.open(encoding="utf-8", newline="") as file:
-        return list(csv.DictReader(line for line in file if not line.startswith("#")))
+    if not GOODBOOKS.is_file():
+        pytest.fail(f"{GOODBOOKS} is missing: the shipped books are checked against it (the shared data "
+                    "folder beside the clone, ../shared/data/goodbooks-10k-books.csv)")
+    with GOODBOOKS.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
 
 
-def _backed(idea: Idea, rows: list[dict[str, str]]) -> bool:
-    """The title is the row's edition or original title (or its part before a colon), `by` the
-    first names of its author list, and the year (if given) its original publication year."""
+def _titles(row: dict[str, str]) -> set[str]:
+    edition = re.sub(r"\s*\([^()]*\)$", "", row["title"])  # "(Series, #1)", "(Collins ...)"
+    full = {_squash(edition), _squash(row["original_title"])}
+    return full | {_squash(title.split(":")[0]) for title in full}
+
+
+def _backing(idea: Idea, rows: list[dict[str, str]]) -> dict[str, str] | None:
+    """The row behind a book: the title is the row's edition or original title (or its part
+    before a colon), `by` the first names of its author list, the year (if given) its original
+    publication year, and the ISBN-13 the row's first 12 digits with a valid check digit."""
     for row in rows:
-        edition = re.sub(r"\s*\([^()]*\)$", "", row["title"])  # "(Series, #1)", "(Collins ...)"
-        full = {_squash(edition), _squash(row["original_title"])}
-        titles = full | {_squash(title.split(":")[0]) for title in full}
         authors = [_squash(name) for name in row["authors"].split(",")]
         written = [_squash(name) for name in idea.by.split(",")]
         year_ok = idea.year is None or str(idea.year) == row["original_publication_year"]
-        if idea.title in titles and authors[: len(written)] == written and year_ok:
-            return True
-    return False
+        isbn = idea.isbn13 or ""
+        isbn_ok = (len(row["isbn13"]) == 13 and isbn[:12] == row["isbn13"][:12]
+                   and isbn[12:] == str(isbn13_check_digit(isbn[:12])))
+        if idea.title in _titles(row) and authors[: len(written)] == written and year_ok and isbn_ok:
+            return row
+    return None
 
 
 def test_every_shipped_book_is_a_real_row_of_the_goodbooks_data():
-    """Title, authors and year of each book come from a row of goodbooks-10k (the rows used are
-    copied to tests/data/books-used.csv): an invented or misspelt book fails here."""
+    """Title, authors, year and ISBN-13 of each book come from a row of goodbooks-10k: an
+    invented or misspelt book, or an ISBN not taken from the data, fails here."""
     rows = _book_rows()
     books = [idea for idea in load_catalog([]) if idea.kind == "book"]
     assert len(books) >= 100
-    assert [idea.id for idea in books if not _backed(idea, rows)] == []
+    assert [idea.id for idea in books if _backing(idea, rows) is None] == []
     italian = [idea for idea in books if idea.language == "it"]
     assert len(italian) >= 20
-    assert all(any(idea.title == _squash(row["original_title"]) for row in rows) for idea in italian)
+    assert all(idea.title == _squash(_backing(idea, rows)["original_title"]) for idea in italian)
+    assert len({idea.isbn13 for idea in books}) == len(books)
 
 
-def test_the_book_check_rejects_invented_titles_authors_and_years():
+def test_the_book_check_rejects_invented_titles_authors_years_and_isbns():
     rows = _book_rows()
-    real = Idea("x", "book", "Il nome della rosa", "Umberto Eco", ("literature",), "it", year=1980)
-    assert _backed(real, rows)
-    assert not _backed(replace(real, title="Il nome della rosa bianca"), rows)
-    assert not _backed(replace(real, by="Italo Calvino"), rows)
-    assert not _backed(replace(real, year=1981), rows)
-    assert not _backed(replace(real, title="The Boat", by="Jane Author", year=None), rows)
+    real = Idea("x", "book", "Il nome della rosa", "Umberto Eco", ("literature",), "it", year=1980,
+                isbn13="9780156001311")
+    assert _backing(real, rows) is not None
+    assert _backing(replace(real, title="Il nome della rosa bianca"), rows) is None
+    assert _backing(replace(real, by="Italo Calvino"), rows) is None
+    assert _backing(replace(real, year=1981), rows) is None
+    assert _backing(replace(real, isbn13="9780156001310"), rows) is None  # the data set's, check digit lost
+    assert _backing(replace(real, isbn13="9780156001328"), rows) is None  # valid, but another book
+    assert _backing(replace(real, title="The Boat", by="Jane Author", year=None), rows) is None
+
+
+def test_the_goodbooks_isbns_lost_their_check_digit():
+    """Why `isbn13` is recomputed: the data set's values went through a float and end in 0."""
+    values = [row["isbn13"] for row in _book_rows() if len(row["isbn13"]) == 13]
+    assert len(values) == 9407 and {value[-1] for value in values} == {"0"}
+    assert sum(isbn13_check_digit(value[:12]) == int(value[12]) for value in values) == 957
+
+
+def test_every_link_is_the_url_or_a_books_open_library_page():
+    ideas = load_catalog([])
+    books = [idea for idea in ideas if idea.kind == "book"]
+    assert all(idea.link == f"https://openlibrary.org/isbn/{idea.isbn13}" for idea in books if not idea.url)
+    assert all(idea.link == idea.url for idea in ideas if idea.url)
 
 
 def test_the_question_bank_has_a_dozen_questions_per_language():
