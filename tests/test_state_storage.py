@@ -5,11 +5,14 @@ twenty first opens of one fresh file at once."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from privileges import NOBODY, as_nobody, unprivileged
 
 from syncd.errors import StateError
 from syncd.state import OURS, State, Written
@@ -81,7 +84,7 @@ def test_an_emptied_state_file_is_restored_from_the_newest_backup(tmp_path: Path
     answer = _history(config)
     assert answer.returncode == 0, answer.stderr
     assert "restored the ledger from the backup" in answer.stderr and str(backup) in answer.stderr
-    assert [h["item"] for h in __import__("json").loads(answer.stdout)["history"]] == ["Dune"]
+    assert [h["item"] for h in json.loads(answer.stdout)["history"]] == ["Dune"]
     (tmp_path / "state.sqlite").unlink()  # missing altogether: the same
     assert "Dune" in _history(config).stdout
 
@@ -152,3 +155,65 @@ def test_ledger_export_reads_what_it_can_of_a_damaged_file(tmp_path: Path):
     lost = int(done.stderr.split(" of the ")[0].rsplit(" ", 1)[1])
     assert done.returncode == 1 and "ledger rows could not be read" in done.stderr
     assert 0 < lost < 2001 and len(rows) == 2001 - lost
+
+
+def test_a_write_lock_held_40_s_is_one_line_and_nothing_is_written(tmp_path: Path):
+    """Another process holds the state file's write lock for 40 s (a stuck `sqlite3` shell, a
+    backup tool): `syncd log` waits its 30 s, then exits 1 with one line naming the file and
+    the cause; the ledger is as it was, and usable once the lock is gone."""
+    config = _ledger_with_one_exchange(tmp_path)
+    state = tmp_path / "state.sqlite"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(40)",
+         str(state)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        done = subprocess.run([sys.executable, "-m", "syncd", "log", "gave", "laura", "book",
+                               "Emma", "--date", "2026-11-25", "--config", str(config)],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(lines) == 1 and str(state) in lines[0]
+    assert "locked by another process for over 30 s" in lines[0]
+    history = json.loads(_history(config).stdout)["history"]
+    assert [entry["item"] for entry in history] == ["Dune"]
+
+
+def test_a_read_only_state_file_is_one_line_and_the_export_still_reads_it(tmp_path: Path):
+    """A state file and folder that this user cannot write (a restore as another user, a
+    read-only mount): opening it for a change is one line naming the file; the export, which
+    opens it read-only, still lists the ledger. Checked as `nobody` when root (root writes
+    whatever the mode)."""
+    from syncd import backups, salvage  # imported before dropping privileges
+    from syncd.ledger import Ledger
+    from syncd.model import Exchange
+
+    with unprivileged() as folder:
+        state = folder / "state.sqlite"
+        with State(state) as opened:
+            Ledger(opened).add(Exchange("laura", "received", "book", "Dune",
+                                        dt.date(2026, 11, 20), 1.0, "cli"))
+            opened.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for leftover in folder.iterdir():
+            if leftover.name.endswith(("-wal", "-shm")):
+                leftover.unlink()
+        state.chmod(0o444)
+        if os.geteuid() == 0:
+            os.chown(state, NOBODY, -1)
+        folder.chmod(0o555)
+        assert backups.folder_of(state)  # (the module is loaded)
+        try:
+            with as_nobody():
+                with pytest.raises(StateError) as raised:
+                    State(state)
+                found, problems = salvage.read_exchanges(state)
+        finally:
+            folder.chmod(0o755)
+    assert str(raised.value).startswith(str(state)) and "\n" not in str(raised.value)
+    assert "Permission denied" in str(raised.value)
+    assert [e.item for e in found] == ["Dune"] and problems == []
