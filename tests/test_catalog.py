@@ -440,6 +440,14 @@ def test_the_goodbooks_isbns_lost_their_check_digit():
     assert sum(isbn13_check_digit(value[:12]) == int(value[12]) for value in values) == 957
 
 
+def test_every_shipped_event_has_months_a_city_and_a_source():
+    events = [idea for idea in load_catalog([]) if idea.kind == "event"]
+    assert len(events) >= 40
+    assert [idea.id for idea in events if not (idea.months and idea.city and idea.source)] == []
+    barcolana = next(idea for idea in events if idea.id == "barcolana")
+    assert (barcolana.months, barcolana.city) == ((10,), "Trieste")
+
+
 def test_every_link_is_the_url_or_a_books_open_library_page():
     ideas = load_catalog([])
     books = [idea for idea in ideas if idea.kind == "book"]
