@@ -88,8 +88,6 @@ def sync(config: Config, state: State, target: Target, today: dt.date, now: dt.d
     report.counts.update(counts)
     if not dry_run:
         state.set_status({"target": identity})
-        if state.ledger_is_new():
-            state.ledger_accepted()
     return report
 
 
@@ -179,7 +177,7 @@ class _Cycle:
         decision = engine.decide(inputs)
         if decision.refused:
             raise TargetMissing(decision.refused)
-        self._guard_lost_ledger(listing, written, decision.actions)
+        self._guard_lost_ledger(written, decision.actions)
         if not self.dry_run and inputs.lost:
             state.drop_status([lost_key(self.identity)])
         self._tell_others(written, decision.actions)
@@ -207,16 +205,17 @@ class _Cycle:
                 step()
         return counts, frozenset(settled)
 
-    def _guard_lost_ledger(self, listing: dict[str, str], written: dict[str, Written],
-                           actions: list) -> None:
+    def _guard_lost_ledger(self, written: dict[str, Written], actions: list) -> None:
         """A state file just made next to a calendar that holds this syncd's follow-ups: the
         ledger they belong to was lost. Nothing is decided over an empty ledger unless the
         person says so."""
-        if self.new_ledger or not self.state.ledger_is_new():
+        if not self.state.ledger_is_new():
             return
-        lost = engine.unknown_own_objects(listing, (w.href for w in written.values()),
-                                          (a.href for a in actions if a.writer))
+        lost = 0 if self.new_ledger else engine.unknown_own_objects(
+            actions, (w.href for w in written.values()))
         if not lost:
+            if not self.dry_run:  # before the first write: a crash after it is only a crash
+                self.state.ledger_accepted()
             return
         message = (
             f"{self.state.path}: this state file is new, but {self.target.description} holds "

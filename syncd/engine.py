@@ -68,14 +68,13 @@ def uid_scope(identity: str, rows: Iterable[str], listing: Iterable[str]) -> str
     return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
-def unknown_own_objects(listing: Iterable[str], written: Iterable[str],
-                        others: Iterable[str]) -> int:
-    """How many objects in the calendar have syncd's names but are neither in the state file
-    (`written` hrefs) nor another instance's (`others` hrefs): with a state file just made, the
-    follow-ups of a lost ledger."""
-    known = {*written, *others}
-    return sum(1 for href in listing if href not in known
-               and _SYNCD_HREF.fullmatch(unquote(href.rpartition("/")[2])))
+def unknown_own_objects(actions: Iterable[Action], written: Iterable[str]) -> int:
+    """How many objects of this syncd the decision adopts (or records as ticked off) that the
+    state file does not know (`written` hrefs): with a state file just made, the follow-ups of a
+    lost ledger. Another instance's objects carry its mark and are never adopted."""
+    known = set(written)
+    return sum(1 for action in actions if action.kind in (reconcile.ADOPT, reconcile.COMPLETED)
+               and not action.writer and action.href not in known)
 
 
 @dataclass(frozen=True)
