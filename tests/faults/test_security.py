@@ -14,9 +14,9 @@ subprocesses, the session's Radicale with Basic auth, real files, a real TLS han
   the RFC 6578 sync token is not a secret (it names a state of a collection, grants nothing,
   and the server hands it to anyone who may read the collection), so it may be logged and is.
   syncd has no log file: logs go to stderr (the journal under systemd).
-- **Private files.** Under umask 022 and 000, the real CLI creates the state file and its WAL
-  and SHM 0600, the local calendar's `.ics` files 0600 (after a create and after an update), and
-  every folder it creates on the way to either 0700.
+- **Private files.** Under umask 022 and 000, the real CLI creates the state file, its cache
+  file and their WAL and SHM 0600, the local calendar's `.ics` files 0600 (after a create and
+  after an update), and every folder it creates on the way to either 0700.
 - **No injection.** vCards whose FN, UID, EMAIL, CATEGORIES and NOTE (text, hashtags and a
   `received:` ledger line) hold CRLF, bare CR, bare LF, NEL, LS, `END:VTODO`, `BEGIN:VEVENT`,
   `END:VCALENDAR`, semicolons, commas, backslashes, lines of thousands of characters and non-BMP
@@ -295,8 +295,9 @@ def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path
     state = tmp_path / "st" / "deeper"
     names = sorted(path.name for path in state.iterdir())
     assert "syncd.sqlite" in names
-    assert set(names) <= {"syncd.sqlite", "syncd.sqlite-wal", "syncd.sqlite-shm",
-                          "syncd.sqlite-journal"}, names
+    assert "syncd.cache.sqlite" in names  # the cache beside it (syncd.cache)
+    assert set(names) <= {f"{file}{end}" for file in ("syncd.sqlite", "syncd.cache.sqlite")
+                          for end in ("", "-wal", "-shm", "-journal")}, names
     assert {name: oct(mode(state / name)) for name in names} == {
         name: oct(0o600) for name in names}
     calendar = tmp_path / "data" / "deep" / "calendar"
