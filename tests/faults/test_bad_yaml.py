@@ -269,17 +269,17 @@ def test_cli_config_check_says_what_is_wrong_in_one_line_each_and_exits_2(tmp_pa
 # --- catalogs -----------------------------------------------------------------------------------
 
 ENTRY = ("- id: the-boat\n  kind: book\n  title: The Boat\n  by: Jane Author\n  tags: [sailing]\n"
-         "  language: en\n")
+         "  language: en\n  isbn13: \"9780385494786\"\n")
 
 CATALOGS = {
     "wrong-type-tags": (ENTRY.replace("[sailing]", "5"), 5, "[0].tags"),
     "wrong-type-title": (ENTRY.replace("The Boat", "{a: 1}"), 3, "[0].title"),
-    "wrong-type-year": (ENTRY + "  year: soon\n", 7, "[0].year"),
-    "huge-year": (ENTRY + "  year: " + "9" * 5000 + "\n", 7, "[0].year"),
+    "wrong-type-year": (ENTRY + "  year: soon\n", 8, "[0].year"),
+    "huge-year": (ENTRY + "  year: " + "9" * 5000 + "\n", 8, "[0].year"),
     "unknown-kind": (ENTRY.replace("kind: book", "kind: boat"), 2, "[0].kind"),
-    "unknown-key": (ENTRY + "  colour: red\n", 7, "[0].colour"),
-    "duplicate-key": (ENTRY + "  title: Again\n", 7, "[0].title"),
-    "duplicate-id": (ENTRY + ENTRY, 7, "[1].id"),
+    "unknown-key": (ENTRY + "  colour: red\n", 8, "[0].colour"),
+    "duplicate-key": (ENTRY + "  title: Again\n", 8, "[0].title"),
+    "duplicate-id": (ENTRY + ENTRY, 8, "[1].id"),
     "missing-key": ("- id: x\n  kind: book\n", 1, "[0].title"),
     "mapping-instead-of-list": (ENTRY.replace("- id", "  id").replace("\n  ", "\n").lstrip(), 1, ""),
     "entry-not-a-mapping": ("- just a string\n", 1, "[0]"),

@@ -405,6 +405,7 @@ CATALOG = """\
   by: Paul Stamets
   tags: [mycology]
   language: en
+  isbn13: "9781580085793"
 """
 BEEKEEPING = """\
 - id: the-beekeepers-handbook
@@ -413,6 +414,7 @@ BEEKEEPING = """\
   by: Diana Sammataro
   tags: [beekeeping]
   language: en
+  isbn13: "9780801476945"
 """
 
 
