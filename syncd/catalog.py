@@ -345,21 +345,16 @@ def _pairs(root: Node, name: str) -> list[tuple[Node, Node]]:
     return list(mapping_pairs(node, "", Context("", Path())).values())
 
 
-@dataclass
-class _Seen:
-    """What the vocabulary files said so far: alias -> (tag, "file:line") across every file."""
-
-    aliases: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # alias -> (tag, file, line)
+def _elsewhere(ctx: Context, file: str, line: int) -> str:
+    """" (at FILE:LINE)" when that place is in another file than `ctx`'s, else ""."""
+    return "" if file == ctx.file else f" (at {file}:{line})"
 
 
-def _at(ctx: Context, file: str, line: int) -> str:
-    return f"line {line}" if file == ctx.file else f"{file}:{line}"
-
-
-def _check(files: list[tuple[Context, Node]], seen: _Seen) -> None:
+def _check(files: list[tuple[Context, Node]]) -> None:
     """Across every vocabulary file, in order: an alias given twice, an alias used as a tag
     (on the right of a synonym, or in `related`), an alias mapped to itself, an empty tag."""
-    entries = []  # (ctx, key node, value node, alias, tag)
+    aliases: dict[str, tuple[str, str, int]] = {}  # alias -> (tag, file, line) where first given
+    entries = []  # (ctx, key node, value node, tag)
     for ctx, root in files:
         for key_node, value_node in _pairs(root, "synonyms"):
             alias, tag = normalise(key_node.value), normalise(value_node.value)
@@ -368,18 +363,17 @@ def _check(files: list[tuple[Context, Node]], seen: _Seen) -> None:
                 ctx.add(key_node, where, "an empty tag")
             elif alias == tag:
                 ctx.add(key_node, where, "maps a tag to itself")
-            elif alias in seen.aliases:
-                first_tag, file, line = seen.aliases[alias]
-                ctx.add(key_node, where, f"{alias!r} is defined twice; first at {_at(ctx, file, line)} (as {first_tag!r})")
+            elif alias in aliases:
+                first_tag, file, line = aliases[alias]
+                first = f"line {line}" if file == ctx.file else f"{file}:{line}"
+                ctx.add(key_node, where, f"{alias!r} is defined twice; first at {first} (as {first_tag!r})")
             else:
-                seen.aliases[alias] = (tag, ctx.file, key_node.start_mark.line + 1)
+                aliases[alias] = (tag, ctx.file, key_node.start_mark.line + 1)
                 entries.append((ctx, key_node, value_node, tag))
-    aliases = seen.aliases
     for ctx, key_node, value_node, tag in entries:
         if tag in aliases:
             target, file, line = aliases[tag]
-            where = "" if file == ctx.file else f" (at {file}:{line})"
-            message = f"{tag!r} is itself an alias{where}; map to {target!r}"
+            message = f"{tag!r} is itself an alias{_elsewhere(ctx, file, line)}; map to {target!r}"
             ctx.add(value_node, f"synonyms.{key_node.value}", message)
     for ctx, root in files:
         for key_node, value_node in _pairs(root, "related"):
@@ -388,21 +382,20 @@ def _check(files: list[tuple[Context, Node]], seen: _Seen) -> None:
                 tag = normalise(node.value)
                 if tag in aliases:
                     target, file, line = aliases[tag]
-                    where = "" if file == ctx.file else f" (at {file}:{line})"
-                    ctx.add(node, f"related.{key_node.value}", f"{tag!r} is an alias{where}; write {target!r}")
+                    ctx.add(node, f"related.{key_node.value}",
+                            f"{tag!r} is an alias{_elsewhere(ctx, file, line)}; write {target!r}")
 
 
 def load_vocabulary(
     extra_synonyms: Mapping[str, str] | None = None,
     extra_related: Mapping[str, Sequence[str]] | None = None,
     *,
-    path: Path | None = None,
     paths: Sequence[Path] | None = None,
 ) -> Vocabulary:
     """The shipped vocabulary (every `vocabulary*.yaml` of the package, in name order, merged;
-    or the files `paths`, or the one file `path`) extended by the configuration's, whose
-    synonyms win. An alias defined twice, in one file or two, is an error naming both places."""
-    chosen = [path] if path is not None else list(paths) if paths is not None else shipped_vocabulary_paths()
+    or the files `paths`) extended by the configuration's, whose synonyms win. An alias defined
+    twice, in one file or two, is an error naming both places."""
+    chosen = shipped_vocabulary_paths() if paths is None else list(paths)
     problems: list[str] = []
     read: list[tuple[Context, Node]] = []
     parsed: list[_VocabularyFile] = []
@@ -415,7 +408,7 @@ def load_vocabulary(
             if result is not INVALID:
                 parsed.append(result)
                 read.append((ctx, root))
-    _check(read, _Seen())
+    _check(read)
     for ctx in contexts:
         problems.extend(ctx.lines())
     if problems:

@@ -305,7 +305,7 @@ related:
 colours: [x]
 """)
     with pytest.raises(ConfigError) as caught:
-        load_vocabulary(path=path)
+        load_vocabulary(paths=[path])
     assert caught.value.problems == [
         f"{path}:3: synonyms.barca: 'vela' is itself an alias; map to 'sailing'",
         f"{path}:4: synonyms.same: maps a tag to itself",
