@@ -131,15 +131,17 @@ def extract(
     *,
     groups: Collection[str] | None = None,
     not_interests: Collection[str] = (),
+    known: Collection[str] | None = None,
 ) -> tuple[str, ...]:
     """Every interest tag of a contact, normalised and deduplicated, in the order first written.
 
     `synonyms` must already be normalised (see `normalise_synonyms`); `groups` are group keys
     (`group_keys`; None: the known groups only): a category among them is not an interest;
     `not_interests` are normalised tags that are never interests, wherever written (compared
-    before and after synonyms)."""
+    before and after synonyms); `known` the tags and aliases a NOTE list keeps whole
+    (`known_tags(synonyms)`, made once per address book by `with_interests`)."""
     groups = _KNOWN_GROUP_KEYS if groups is None else groups
-    known = synonyms.keys() | set(synonyms.values())
+    known = known_tags(synonyms) if known is None else known
     raw = [
         *hashtags(contact.note),
         *marker_values(contact.note, markers, known),
@@ -157,6 +159,11 @@ def extract(
     return tuple(tags)
 
 
+def known_tags(synonyms: Mapping[str, str]) -> frozenset[str]:
+    """Every alias and tag of the (normalised) synonyms."""
+    return frozenset(synonyms.keys() | set(synonyms.values()))
+
+
 def with_interests(
     contacts: Iterable[Contact],
     markers: Iterable[str],
@@ -172,7 +179,9 @@ def with_interests(
     table = normalise_synonyms(synonyms)
     keys = group_keys(groups)
     excluded = frozenset(tag for tag in map(normalise, not_interests) if tag)
-    return [replace(c, interests=extract(c, markers, table, groups=keys, not_interests=excluded))
+    known = known_tags(table)
+    return [replace(c, interests=extract(c, markers, table, groups=keys, not_interests=excluded,
+                                         known=known))
             for c in contacts]
 
 
