@@ -14,12 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 import yaml
 
 from syncd.config_types import FrozenMap
 from syncd.interests import group_key
 from syncd.model import Contact
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,10 @@ def relationship(contact: Contact, kinship: Iterable[str] = ()) -> str:
 # --- picking --------------------------------------------------------------------------------
 
 
-def _code(language: str) -> str:
-    return language.strip().lower().replace("_", "-").split("-")[0]
+def _in(by_language: Mapping[str, _T], language: str) -> _T | None:
+    """The entry for `language` (`it`, `it-IT`, `it_IT`), else the English one."""
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    return by_language.get(code) or by_language.get("en")
 
 
 def _rank(seed: str, text: str) -> bytes:
@@ -109,12 +114,8 @@ def questions(
     """`count` questions in `language` (English when there are none in it), the same ones for the
     same `seed` (e.g. the contact's uid) on every run and every machine; none about work for
     family and close friends (`relation`)."""
-    pool: Sequence[str | Question]
-    if bank is None:
-        shipped = shipped_bank().get_to_know
-        pool = shipped.get(_code(language)) or shipped.get("en") or ()
-    else:
-        pool = bank.get(_code(language)) or bank.get("en") or ()
+    pool: Sequence[str | Question] = _in(shipped_bank().get_to_know if bank is None else bank,
+                                         language) or ()
     chosen = [q if isinstance(q, Question) else Question(q) for q in pool]
     if relation in (FAMILY, CLOSE):
         chosen = [q for q in chosen if not q.work]
@@ -128,9 +129,8 @@ def about_tags(tags: Iterable[str], language: str, seed: str, *, limit: int = 2,
     `What got you into kitesurfing?`, `Look for: books, courses or events on kitesurfing near
     you`. The tags are written as they are, dashes as spaces."""
     bank = bank or shipped_bank()
-    code = _code(language)
-    forms = bank.about_a_tag.get(code) or bank.about_a_tag.get("en") or ()
-    hint = bank.look_for.get(code) or bank.look_for.get("en")
+    forms = _in(bank.about_a_tag, language) or ()
+    hint = _in(bank.look_for, language)
     lines: list[str] = []
     for tag in list(dict.fromkeys(t for t in tags if t))[: max(limit, 0)]:
         words = tag.replace("-", " ").replace("_", " ")
