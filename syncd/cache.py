@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
@@ -233,7 +233,3 @@ class CacheTables:
             return {table: db.execute(f"DELETE FROM cache.{table}").rowcount
                     for table in TABLES}
 
-
-def rows(db: sqlite3.Connection) -> Iterator[tuple[str, int]]:
-    for table in TABLES:
-        yield table, db.execute(f"SELECT count(*) FROM cache.{table}").fetchone()[0]

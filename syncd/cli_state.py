@@ -32,17 +32,11 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
         problems.append("missing or empty: the next command restores the newest backup"
                         if backups.existing(path) else "missing or empty, and no backup")
     else:
-        try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            try:
-                verdict = [row[0] for row in db.execute("PRAGMA integrity_check")]
-                version = db.execute("SELECT version FROM schema_version").fetchone()[0]
-                counts = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                          for table in ("exchanges", "events", "written")}
-            finally:
-                db.close()
-        except sqlite3.Error as error:
-            verdict, version, counts = [f"cannot be read: {error}"], None, {}
+        verdict, counts = _inspect(path, {
+            "version": "SELECT version FROM schema_version",
+            **{table: f"SELECT count(*) FROM {table}" for table in ("exchanges", "events", "written")},
+        }, "cannot be read: ")
+        version = counts.pop("version", None)
         if verdict != ["ok"]:
             problems.append("damaged: " + "; ".join(verdict[:5]))
         elif version != SCHEMA_VERSION:
@@ -63,24 +57,31 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
     sys.exit(1 if problems else 0)
 
 
+def _inspect(path: Path, queries: dict[str, str], failed: str = "") -> tuple[list[str], dict[str, int]]:
+    """SQLite's integrity check of `path` and the value of each one-value query, the file opened
+    read-only (so a read-only or damaged file is looked at as it is)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            verdict = [row[0] for row in db.execute("PRAGMA integrity_check")]
+            values = {name: db.execute(query).fetchone()[0] for name, query in queries.items()}
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        return [f"{failed}{error}"], {}
+    return verdict, values
+
+
 def _cache_health(state: Path) -> str:
     """One line on the cache file; its problems are no problem of the state: the next command
     makes a damaged cache again."""
     path = Path(cache.path_of(str(state)))
     if not path.exists() or path.stat().st_size == 0:
         return f"cache: {path}: not made yet (the next sync reads every collection in full)"
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            verdict = [row[0] for row in db.execute("PRAGMA integrity_check")][:3]
-            counts = dict(db.execute(f"SELECT '{table}', count(*) FROM {table}").fetchone()
-                          for table in cache.TABLES)
-        finally:
-            db.close()
-    except sqlite3.Error as error:
-        verdict, counts = [str(error)], {}
+    verdict, counts = _inspect(path, {table: f"SELECT count(*) FROM {table}"
+                                      for table in cache.TABLES})
     if verdict != ["ok"]:
-        return (f"cache: {path}: cannot be used ({'; '.join(verdict)}); the next command makes "
+        return (f"cache: {path}: cannot be used ({'; '.join(verdict[:3])}); the next command makes "
                 "it again, the ledger is not affected")
     return (f"cache: {path}: {counts['collections']} collections, "
             f"{counts['collection_items']} items")
