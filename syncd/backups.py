@@ -16,7 +16,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from syncd.state import create_private_folders
+from syncd.state import create_private_folders, missing_or_empty
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,10 @@ def existing(state: Path) -> list[Path]:
 
 def restore_if_lost(state: Path) -> Path | None:
     """Put the newest backup in place of a missing or empty state file; the backup used."""
-    try:
-        lost = not state.exists() or state.stat().st_size == 0
-    except OSError:
+    if not missing_or_empty(state):
         return None
     found = existing(state)
-    if not lost or not found:
+    if not found:
         return None
     newest = found[0]
     partial = state.with_name(state.name + ".restoring")

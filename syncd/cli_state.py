@@ -11,7 +11,7 @@ import click
 
 from syncd import backups, cache
 from syncd.cli_common import config_option, load
-from syncd.state import SCHEMA_VERSION, State
+from syncd.state import SCHEMA_VERSION, State, missing_or_empty
 
 
 @click.group()
@@ -28,7 +28,7 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
     path = Path(load(ctx, config_path).state)
     problems = []
     click.echo(f"state file: {path}")
-    if not path.exists() or path.stat().st_size == 0:
+    if missing_or_empty(path):
         problems.append("missing or empty: the next command restores the newest backup"
                         if backups.existing(path) else "missing or empty, and no backup")
     else:
@@ -76,7 +76,7 @@ def _cache_health(state: Path) -> str:
     """One line on the cache file; its problems are no problem of the state: the next command
     makes a damaged cache again."""
     path = Path(cache.path_of(str(state)))
-    if not path.exists() or path.stat().st_size == 0:
+    if missing_or_empty(path):
         return f"cache: {path}: not made yet (the next sync reads every collection in full)"
     verdict, counts = _inspect(path, {table: f"SELECT count(*) FROM {table}"
                                       for table in cache.TABLES})

@@ -181,7 +181,8 @@ class State(CacheTables):
         self.path = str(path)
         new = False
         if self.path != ":memory:":
-            new = _empty(Path(self.path)) and not backups.restore_if_lost(Path(self.path))
+            new = (missing_or_empty(Path(self.path))
+                   and not backups.restore_if_lost(Path(self.path)))
             _create_private(Path(self.path))
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -362,7 +363,8 @@ class State(CacheTables):
             db.execute("DELETE FROM written WHERE uid = ? AND target = ?", (uid, target))
 
 
-def _empty(path: Path) -> bool:
+def missing_or_empty(path: Path) -> bool:
+    """No file at `path`, or one of 0 bytes (what a full disk or a bad restore leaves)."""
     try:
         return path.stat().st_size == 0
     except FileNotFoundError:
