@@ -107,20 +107,25 @@ def apply(action: Action, how: Applying) -> str:
 
 
 def _complete(action: Action, how: Applying) -> None:
-    """A follow-up ticked off in the calendar: the completion rule's exchange in the ledger and
-    a restart of the keep-in-touch clock, in one transaction with the follow-up's own row."""
+    """A follow-up ticked off in the calendar: the completion rule's exchanges in the ledger
+    (what the person said they gave, else that they were in touch) and a restart of the
+    keep-in-touch clock, in one transaction with the follow-up's own row."""
     entry = _remember(action, COMPLETED, how.identity)
     stored = how.fetched[action.href]
     done = rules.Completed(entry.contact_uid, entry.reason, entry.uid, stored.summary,
-                           stored.completed, stored.idea)
-    exchange = rules.completion_exchange(done, how.today, how.ideas,
-                                         how.config.rules.give_back_weights, how.standings)
-    log.info("%s: completed in the calendar; recorded as given", action.href)
+                           stored.completed, stored.ideas, stored.description)
+    exchanges = rules.completion_exchanges(done, how.today, how.ideas,
+                                           how.config.rules.give_back_weights, how.standings)
+    for problem in reciprocity.given_lines(stored.description)[1]:
+        log.warning("%s: line %s; not recorded", action.href, problem)
+    log.info("%s: completed in the calendar; recorded %s", action.href,
+             "; ".join(f"{e.direction} {e.kind} {e.item!r}" for e in exchanges))
     with how.state.transaction():
         how.state.record(entry)
         ledger = Ledger(how.state)
-        ledger.add(exchange)
-        ledger.record_event(entry.uid, COMPLETED, entry.contact_uid, entry.reason, exchange.date)
+        ledger.add_many(exchanges)
+        ledger.record_event(entry.uid, COMPLETED, entry.contact_uid, entry.reason,
+                            exchanges[0].date)
 
 
 def _reopen(action: Action, how: Applying) -> None:

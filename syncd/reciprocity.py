@@ -25,10 +25,14 @@ KIND_ALIASES = {
     "libro": "book", "regalo": "gift", "corso": "course", "evento": "event",
     "presentazione": "intro", "introduction": "intro", "consiglio": "advice",
     "favore": "favour", "favor": "favour", "pranzo": "meal", "cena": "meal", "altro": "other",
+    # The catalog's kinds that are no exchange kind, as a follow-up names them (wording.py),
+    # taken as inspire.EXCHANGE_KIND_OF_IDEA takes them: `gave: podcast "..."` is advice.
+    "podcast": "advice", "article": "advice", "articolo": "advice", "tool": "gift",
+    "strumento": "gift", "oggetto": "gift",
 }
 _NOTE_LINE = re.compile(
     r"^\s*(?P<direction>[^\W\d_]+)\s*:\s*(?P<kind>[^\W\d_]+)\s+"
-    r"[\"“”«](?P<item>[^\"“”«»]+)[\"“”»]\s+(?P<date>\S+)"
+    r"[\"“”«](?P<item>[^\"“”«»]+)[\"“”»](?:\s+(?P<date>(?!(?:weight|peso)\b)\S+))?"
     r"(?:\s+(?:weight|peso)\s*[=:]?\s*(?P<weight>\d+(?:[.,]\d+)?))?\s*$",
     re.IGNORECASE,
 )
@@ -70,6 +74,42 @@ class NoteProblem:
         return f"{self.contact.where}: NOTE ledger line {self.text.strip()!r}: {self.reason}; skipped"
 
 
+@dataclass(frozen=True)
+class LedgerLine:
+    """One ledger line as written: `gave: book "Zero to One" 2026-03-01 weight 2`."""
+
+    direction: str  # GAVE or RECEIVED
+    kind: str  # one of EXCHANGE_KINDS
+    item: str
+    date: dt.date | None  # None where the line may leave it out (`given_lines`)
+    weight: float | None  # None: the kind's weight
+
+
+EXPECTED = 'expected: received: book "Title" YYYY-MM-DD'
+
+
+def parse_line(line: str, *, dated: bool = True) -> LedgerLine | str | None:
+    """A ledger line (`LedgerLine`), what is wrong with it (a str), or None when the line does
+    not start with a direction word and is just text. `dated`: the date is required."""
+    head = line.split(":", 1)[0].strip().casefold()
+    if ":" not in line or head not in DIRECTIONS:
+        return None
+    match = _NOTE_LINE.match(line)
+    if not match or (dated and not match["date"]):
+        return EXPECTED if dated else 'expected: gave: book "Title"'
+    kind = kind_of(match["kind"])
+    if kind is None:
+        return f"unknown kind {match['kind']!r} (one of {', '.join(EXCHANGE_KINDS)})"
+    date = None
+    if match["date"]:
+        try:
+            date = dt.date.fromisoformat(match["date"])
+        except ValueError:
+            return f"{match['date']!r} is not a date YYYY-MM-DD"
+    weight = float(match["weight"].replace(",", ".")) if match["weight"] else None
+    return LedgerLine(DIRECTIONS[head], kind, match["item"].strip(), date, weight)
+
+
 def note_exchanges(
     contact: Contact, weights: Mapping[str, float]
 ) -> tuple[list[Exchange], list[NoteProblem]]:
@@ -78,28 +118,37 @@ def note_exchanges(
     word but does not parse is a problem; every other NOTE line is just text."""
     exchanges, problems = [], []
     for line in contact.note.splitlines():
-        head = line.split(":", 1)[0].strip().casefold()
-        if ":" not in line or head not in DIRECTIONS:
-            continue
-        match = _NOTE_LINE.match(line)
-        if not match:
-            problems.append(NoteProblem(contact, line, 'expected: received: book "Title" YYYY-MM-DD'))
-            continue
-        kind = kind_of(match["kind"])
-        if kind is None:
-            problems.append(NoteProblem(
-                contact, line, f"unknown kind {match['kind']!r} (one of {', '.join(EXCHANGE_KINDS)})"
-            ))
-            continue
-        try:
-            date = dt.date.fromisoformat(match["date"])
-        except ValueError:
-            problems.append(NoteProblem(contact, line, f"{match['date']!r} is not a date YYYY-MM-DD"))
-            continue
-        weight = float(match["weight"].replace(",", ".")) if match["weight"] else weights[kind]
-        exchanges.append(Exchange(contact.uid, DIRECTIONS[head], kind, match["item"].strip(), date,
-                                  weight, "note"))
+        parsed = parse_line(line)
+        if isinstance(parsed, str):
+            problems.append(NoteProblem(contact, line, parsed))
+        elif parsed is not None:
+            assert parsed.date is not None
+            weight = parsed.weight if parsed.weight is not None else weights[parsed.kind]
+            exchanges.append(Exchange(contact.uid, parsed.direction, parsed.kind, parsed.item,
+                                      parsed.date, weight, "note"))
     return exchanges, problems
+
+
+_BULLET = re.compile(r"^\s*[-*•]\s*")
+
+
+def given_lines(text: str) -> tuple[list[LedgerLine], list[str]]:
+    """What a person wrote in a follow-up's description that they gave: the lines of NOTE's
+    syntax with a `gave`/`dato` direction (`gave: book "Into Thin Air"`, `dato: libro "Aria
+    sottile" 2026-11-30`), the date optional, a leading list dash allowed. Returns those lines
+    and the ones that start with a direction word but do not parse (each with its problem);
+    `received:` lines and every other line are the follow-up's own text."""
+    found, problems = [], []
+    for line in text.splitlines():
+        line = _BULLET.sub("", line)
+        if DIRECTIONS.get(line.split(":", 1)[0].strip().casefold()) != GAVE:
+            continue  # the follow-up's own `Received:` heading, a `received:` line, text
+        parsed = parse_line(line, dated=False)
+        if isinstance(parsed, str):
+            problems.append(f"{line.strip()!r}: {parsed}")
+        elif parsed is not None:
+            found.append(parsed)
+    return found, problems
 
 
 def merge(*groups: Iterable[Exchange]) -> list[Exchange]:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import icalendar
 
-from syncd import __version__, meaning
+from syncd import __version__, meaning, wording
 from syncd.model import FollowUp
 
 PRODID = f"-//syncd//syncd {__version__}//EN"
@@ -26,7 +26,12 @@ MARK_CYCLE = "X-SYNCD-CYCLE"
 # The content hash as syncd wrote it: lets a crashed run recognise its own untouched object
 # even when the state file never learned about it.
 MARK_HASH = "X-SYNCD-HASH"
-MARK_IDEA = "X-SYNCD-IDEA"
+MARK_IDEA = "X-SYNCD-IDEA"  # the id of the idea proposed first
+# The ids of all the ideas proposed, in order, comma-separated (catalog ids are slugs), when
+# there are two or more: ticking the to-do off with only one of their lines left in the
+# description records that one as given (rules.py).
+MARK_IDEAS = "X-SYNCD-IDEAS"
+IDEA_SEPARATOR = ","
 # The syncd instance (state file) that wrote the object, `<id>@<host>`: two instances on one
 # calendar (two laptops) leave each other's objects alone. Not part of the content hash, so the
 # objects written before it existed are not rewritten just to gain it.
@@ -35,113 +40,37 @@ MARK_INSTANCE = "X-SYNCD-INSTANCE"
 VOLATILE = frozenset({"DTSTAMP", "LAST-MODIFIED", "CREATED", "PRODID", "SEQUENCE", MARK_HASH,
                       MARK_INSTANCE})
 
-_TEXT = {
-    "en": {
-        "summary": {
-            "keep-in-touch": "Get in touch with {name}",
-            "birthday": "Birthday: {name} on {date}",
-            "anniversary": "Anniversary: {name} on {date}",
-            "give-back": "Give back to {name}",
-            "get-to-know": "Get to know {name}",
-        },
-        "why": {
-            "keep-in-touch": "It has been a while: time to catch up with {name}.",
-            "birthday": "{name}'s birthday is on {date}.",
-            "anniversary": "{name}'s anniversary is on {date}.",
-            "give-back": "{name} gave you something: time to give back.",
-            "get-to-know": "You know little about {name} yet: find out what they care about.",
-        },
-        "received": "Received",
-        "received_item": "{kind} “{item}” on {date}",
-        "balance": "Balance: {balance} owed",
-        "interests": "Interests",
-        "common_ground": "Common ground",
-        "ideas": "Ideas",
-        "introductions": "Introductions",
-        "introduce": "introduce {name}: both {tags}",
-        "questions": "Questions",
-        "email": "Email",
-        "months": "January February March April May June July August September October "
-        "November December",
-        "date": "{month} {day}",
-        "year_date": "{month} {day}, {year}",
-    },
-    "it": {
-        "summary": {
-            "keep-in-touch": "Fatti sentire con {name}",
-            "birthday": "Compleanno di {name} il {date}",
-            "anniversary": "Anniversario di {name} il {date}",
-            "give-back": "Ricambia {name}",
-            "get-to-know": "Conosci meglio {name}",
-        },
-        "why": {
-            "keep-in-touch": "È passato un po' di tempo: è ora di risentire {name}.",
-            "birthday": "Il compleanno di {name} è il {date}.",
-            "anniversary": "L'anniversario di {name} è il {date}.",
-            "give-back": "{name} ti ha dato qualcosa: è ora di ricambiare.",
-            "get-to-know": "Sai ancora poco di {name}: scopri che cosa gli sta a cuore.",
-        },
-        "received": "Ricevuto",
-        "received_item": "{kind} “{item}” il {date}",
-        "balance": "Saldo: {balance} da ricambiare",
-        "kinds": {
-            "book": "libro", "gift": "regalo", "webinar": "webinar", "course": "corso",
-            "event": "evento", "intro": "presentazione", "advice": "consiglio",
-            "favour": "favore", "meal": "pranzo o cena", "other": "altro",
-        },
-        "interests": "Interessi",
-        "common_ground": "In comune",
-        "ideas": "Idee",
-        "introductions": "Presentazioni",
-        "introduce": "presenta {name}: in comune {tags}",
-        "questions": "Domande",
-        "email": "Email",
-        "months": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
-        "novembre dicembre",
-        "date": "{day} {month}",
-        "year_date": "{day} {month} {year}",
-    },
-}
-LANGUAGES = tuple(_TEXT)
-
-
-def format_date(day: dt.date, language: str, *, year: bool = False) -> str:
-    text = _TEXT[language]
-    month = text["months"].split()[day.month - 1]
-    return text["year_date" if year else "date"].format(month=month, day=day.day, year=day.year)
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
+LANGUAGES = wording.LANGUAGES
+format_date = wording.format_date
+# Reasons whose follow-up says how to record a gift (a `gave:` line, or one idea's line left).
+_GIFT_TALK = frozenset({"give-back", "birthday", "anniversary"})
 
 
 def summary(followup: FollowUp, language: str) -> str:
-    return _fill(_TEXT[language]["summary"][followup.reason], followup, language)
+    return _fill(wording.TEXT[language]["summary"][followup.reason], followup, language)
 
 
 def description(followup: FollowUp, language: str) -> str:
-    text = _TEXT[language]
+    text = wording.TEXT[language]
     lines = [_fill(text["why"][followup.reason], followup, language)]
     contact = followup.contact
     if followup.received:
         lines.append(f"{text['received']}:")
-        kinds = text.get("kinds", {})
         for exchange in followup.received:
             lines.append("- " + text["received_item"].format(
-                kind=kinds.get(exchange.kind, exchange.kind), item=exchange.item,
-                date=format_date(exchange.date, language, year=True),
+                kind=wording.kind_name(exchange.kind, language), item=exchange.item,
+                date=wording.on_date(exchange.date, language, year=True),
             ))
     if followup.balance is not None:
-        lines.append(text["balance"].format(balance=_number(followup.balance)))
+        lines.append(text["balance"].format(balance=wording.number(followup.balance, language)))
     if contact.interests:
         lines.append(f"{text['interests']}: " + " ".join(f"#{tag}" for tag in contact.interests))
     if followup.common_ground:
         lines.append(f"{text['common_ground']}: " + " ".join(f"#{t}" for t in followup.common_ground))
     if followup.ideas:
         lines.append(f"{text['ideas']}:")
-        for suggestion in followup.ideas:
-            idea = suggestion.idea
-            lines.append(f"- {idea.title} ({idea.kind}, {idea.by}): {suggestion.why}")
+        lines.extend(wording.idea_line(s.idea, wording.why(s.why, language), language)
+                     for s in followup.ideas)
     if followup.introductions:
         lines.append(f"{text['introductions']}:")
         for intro in followup.introductions:
@@ -152,11 +81,15 @@ def description(followup: FollowUp, language: str) -> str:
         lines.extend(f"- {question}" for question in followup.questions)
     if contact.emails:
         lines.append(f"{text['email']}: {contact.emails[0]}")
+    if len(followup.ideas) > 1:
+        lines.append(text["record"])
+    elif followup.ideas or followup.reason in _GIFT_TALK:
+        lines.append(text["record_one"])
     return "\n".join(lines)
 
 
 def _fill(template: str, followup: FollowUp, language: str) -> str:
-    date = format_date(followup.occasion or followup.due, language)
+    date = wording.on_date(followup.occasion or followup.due, language)
     return template.format(name=followup.contact.name, date=date)
 
 
@@ -188,8 +121,9 @@ def render_with_hash(
               "DESCRIPTION": description(followup, language), MARK_CONTACT: followup.contact.uid,
               MARK_REASON: followup.reason, MARK_CYCLE: followup.cycle}
     if followup.ideas:
-        # The idea proposed first: completing the to-do records this item in the ledger.
         values[MARK_IDEA] = followup.ideas[0].idea.id
+    if len(followup.ideas) > 1:
+        values[MARK_IDEAS] = IDEA_SEPARATOR.join(s.idea.id for s in followup.ideas)
     cleaned = {key: clean(value) for key, value in values.items()}
     reason = _text(cleaned[MARK_REASON])
     props: list[tuple[str, str, tuple[str, str]]] = [  # (name, parameters, (written, hashed))
@@ -312,10 +246,12 @@ class Stored:
     written_hash: str | None  # X-SYNCD-HASH: the hash when syncd last wrote it
     summary: str = ""
     completed: dt.date | None = None  # the day of COMPLETED, when the person's app set it
-    idea: str | None = None  # X-SYNCD-IDEA: the catalog idea the follow-up proposed
+    idea: str | None = None  # X-SYNCD-IDEA: the catalog idea the follow-up proposed first
+    ideas: tuple[str, ...] = ()  # X-SYNCD-IDEAS, else X-SYNCD-IDEA: every idea, in order
     instance: str | None = None  # X-SYNCD-INSTANCE: the syncd that wrote it (None: before marks)
     legacy_hash: str = ""  # the content-line hash syncd before 0.2 embedded and remembered
     reopened_hash: str = ""  # `meaning.of_calendar(reopened=True)`: as before it was ticked off
+    description: str = ""  # DESCRIPTION as it is now (the person may have written in it)
 
     def means(self, remembered: str) -> bool:
         """Means what syncd remembered of it: by the hash of either generation."""
@@ -369,6 +305,7 @@ def _read(item: str) -> Stored:
         return None if value is None else meaning.unescape_text(value.to_ical().decode())
 
     status, uid = get("STATUS"), get("UID")
+    first, every = mark(MARK_IDEA), mark(MARK_IDEAS)
     completed = get("COMPLETED")
     completed_day = None
     if completed is not None and isinstance(completed.dt, dt.date):
@@ -383,10 +320,13 @@ def _read(item: str) -> Stored:
         written_hash=mark(MARK_HASH),
         summary=str(get("SUMMARY") or ""),
         completed=completed_day,
-        idea=mark(MARK_IDEA),
+        idea=first,
+        ideas=tuple(i for i in every.split(IDEA_SEPARATOR) if i) if every is not None
+        else (first,) if first is not None else (),
         instance=mark(MARK_INSTANCE),
         legacy_hash=_legacy_hash(calendar),
         reopened_hash=meaning.of_calendar(calendar, reopened=True),
+        description=str(get("DESCRIPTION") or "").replace("\r\n", "\n"),
     )
 
 

@@ -1,8 +1,8 @@
 """The rules of the ledger and of trust in a read (pure: values and a day in, values out).
 
 - **The keep-in-touch clock** (`keep_in_touch_clock`): when each contact was last in touch.
-- **The completion rule** (`completion_exchange`): what a follow-up ticked off in the calendar
-  records in the ledger.
+- **The completion rule** (`completion_exchanges`): what a follow-up ticked off in the calendar
+  records in the ledger: only what the person did.
 - **The source rule** (`source_verdict`): whether the cards read from one source can be trusted
   to decide that the contacts missing from them are gone.
 
@@ -13,8 +13,9 @@ what these return; nothing here reads a file, a socket or a clock.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from syncd import reciprocity
 from syncd.config_types import Rules
@@ -69,26 +70,81 @@ class Completed:
     followup_uid: str
     summary: str
     day: dt.date | None  # COMPLETED of the object, when the person's app set it
-    idea: str | None  # X-SYNCD-IDEA: the idea the follow-up proposed first
+    ideas: tuple[str, ...] = ()  # X-SYNCD-IDEA: the ideas the follow-up proposed, in order
+    description: str = ""  # its DESCRIPTION as ticked off, with whatever the person wrote in it
 
 
-def completion_exchange(done: Completed, today: dt.date, ideas: Mapping[str, Idea],
-                        weights: Mapping[str, float],
-                        standings: Mapping[str, reciprocity.Standing]) -> Exchange:
-    """The completion rule: a follow-up ticked off is a `gave` on the day it was completed (never
-    after today), of the idea it proposed when that idea is still in the catalog, else of
-    "other" named by its summary; ticking off a give-back settles what was owed."""
+TICKED = "{reason} (follow-up ticked)"  # the item of a completion that names no gift
+
+
+def completion_exchanges(done: Completed, today: dt.date, ideas: Mapping[str, Idea],
+                         weights: Mapping[str, float],
+                         standings: Mapping[str, reciprocity.Standing]) -> list[Exchange]:
+    """The completion rule: what a follow-up ticked off records, on the day it was completed
+    (never after today). Only what the person did:
+
+    - what they said they gave: each `gave: book "Title"` line (NOTE's syntax, `dato: libro
+      "..."` too, date optional) they added to the description is one exchange, as written;
+    - else, when it proposed two ideas or more and the person deleted the lines of all but one,
+      that idea, as given;
+    - else nothing given: one exchange that names the reason, `keep-in-touch (follow-up
+      ticked)`, of kind other and weight 0 — they were in touch, which restarts the clock and
+      settles nothing.
+
+    A give-back ticked off settles what was owed: its first exchange weighs at least the
+    balance less the others (a give-back that names nothing weighs at least `other`'s weight).
+    """
     day = min(done.day or today, today)
-    kind, item = "other", done.summary or done.reason
-    idea = ideas.get(done.idea or "")
-    if idea is not None:
-        kind, item = EXCHANGE_KIND_OF_IDEA[idea.kind], idea.title
-    weight = weights[kind]
+    note = f"completed {done.reason} follow-up {done.followup_uid}"
+    said, _ = reciprocity.given_lines(done.description)
+    exchanges = [Exchange(done.contact_uid, GAVE, line.kind, line.item,
+                          min(line.date, day) if line.date else day,
+                          weights[line.kind] if line.weight is None else line.weight,
+                          "calendar", note) for line in said]
+    if not exchanges:
+        left = idea_left(done, ideas)
+        if left is not None:
+            kind = EXCHANGE_KIND_OF_IDEA[left.kind]
+            exchanges = [Exchange(done.contact_uid, GAVE, kind, left.title, day, weights[kind],
+                                  "calendar", note)]
     if done.reason == GIVE_BACK:
         owed = standings.get(done.contact_uid)
-        weight = max(weight, owed.balance if owed else 0.0)
-    return Exchange(done.contact_uid, GAVE, kind, item, day, weight, "calendar",
-                    f"completed {done.reason} follow-up {done.followup_uid}")
+        balance = owed.balance if owed else 0.0
+        if not exchanges:
+            exchanges = [Exchange(done.contact_uid, GAVE, "other",
+                                  TICKED.format(reason=done.reason), day, weights["other"],
+                                  "calendar", note)]
+        first, rest = exchanges[0], exchanges[1:]
+        settle = balance - sum(e.weight for e in rest)
+        if settle > first.weight:
+            exchanges[0] = replace(first, weight=settle)
+    elif not exchanges:
+        exchanges = [Exchange(done.contact_uid, GAVE, "other", TICKED.format(reason=done.reason),
+                              day, 0.0, "calendar", note)]
+    return exchanges
+
+
+def idea_left(done: Completed, ideas: Mapping[str, Idea]) -> Idea | None:
+    """The one idea whose line is still in the description when the follow-up proposed two or
+    more and the person deleted the others; None when that is not what the description shows
+    (every line kept, none kept, or an idea no longer in the catalog, whose line cannot be
+    told). An idea's line starts with its title, in any of its languages (wording.idea_line)."""
+    proposed = [ideas.get(uid) for uid in dict.fromkeys(done.ideas)]
+    if len(proposed) < 2 or None in proposed:
+        return None
+    starts = [reciprocity.item_key(_BULLET.sub("", line)) for line in done.description.splitlines()]
+    starts = [line for line in starts if line]
+    kept = [idea for idea in proposed if idea is not None and any(
+        line.startswith(title) for title in _titles(idea) for line in starts)]
+    return kept[0] if len(kept) == 1 else None
+
+
+_BULLET = re.compile(r"^\s*[-*•]\s*")
+
+
+def _titles(idea: Idea) -> set[str]:
+    names = {idea.title, *(title for _, title in getattr(idea, "titles", ()) or ())}
+    return {key for key in map(reciprocity.item_key, names) if key}
 
 
 # -- the source rule ---------------------------------------------------------------------------

@@ -120,3 +120,46 @@ def test_an_introduction_is_given_to_both_people_it_names():
                                  "introduced to Laura Bianchi")]
     owed = standings(merge(logged, mirrored), YEAR, TODAY)
     assert owed["marco"].balance == 2.0 - 2.0  # received one from Marco, gave one through Laura
+
+
+# -- the same line syntax in a follow-up's description (issue 14, item 3) ------------------------
+
+
+def test_parse_line_reads_a_ledger_line_and_says_what_is_wrong():
+    from syncd.reciprocity import EXPECTED, LedgerLine, parse_line
+
+    assert parse_line('gave: book "Dune" 2026-03-01 weight 2,5') == LedgerLine(
+        GAVE, "book", "Dune", dt.date(2026, 3, 1), 2.5)
+    assert parse_line("Met in Genoa: lovely") is None  # no direction word: just text
+    assert parse_line('gave: book "Dune"') == EXPECTED  # NOTE lines are dated
+    assert parse_line('gave: book "Dune" weight 2') == EXPECTED
+    assert parse_line('gave: book "Dune"', dated=False) == LedgerLine(GAVE, "book", "Dune", None, None)
+    assert parse_line('gave: book "Dune" peso 2', dated=False) == LedgerLine(
+        GAVE, "book", "Dune", None, 2.0)
+    assert parse_line('gave: spaceship "Dune"', dated=False).startswith("unknown kind 'spaceship'")
+
+
+def test_given_lines_are_the_gave_lines_of_a_description():
+    from syncd.reciprocity import given_lines
+
+    text = ('Ricambia Laura.\nRicevuto:\n- libro “Il Gattopardo” l\'11 marzo 2026\n'
+            'Idee:\n- Aria sottile (libro, Jon Krakauer): #montagna\n'
+            '- dato: libro "Aria sottile"\nDato: strumento «Binocolo» 2026-11-02\n'
+            'gave: article "Sailing Lessons"\nreceived: book "Dune" 2026-01-01\n'
+            'Hai dato una di queste idee? Prima di spuntarla aggiungi una riga come dato: libro '
+            '"Titolo", oppure cancella le altre idee.\ndato: libro Aria')
+    said, problems = given_lines(text)
+    assert [(line.kind, line.item, line.date) for line in said] == [
+        ("book", "Aria sottile", None), ("gift", "Binocolo", dt.date(2026, 11, 2)),
+        ("advice", "Sailing Lessons", None)]
+    assert problems == ["'dato: libro Aria': expected: gave: book \"Title\""]
+
+
+def test_the_kinds_a_follow_up_names_parse_in_both_languages():
+    from syncd import wording
+    from syncd.reciprocity import kind_of
+
+    for language in wording.LANGUAGES:
+        for kind in ("book", "webinar", "course", "event", "podcast", "tool", "article", "other"):
+            word = wording.TEXT[language]["idea_kinds"].get(kind, kind)
+            assert kind_of(word) in EXCHANGE_KINDS, (language, word)

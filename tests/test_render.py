@@ -3,8 +3,15 @@ import datetime as dt
 import icalendar
 import pytest
 
-from syncd import render
-from syncd.model import Contact, FollowUp
+import re
+
+from sync_support import START, now_on
+
+from syncd import cycle, render, wording
+from syncd.config import Config, MeConfig, SourceConfig
+from syncd.model import Contact, Exchange, FollowUp, Idea, Suggestion
+from syncd.state import State
+from syncd.targets.local import LocalTarget
 
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
 EVIL = "Laura\r\nEND:VTODO\r\nBEGIN:VEVENT\r\nSUMMARY:pwned\nEND:VEVENT, x; y"
@@ -37,7 +44,8 @@ def test_todo_with_due_date_marks_and_language():
 def test_italian_birthday_text():
     text = render.render(followup("birthday"), language="it", component="todo", now=NOW)
     [todo] = icalendar.Calendar.from_ical(text).walk("VTODO")
-    assert str(todo["SUMMARY"]) == "Compleanno di Laura Bianchi il 8 dicembre"
+    assert str(todo["SUMMARY"]) == "Compleanno di Laura Bianchi l'8 dicembre"
+    assert "Il compleanno di Laura Bianchi è l'8 dicembre." in str(todo["DESCRIPTION"])
 
 
 def test_event_is_all_day():
@@ -83,3 +91,159 @@ def test_an_edit_changes_the_hash_and_is_not_untouched():
 def test_object_without_marks_is_not_ours():
     text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:x\r\nSUMMARY:mine\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
     assert not render.read(text).is_ours
+
+
+# -- words: Italian is Italian (issue 14, item 10), links (item 8), what ticking records (item 3) --
+
+BOOK = Idea("into-thin-air", "book", "Into Thin Air", "Jon Krakauer", ("mountaineering",), "en",
+            year=1997, isbn13="9780385494786", titles={"it": "Aria sottile"})
+EVENT = Idea("barcolana", "event", "Barcolana", "Società Velica di Barcola e Grignano",
+             ("sailing",), "it", url="https://www.barcolana.it/", months=(10,), city="Trieste",
+             shape="gift")
+PODCAST = Idea("wikiradio", "podcast", "Wikiradio", "Rai Radio 3", ("history",), "it")
+
+
+@pytest.mark.parametrize(("day", "text"), [
+    (dt.date(2026, 12, 8), "l'8 dicembre"), (dt.date(2026, 3, 11), "l'11 marzo"),
+    (dt.date(2026, 5, 1), "il 1º maggio"), (dt.date(2026, 6, 2), "il 2 giugno"),
+    (dt.date(2026, 8, 18), "il 18 agosto"), (dt.date(2026, 10, 31), "il 31 ottobre"),
+])
+def test_italian_dates_take_their_article(day, text):
+    assert wording.on_date(day, "it") == text
+    assert wording.on_date(day, "it", year=True) == f"{text} 2026"
+
+
+def test_english_dates_say_on():
+    assert wording.on_date(dt.date(2026, 12, 8), "en") == "on December 8"
+    assert wording.on_date(dt.date(2026, 3, 1), "en", year=True) == "on March 1, 2026"
+
+
+def give_back(**contact_fields) -> FollowUp:
+    contact = Contact(**({"uid": "laura-1", "name": "Laura Bianchi", "source": "s",
+                          "interests": ("vela", "montagna")} | contact_fields))
+    return FollowUp(
+        contact, "give-back", "2026-1", dt.date(2026, 12, 1), balance=1.5,
+        received=(Exchange("laura-1", "received", "book", "Il Gattopardo",
+                           dt.date(2026, 3, 11), 2.0, "note"),),
+        ideas=(Suggestion(BOOK, "#mountaineering (their #montagna); also yours: #sailing", 5.0),
+               Suggestion(EVENT, "related to #vela via #sailing", 2.0),
+               Suggestion(PODCAST, "#history; some reason no pattern knows", 1.0)))
+
+
+def test_idea_lines_carry_their_link_and_when_an_event_is():
+    text = render.description(give_back(), "en")
+    assert ("- Into Thin Air (book, Jon Krakauer): #mountaineering (their #montagna); also "
+            "yours: #sailing — https://openlibrary.org/isbn/9780385494786") in text
+    assert ("- Barcolana (event, Società Velica di Barcola e Grignano, October, Trieste): "
+            "related to #vela via #sailing — https://www.barcolana.it/") in text
+    assert "- Wikiradio (podcast, Rai Radio 3): #history; some reason no pattern knows\n" in text
+    assert "- book “Il Gattopardo” on March 11, 2026" in text
+    assert "Balance: 1.5 owed" in text
+
+
+def test_italian_follow_up_is_italian():
+    text = render.description(give_back(), "it")
+    assert text.splitlines() == [
+        "Laura Bianchi ti ha dato qualcosa: è ora di ricambiare.",
+        "Ricevuto:",
+        "- libro “Il Gattopardo” l'11 marzo 2026",
+        "Saldo: 1,5 da ricambiare",
+        "Interessi: #vela #montagna",
+        "Idee:",
+        "- Aria sottile (libro, Jon Krakauer): #montagna; in comune: #sailing"
+        " — https://openlibrary.org/isbn/9780385494786",
+        "- Barcolana (evento, Società Velica di Barcola e Grignano, ottobre, Trieste):"
+        " affine a #vela — https://www.barcolana.it/",
+        "- Wikiradio (podcast, Rai Radio 3): #history",  # the unknown reason is left out
+        "Hai dato una di queste idee? Prima di spuntarla aggiungi una riga come dato: libro"
+        ' "Titolo", oppure cancella le altre idee.',
+    ]
+
+
+def test_no_sentence_assumes_a_gender():
+    for reason in ("keep-in-touch", "birthday", "anniversary", "give-back", "get-to-know"):
+        f = FollowUp(Contact("u", "Anna", "s"), reason, "new", dt.date(2026, 12, 1),
+                     occasion=dt.date(2026, 12, 8))
+        words = set(re.findall(r"[^\W\d_]+", render.summary(f, "it") + render.description(f, "it")))
+        assert not words & {"gli", "lui", "lei", "suo", "sua", "caro", "cara", "amico", "amica"}
+
+
+def test_text_from_the_catalog_cannot_inject_either():
+    evil = Idea("x", "event", EVIL, EVIL, ("x",), "en", url="https://e.org/\r\nEND:VTODO",
+                months=(5,), city=EVIL)
+    f = FollowUp(Contact("u", "Ann", "s"), "keep-in-touch", "new", dt.date(2026, 12, 1),
+                 ideas=(Suggestion(evil, EVIL, 1.0),))
+    text = render.render(f, language="it", component="todo", now=NOW)
+    calendar = icalendar.Calendar.from_ical(text)
+    assert [c.name for c in calendar.walk()] == ["VCALENDAR", "VTODO"]
+    assert "\nSUMMARY:pwned" not in text and "\nEND:VTODO\r\nBEGIN" not in text
+    assert render.read(text).ideas == ("x",)
+
+
+def test_the_object_lists_every_idea_proposed_and_reads_back_the_description():
+    text = render.render(give_back(), language="en", component="todo", now=NOW)
+    stored = render.read(text)
+    assert stored.ideas == ("into-thin-air", "barcolana", "wikiradio")
+    assert stored.idea == "into-thin-air"
+    assert stored.description == render.description(give_back(), "en")
+
+
+# syncd's own English words: every word of the English texts that the Italian ones do not share
+# (`a`, and the `s` of "{name}'s", are Italian too), the kinds, and matching's reason words.
+ENGLISH = ({w for value in wording.TEXT["en"].values()
+            for text in (value.values() if isinstance(value, dict) else [value])
+            for w in re.findall(r"[^\W\d_]+", re.sub(r"\{\w+\}", "", text).lower())}
+           - {w for value in wording.TEXT["it"].values()
+              for text in (value.values() if isinstance(value, dict) else [value])
+              for w in re.findall(r"[^\W\d_]+", text.lower())} - {"a", "s"}
+           | {"book", "event", "course", "tool", "article", "other", "gift", "share", "related",
+              "via", "also", "yours", "their", "on", "and", "ticked", "free"})
+
+
+def test_a_real_italian_sync_writes_no_english_word(tmp_path):
+    """End to end: Italian cards (no LANG), `me.language: it`, the shipped catalog, one sync to
+    a calendar folder; every object read back as a person's app would. What is left once the
+    names (people, titles, authors, organisers, cities), tags, links and email are taken out
+    must hold no English word of syncd's."""
+    assert {"received", "ideas", "owed", "birthday", "book", "event", "the", "to"} <= ENGLISH
+    folder = tmp_path / "contacts"
+    folder.mkdir()
+    cards = {"laura-1": ("Laura Bianchi", "BDAY:1985-12-08\r\nEMAIL:laura@example.org\r\n"
+                         'NOTE:Interessi: vela, montagna\\nricevuto: libro "Il Gattopardo" '
+                         "2026-11-20"),
+             "marco-1": ("Marco Rossi", "NOTE:Interessi: vela, storia"),
+             "giovanna-1": ("Giovanna Neri", "")}
+    for uid, (name, extra) in cards.items():
+        (folder / f"{uid}.vcf").write_text(
+            f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\n"
+            + (f"{extra}\r\n" if extra else "") + "END:VCARD\r\n", encoding="utf-8")
+    config = Config(contacts=(SourceConfig("vdir", folder),),
+                    me=MeConfig(interests=("vela",), language="it"), state=tmp_path / "s.sqlite")
+    calendar = tmp_path / "calendar"
+    calendar.mkdir()
+    with State(config.state) as state:
+        report = cycle.sync(config, state, LocalTarget(calendar), START, now_on(START))
+    assert not report.errors
+    catalog = {idea.id: idea for idea in cycle.load_ideas(config)[0]}
+    found, reasons = [], set()
+    for path in sorted(calendar.glob("*.ics")):
+        [todo] = icalendar.Calendar.from_ical(path.read_bytes()).walk("VTODO")
+        stored = render.read(path.read_text(encoding="utf-8"))
+        reasons.add(stored.reason)
+        text = f"{todo['SUMMARY']}\n{todo['DESCRIPTION']}"
+        names = [name for name, _ in cards.values()] + ["laura@example.org"]
+        for uid in stored.ideas:
+            idea = catalog[uid]
+            names += [idea.title, idea.title_in("it"), idea.by, idea.city or "",
+                      idea.link or ""]
+        for name in sorted(filter(None, names), key=len, reverse=True):
+            text = text.replace(name, " ")
+        text = re.sub(r"#\S+|https?://\S+", " ", text)
+        found += [(path.name, w) for w in re.findall(r"[^\W\d_]+", text) if w.lower() in ENGLISH]
+        if stored.reason == "birthday":
+            assert str(todo["SUMMARY"]) == "Compleanno di Laura Bianchi l'8 dicembre"
+        if stored.reason == "give-back":
+            assert "- libro “Il Gattopardo” il 20 novembre 2026" in str(todo["DESCRIPTION"])
+            assert stored.ideas and "Idee:" in str(todo["DESCRIPTION"])
+    assert {"give-back", "get-to-know"} <= reasons
+    assert found == []

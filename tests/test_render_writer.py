@@ -38,6 +38,9 @@ def reference(followup: FollowUp, language: str, component: str) -> icalendar.Ca
     item.add(render.MARK_CYCLE, icalendar.vText(_clean(followup.cycle)))
     if followup.ideas:
         item.add(render.MARK_IDEA, icalendar.vText(_clean(followup.ideas[0].idea.id)))
+    if len(followup.ideas) > 1:
+        item.add(render.MARK_IDEAS, icalendar.vText(
+            _clean(render.IDEA_SEPARATOR.join(s.idea.id for s in followup.ideas))))
     calendar = icalendar.Calendar()
     calendar.add("prodid", render.PRODID)
     calendar.add("version", "2.0")
@@ -74,8 +77,10 @@ def followups(draw):
         note=draw(free_text),
     )
     ideas = tuple(
-        Suggestion(Idea(draw(free_text.filter(bool)), "book", draw(free_text), draw(free_text),
-                        ("sailing",), "en"), draw(free_text), 3.0)
+        # A catalog is text too: its titles, names and links go into DESCRIPTION.
+        Suggestion(Idea(draw(free_text.filter(bool)), draw(st.sampled_from(["book", "event"])),
+                        draw(free_text), draw(free_text), ("sailing",), "en",
+                        url=draw(st.none() | free_text)), draw(free_text), 3.0)
         for _ in range(draw(st.integers(0, 2)))
     )
     received = tuple(
@@ -121,6 +126,12 @@ def test_the_writer_means_what_icalendar_builds_and_hashes_alike(followup, langu
     assert (stored.contact_uid, stored.reason, stored.cycle) == (
         _clean(followup.contact.uid), followup.reason, _clean(followup.cycle))
     assert stored.idea == (_clean(followup.ideas[0].idea.id) if followup.ideas else None)
+    if len(followup.ideas) > 1:
+        ids = _clean(render.IDEA_SEPARATOR.join(s.idea.id for s in followup.ideas))
+        assert stored.ideas == tuple(i for i in ids.split(render.IDEA_SEPARATOR) if i)
+    else:
+        assert stored.ideas == ((stored.idea,) if followup.ideas else ())
+    assert stored.description == _clean(render.description(followup, language))
     if not any("\\N" in _clean(value) for value in _texts(followup, language)):
         assert properties(parsed) == properties(expected)
         assert digest == render.content_hash(expected.to_ical().decode())
@@ -132,6 +143,8 @@ def _lf(text: str) -> str:
 
 def _texts(followup: FollowUp, language: str) -> list[str]:
     ideas = [followup.ideas[0].idea.id] if followup.ideas else []
+    if len(followup.ideas) > 1:
+        ideas.append(render.IDEA_SEPARATOR.join(s.idea.id for s in followup.ideas))
     return [render.summary(followup, language), render.description(followup, language),
             followup.contact.uid, followup.cycle, *ideas]
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from syncd.config import Rules
+from syncd import reciprocity
 from syncd.model import GAVE, Idea
 from syncd.reciprocity import Standing
 from syncd.rules import (
-    COMPLETE, EMPTIED, INCOMPLETE, SUSPECT, Completed, SourceMemory, completion_exchange,
+    COMPLETE, EMPTIED, INCOMPLETE, SUSPECT, Completed, SourceMemory, completion_exchanges,
     keep_in_touch_clock, source_verdict,
 )
 
@@ -40,40 +41,119 @@ def test_clock_ignores_days_after_today():
     assert keep_in_touch_clock({}, [{"bob": TODAY + dt.timedelta(days=1)}], TODAY) == {}
 
 
-# -- the completion rule -------------------------------------------------------------------------
+# -- the completion rule: only what the person did (issue 14, item 3) --------------------------
 
 BOOK = Idea(id="the-boat", kind="book", title="The Boat", by="Someone", tags=("sailing",),
             language="en")
+EVENT = Idea(id="barcolana", kind="event", title="Barcolana", by="SVBG", tags=("sailing",),
+             language="it")
+PODCAST = Idea(id="sea-talk", kind="podcast", title="Sea Talk", by="X", tags=("sailing",),
+               language="en")
+IDEAS = {idea.id: idea for idea in (BOOK, EVENT, PODCAST)}
 WEIGHTS = Rules().give_back_weights
+PROPOSED = ("barcolana", "the-boat", "sea-talk")
+AS_WRITTEN = """Laura gave you something: time to give back.
+Ideas:
+- Barcolana (event, SVBG, October, Trieste): #sailing — https://www.barcolana.it/
+- The Boat (book, Someone): #sailing — https://openlibrary.org/isbn/9780000000002
+- Sea Talk (podcast, X): #sailing
+Gave one of these? Before ticking it off, add a line such as gave: book "Title", or delete \
+the other ideas."""
 
 
-def done(reason: str = "keep-in-touch", day: dt.date | None = None,
-         idea: str | None = None) -> Completed:
-    return Completed("ann", reason, "f-1", "Get in touch with Ann", day, idea)
+def done(reason: str = "keep-in-touch", day: dt.date | None = None, ideas=PROPOSED,
+         description: str = AS_WRITTEN) -> Completed:
+    return Completed("ann", reason, "f-1", "Get in touch with Ann", day, ideas, description)
 
 
-def test_completion_records_the_proposed_idea_on_its_day():
-    exchange = completion_exchange(done(day=dt.date(2026, 11, 20), idea="the-boat"), TODAY,
-                                   {BOOK.id: BOOK}, WEIGHTS, {})
+def complete(completed: Completed, standings=None):
+    return completion_exchanges(completed, TODAY, IDEAS, WEIGHTS, standings or {})
+
+
+def test_ticking_off_as_written_records_being_in_touch_not_the_first_idea():
+    [exchange] = complete(done(day=dt.date(2026, 11, 20)))
     assert (exchange.direction, exchange.kind, exchange.item, exchange.date) == (
-        GAVE, "book", "The Boat", dt.date(2026, 11, 20))
-    assert exchange.weight == WEIGHTS["book"] and exchange.source == "calendar"
-    assert "f-1" in exchange.note
+        GAVE, "other", "keep-in-touch (follow-up ticked)", dt.date(2026, 11, 20))
+    assert exchange.weight == 0.0  # in touch: the clock restarts, nothing is settled
+    assert exchange.source == "calendar" and "f-1" in exchange.note
 
 
-def test_completion_of_an_unknown_idea_is_other_named_by_the_summary_and_never_after_today():
-    exchange = completion_exchange(done(day=TODAY + dt.timedelta(days=30), idea="gone"), TODAY,
-                                   {BOOK.id: BOOK}, WEIGHTS, {})
+def test_a_gave_line_added_to_the_description_is_what_is_recorded():
+    mailed = AS_WRITTEN + '\ngave: book "Il Gattopardo"'
+    [exchange] = complete(done("give-back", day=dt.date(2026, 11, 20), description=mailed))
     assert (exchange.kind, exchange.item, exchange.date) == (
-        "other", "Get in touch with Ann", TODAY)
+        "book", "Il Gattopardo", dt.date(2026, 11, 20))
+    assert exchange.weight == WEIGHTS["book"]
+
+
+def test_gave_lines_in_italian_with_a_dash_a_date_and_a_weight_each_count():
+    said = AS_WRITTEN + '\n- dato: libro "Aria sottile" 2026-11-18\ndato: podcast «Sea Talk» peso 3'
+    first, second = complete(done(day=dt.date(2026, 11, 20), description=said))
+    assert (first.kind, first.item, first.date, first.weight) == (
+        "book", "Aria sottile", dt.date(2026, 11, 18), WEIGHTS["book"])
+    assert (second.kind, second.item, second.date, second.weight) == (
+        "advice", "Sea Talk", dt.date(2026, 11, 20), 3.0)
+
+
+def test_a_gave_line_dated_after_the_tick_counts_on_the_day_of_the_tick():
+    said = AS_WRITTEN + '\ngave: book "The Boat" 2027-05-01'
+    [exchange] = complete(done(day=dt.date(2026, 11, 20), description=said))
+    assert exchange.date == dt.date(2026, 11, 20)
+
+
+def test_a_received_line_or_a_broken_gave_line_records_no_gift():
+    said = AS_WRITTEN + '\nreceived: book "Dune" 2026-11-01\ngave: book Dune'
+    [exchange] = complete(done(description=said))
+    assert exchange.item == "keep-in-touch (follow-up ticked)"
+    assert reciprocity.given_lines(said)[1] == ["'gave: book Dune': expected: gave: book \"Title\""]
+
+
+def test_only_one_ideas_line_left_records_that_idea():
+    kept = "\n".join(line for line in AS_WRITTEN.splitlines()
+                     if not line.startswith(("- Barcolana", "- Sea Talk")))
+    [exchange] = complete(done(day=dt.date(2026, 11, 20), description=kept))
+    assert (exchange.kind, exchange.item, exchange.weight) == ("book", "The Boat", WEIGHTS["book"])
+
+
+def test_the_line_left_may_show_the_italian_title():
+    boat = Idea(id="the-boat", kind="book", title="The Boat", by="S", tags=("sailing",),
+                language="en")
+    object.__setattr__(boat, "titles", (("it", "La barca"),))
+    kept = "Idee:\n- La barca (libro, S): #vela"
+    [exchange] = completion_exchanges(done(description=kept), TODAY,
+                                      {**IDEAS, "the-boat": boat}, WEIGHTS, {})
+    assert exchange.item == "The Boat"
+
+
+def test_no_idea_is_inferred_when_it_cannot_be_told():
+    nothing = "Laura gave you something: time to give back."
+    one = "\n".join(line for line in AS_WRITTEN.splitlines() if not line.startswith("- Sea"))
+    for completed in (
+        done(description=nothing),  # every idea line deleted
+        done(description=one),  # two lines left
+        done(ideas=("the-boat",), description="Ideas:\n- The Boat (book, Someone): #sailing"),
+        done(ideas=("the-boat", "gone-from-the-catalog"), description="- The Boat (book)"),
+        done(ideas=(), description=AS_WRITTEN),  # an object of before the ideas were listed
+    ):
+        [exchange] = complete(completed)
+        assert exchange.kind == "other" and exchange.weight == 0.0, completed
 
 
 def test_completing_a_give_back_settles_what_was_owed():
     owed = {"ann": standing(balance=5.0)}
-    exchange = completion_exchange(done("give-back"), TODAY, {}, WEIGHTS, owed)
-    assert exchange.weight == 5.0
-    small = completion_exchange(done("keep-in-touch"), TODAY, {}, WEIGHTS, owed)
-    assert small.weight == WEIGHTS["other"]  # only a give-back settles the balance
+    [exchange] = complete(done("give-back"), owed)
+    assert (exchange.kind, exchange.item, exchange.weight) == (
+        "other", "give-back (follow-up ticked)", 5.0)
+    [little] = complete(done("give-back"), {"ann": standing(balance=0.5)})
+    assert little.weight == WEIGHTS["other"]
+    [in_touch] = complete(done("keep-in-touch"), owed)
+    assert in_touch.weight == 0.0  # only a give-back settles the balance
+    said = AS_WRITTEN + '\ngave: book "Dune"\ngave: meal "Trattoria" weight 1'
+    book, meal = complete(done("give-back", description=said), owed)
+    assert (book.item, book.weight, meal.item, meal.weight) == ("Dune", 4.0, "Trattoria", 1.0)
+    [heavy] = complete(done("give-back", description=AS_WRITTEN + '\ngave: gift "Boat" weight 9'),
+                       owed)
+    assert heavy.weight == 9.0  # more than owed: as written
 
 
 # -- the source rule -----------------------------------------------------------------------------

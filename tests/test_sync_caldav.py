@@ -11,10 +11,9 @@ import caldav
 import icalendar
 import pytest
 
-from syncd import cycle
+from syncd import cycle, render
 from syncd.config import load_config
 from syncd.errors import StateError
-from syncd.inspire import EXCHANGE_KIND_OF_IDEA
 from syncd.model import followup_of
 from syncd.state import State
 
@@ -180,17 +179,22 @@ def test_completed_on_the_server_becomes_a_give_back_in_the_ledger(home, radical
     [calendar] = [c for c in client.principal().calendars() if c.get_display_name() == calendar_name]
     [give_back] = [t for t in calendar.todos() if "X-SYNCD-REASON:give-back" in t.data]
     assert "Pricing tips" in str(give_back.icalendar_component["DESCRIPTION"])
-    proposed = str(give_back.icalendar_component["X-SYNCD-IDEA"])  # the person leaves it
+    # The person says what they gave, in the to-do's description (the first idea proposed).
+    proposed = render.read(give_back.data).idea
+    idea = {i.id: i for i in cycle.load_ideas(config)[0]}[proposed]
+    kind = {"book": "book", "event": "event", "course": "course"}.get(idea.kind, "gift")
+    component = give_back.icalendar_component
+    component["DESCRIPTION"] = f'{component["DESCRIPTION"]}\ngave: {kind} "{idea.title}"'
+    give_back.save()
     give_back.complete(completion_timestamp=dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone.utc))
 
     report, _ = sync(home, today=TODAY + dt.timedelta(days=1))
     assert report.counts["completed"] == 1
     with State(config.state) as state:
         gave = [e for e in Ledger(state).exchanges("sample-chen-wei") if e.direction == "gave"]
-    idea = {i.id: i for i in cycle.load_ideas(config)[0]}[proposed]
-    assert [(e.date, e.source, e.item) for e in gave] == [(dt.date(2026, 12, 1), "calendar", idea.title)]
-    assert gave[0].kind == EXCHANGE_KIND_OF_IDEA[idea.kind]
-    assert gave[0].weight == config.rules.give_back_weights[gave[0].kind]
+    assert [(e.date, e.source, e.kind, e.item) for e in gave] == [
+        (dt.date(2026, 12, 1), "calendar", kind, idea.title)]
+    assert gave[0].weight == max(config.rules.give_back_weights[kind], 1.0)  # settles the advice
     report, _ = sync(home, today=TODAY + dt.timedelta(days=1))
     assert report.counts["created"] == 0 and report.counts["updated"] == 0
     give_back.load()
