@@ -63,11 +63,11 @@ def apply(action: Action, how: Applying) -> str:
         if kind == reconcile.CREATE:
             assert want
             etag = target.create(action.href, want.item)
-            state.record(_entry(want, action.href, etag, want.hash, OURS, how.identity))
+            _written(how, want, _entry(want, action.href, etag, want.hash, OURS, how.identity))
         elif kind == reconcile.UPDATE:
             assert want and action.etag
             etag = target.update(action.href, want.item, action.etag)
-            state.record(_entry(want, action.href, etag, want.hash, OURS, how.identity))
+            _written(how, want, _entry(want, action.href, etag, want.hash, OURS, how.identity))
         elif kind == reconcile.DELETE:
             assert action.etag and action.written
             state.record(replace(action.written, owner=DELETING))
@@ -75,7 +75,8 @@ def apply(action: Action, how: Applying) -> str:
             state.forget(action.uid, how.identity)
         elif kind in (reconcile.ADOPT, reconcile.REFRESH):
             assert want and action.etag and action.hash
-            state.record(_entry(want, action.href, action.etag, action.hash, OURS, how.identity))
+            _written(how, want, _entry(want, action.href, action.etag, action.hash, OURS,
+                                       how.identity))
         elif kind == reconcile.PERSON_EDITED:
             log.info("%s: edited in the calendar; left as it is", action.href)
             state.record(_remember(action, PERSON, how.identity))
@@ -104,6 +105,17 @@ def apply(action: Action, how: Applying) -> str:
             state.record(action.written)  # refused: nothing was deleted
         return "kept"
     return COUNTED[kind]
+
+
+def _written(how: Applying, want: Desired, entry: Written) -> None:
+    """The object is in the calendar as syncd wants it: its row, and what it proposes (the
+    memory that keeps a person from getting the same idea twice in a year), in one
+    transaction."""
+    followup = want.followup
+    with how.state.transaction():
+        how.state.record(entry)
+        Ledger(how.state).record_proposals(followup.uid, followup.contact.uid,
+                                           [s.idea.id for s in followup.ideas], how.today)
 
 
 def _complete(action: Action, how: Applying) -> None:

@@ -18,7 +18,7 @@ from syncd.catalog import load_catalog, load_vocabulary, shipped_catalog_paths
 from syncd.config import Config
 from syncd.errors import SourceError
 from syncd.ideas import Vocabulary
-from syncd.inspire import Inspiration, enrich
+from syncd.inspire import YEAR, Inspiration, enrich
 from syncd.ledger import Ledger
 from syncd.model import REASONS, Contact, Exchange, FollowUp, Idea, object_uid
 from syncd.planner import CADENCE_REASONS, plan
@@ -223,9 +223,10 @@ def ledger_view(config: Config, contacts: list[Contact], today: dt.date,
     if ledger:
         events += [ledger.last_events(DISMISSED, reason) for reason in CADENCE_REASONS]
         events += [ledger.last_events(COMPLETED, reason) for reason in REASONS]
+    proposed = ledger.proposals(today - YEAR) if ledger and today != dt.date.max else []
     return rules.ledger_view(ledger.exchanges() if ledger else [],
                              note_exchanges(config, contacts), contacts, events, config.rules,
-                             today)
+                             today, proposed)
 
 
 def make_plan(config: Config, contacts: list[Contact], today: dt.date, state: State | None,
@@ -247,5 +248,6 @@ def plan_followups(context: RunContext, contacts: list[Contact], today: dt.date,
     inspiration = Inspiration.build(
         contacts, view.exchanges, catalog, vocabulary, my_interests=context.my_interests(),
         my_language=config.me.language, per_followup=config.ideas.per_followup,
+        proposed=view.proposed, today=today,
     )
     return enrich(followups, inspiration)

@@ -1,5 +1,5 @@
-"""The reciprocity ledger in the SQLite state file: exchanges, and the events of follow-ups
-(completed, dismissed) that move the keep-in-touch clock. Storage only; the arithmetic is in
+"""The reciprocity ledger in the SQLite state file: exchanges, the events of follow-ups
+(completed, dismissed) that move the keep-in-touch clock, and what each follow-up proposed. Storage only; the arithmetic is in
 `syncd.reciprocity`."""
 
 from __future__ import annotations
@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from syncd.model import Exchange
+from syncd.model import Exchange, Proposal
 from syncd.reciprocity import item_key
 from syncd.state import State
 
 COMPLETED = "completed"
 DISMISSED = "dismissed"
+KEEP_PROPOSALS = dt.timedelta(days=400)  # a year of "not twice", and a margin
 
 
 class Ledger:
@@ -85,3 +86,26 @@ class Ledger:
             (what, reason),
         )
         return {uid: dt.date.fromisoformat(date) for uid, date in rows}
+
+    def record_proposals(self, followup_uid: str, contact_uid: str, idea_ids: Iterable[str],
+                         day: dt.date) -> None:
+        """The ideas a follow-up now proposes, in order. An idea it proposed before keeps the
+        day it was first proposed; one it no longer proposes is remembered as shown. What was
+        proposed more than `KEEP_PROPOSALS` ago is forgotten."""
+        with self.state.transaction() as db:
+            db.execute("DELETE FROM proposals WHERE day < ?", ((day - KEEP_PROPOSALS).isoformat(),))
+            db.execute("UPDATE proposals SET current = 0 WHERE followup_uid = ?", (followup_uid,))
+            db.executemany(
+                "INSERT INTO proposals VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (followup_uid,"
+                " idea_id) DO UPDATE SET position = excluded.position, current = 1",
+                [(followup_uid, contact_uid, idea, position, day.isoformat())
+                 for position, idea in enumerate(idea_ids)])
+
+    def proposals(self, since: dt.date) -> list[Proposal]:
+        """What follow-ups proposed on or after `since`."""
+        rows = self.state.db.execute(
+            "SELECT followup_uid, contact_uid, idea_id, position, current, day FROM proposals"
+            " WHERE day >= ? ORDER BY followup_uid, position",
+            (since.isoformat(),))
+        return [Proposal(f, c, i, p, bool(cur), dt.date.fromisoformat(d))
+                for f, c, i, p, cur, d in rows]

@@ -165,6 +165,19 @@ class Introduction:
     shared: tuple[str, ...]  # canonical tags, rarest first
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """An idea a follow-up proposed to a contact, as the state file remembers it: no idea is
+    proposed to one person twice in a year, and a follow-up keeps the ideas it shows."""
+
+    followup_uid: str
+    contact_uid: str
+    idea_id: str
+    position: int  # its place among the follow-up's ideas
+    current: bool  # still among them (False: replaced, but it was shown)
+    day: dt.date  # when it was first proposed
+
+
 REASONS = ("give-back", "keep-in-touch", "birthday", "anniversary", "get-to-know")
 
 

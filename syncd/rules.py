@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from syncd import reciprocity
 from syncd.config_types import Rules
-from syncd.model import GAVE, Contact, Exchange, Idea
+from syncd.model import GAVE, Contact, Exchange, Idea, Proposal
 from syncd.inspire import EXCHANGE_KIND_OF_IDEA
 from syncd.planner import GIVE_BACK
 
@@ -31,19 +31,21 @@ class LedgerView:
     exchanges: list[Exchange]
     standings: dict[str, reciprocity.Standing]
     last_contact: dict[str, dt.date]  # when each keep-in-touch clock last restarted
+    proposed: tuple[Proposal, ...] = ()  # what follow-ups proposed in the last year
 
 
 def ledger_view(stored: Iterable[Exchange], from_notes: Iterable[Exchange],
                 contacts: Iterable[Contact], events: Iterable[Mapping[str, dt.date]],
-                rules: Rules, today: dt.date) -> LedgerView:
+                rules: Rules, today: dt.date, proposed: Iterable[Proposal] = ()) -> LedgerView:
     """`events`: per kind of follow-up event that restarts the clock (a dismissal, a
-    completion), the day of each contact's latest one."""
+    completion), the day of each contact's latest one; `proposed`: what follow-ups proposed."""
     exchanges = reciprocity.merge(stored, from_notes)
     # An introduction counts for both people introduced (not exported: it is derived).
     mirrored = reciprocity.introduced_back(exchanges, contacts)
     credited = reciprocity.merge(exchanges, mirrored) if mirrored else exchanges
     standings = reciprocity.standings(credited, rules.give_back_window, today)
-    return LedgerView(exchanges, standings, keep_in_touch_clock(standings, events, today))
+    return LedgerView(exchanges, standings, keep_in_touch_clock(standings, events, today),
+                      tuple(proposed))
 
 
 def keep_in_touch_clock(standings: Mapping[str, reciprocity.Standing],

@@ -138,6 +138,19 @@ _MIGRATIONS: list[str] = [
     DROP TABLE main.collection_items;
     DROP TABLE main.discovered;
     """,
+    # 7: what each follow-up proposed to whom (`Ledger.record_proposals`)
+    """
+    CREATE TABLE proposals (
+        followup_uid TEXT NOT NULL,
+        contact_uid TEXT NOT NULL,
+        idea_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        current INTEGER NOT NULL DEFAULT 1,
+        day TEXT NOT NULL,
+        PRIMARY KEY (followup_uid, idea_id)
+    );
+    CREATE INDEX proposals_by_day ON proposals (day);
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 

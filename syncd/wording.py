@@ -179,6 +179,8 @@ _WHY: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
     # The related tag is the catalog's (an English slug): the contact's own tag says enough.
     (re.compile(rf"related to ({_TAG}) via ({_TAG})"), lambda m: f"affine a {m[1]}"),
     (re.compile(rf"also yours: ({_TAG}(?:, {_TAG})*)"), lambda m: f"in comune: {m[1]}"),
+    # Something they gave me: their taste (the item as it was logged).
+    (re.compile(rf"({_TAG}), like “(.+)”"), lambda m: f"{m[1]}, come “{m[2]}”"),
 ]
 
 

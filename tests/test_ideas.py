@@ -6,11 +6,9 @@ import itertools
 import random
 from collections import Counter
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.catalog import load_catalog, load_vocabulary
 from syncd.ideas import (
     Introduction,
     IntroductionIndex,
@@ -19,8 +17,7 @@ from syncd.ideas import (
     common_ground,
     questions,
 )
-from syncd.matching import PREFERRED_KINDS, item_key, match
-from syncd.model import IDEA_KINDS, Contact, Idea
+from syncd.model import Contact, Idea
 
 VOCABULARY = Vocabulary.build(
     {"vela": "sailing", "ml": "machine-learning", "storia": "history", "Barca a vela": "vela"},
@@ -32,13 +29,11 @@ def person(uid: str = "laura", *tags: str, name: str | None = None, languages: t
     return Contact(uid=uid, name=name or uid.title(), source="test", interests=tags, languages=languages)
 
 
-def idea(id: str, kind: str = "book", tags: tuple[str, ...] = ("sailing",), language: str = "en", title: str = "") -> Idea:
-    return Idea(id=id, kind=kind, title=title or id.replace("-", " ").title(), by="Someone", tags=tags, language=language)
+def idea(id: str, kind: str = "book", tags: tuple[str, ...] = ("sailing",), language: str = "en") -> Idea:
+    return Idea(id=id, kind=kind, title=id.replace("-", " ").title(), by="Someone", tags=tags, language=language)
 
 
-def suggest(contact: Contact, catalog, *, mine=(), language="en", exchanged=(), purpose="gift", limit=3):
-    return match(contact, catalog, VOCABULARY, my_interests=mine, my_language=language,
-                 exchanged=exchanged, purpose=purpose, limit=limit)
+TAGS = ["sailing", "vela", "ocean", "boats", "history", "storia", "politics", "ml", "machine-learning", "jazz"]
 
 
 # --- the vocabulary -------------------------------------------------------------------------
@@ -57,140 +52,6 @@ def test_common_ground_after_synonyms_in_the_contacts_order():
     assert common_ground(["storia", "jazz", "vela", "sailing"], ["Sailing", "history"], VOCABULARY) == (
         "history", "sailing")
     assert common_ground(["jazz"], [], VOCABULARY) == ()
-
-
-def test_item_key_ignores_case_accents_quotes_and_spaces():
-    assert item_key("« L’Amica   Geniale »") == item_key('"l\'amica geniale"') == "l'amica geniale"
-    assert item_key("Città invisibili") == item_key("CITTA INVISIBILI")
-    assert item_key("Zero to One") != item_key("Zero to Two")
-
-
-# --- matching: examples ---------------------------------------------------------------------
-
-
-def test_exact_beats_synonym_beats_related_and_the_reason_says_which():
-    catalog = [idea("on-boats", "tool", ("boats",)), idea("on-sailing", "tool", ("sailing",)),
-               idea("on-vela", "tool", ("vela",))]
-    by_id = {s.idea.id: s for s in suggest(person("p", "vela"), catalog, purpose="share")}
-    assert (by_id["on-vela"].score, by_id["on-sailing"].score, by_id["on-boats"].score) == (3, 2, 1)
-    assert by_id["on-vela"].why == "#sailing"
-    assert by_id["on-sailing"].why == "#sailing (their #vela)"
-    assert by_id["on-boats"].why == "related to #sailing via #boats"
-
-
-def test_one_interest_counts_once_and_interests_add_up():
-    catalog = [idea("wide", tags=("sailing", "ocean", "boats")), idea("both", tags=("sailing", "history"))]
-    [first, second] = suggest(person("p", "sailing", "history"), catalog)
-    assert first.idea.id == "both" and first.score == 3 + 3 + 1  # + gift kind
-    assert second.score == 3 + 1  # ocean and boats add nothing to sailing itself
-
-
-def test_common_ground_is_preferred_and_shown():
-    catalog = [idea("a-plain", tags=("sailing",)), idea("b-shared", tags=("sailing", "history"))]
-    [first, _] = suggest(person("p", "vela"), catalog, mine=["storia"], limit=2)
-    assert first.idea.id == "b-shared"
-    assert first.why == "#sailing (their #vela); also yours: #history"
-
-
-def test_kinds_vary_and_the_purpose_decides_which_kinds():
-    catalog = [idea(f"book-{i}", "book") for i in range(4)] + [
-        idea("a-podcast", "podcast"), idea("a-course", "course"), idea("an-article", "article"), idea("an-event", "event")]
-    gift = suggest(person("p", "sailing"), catalog, purpose="gift")
-    share = suggest(person("p", "sailing"), catalog, purpose="share")
-    assert sorted(s.idea.kind for s in gift) == ["book", "course", "event"]  # tool would do too
-    assert sorted(s.idea.kind for s in share) == ["article", "book", "podcast"]
-    assert [s.idea.kind for s in suggest(person("p", "sailing"), catalog[:4], limit=3)] == ["book"] * 3
-
-
-def test_a_second_interest_is_served_before_the_first_again():
-    catalog = [idea("a-sail-event", "event"), idea("b-sail-course", "course"), idea("c-sail-tool", "tool"),
-               idea("history-tool", "tool", ("history",))]
-    picks = suggest(person("p", "sailing", "history"), catalog)
-    assert "history-tool" in [s.idea.id for s in picks]
-
-
-def test_exchanged_items_are_never_suggested_by_id_or_title_however_written():
-    catalog = [idea("amica", title="L'amica geniale"), idea("zero", title="Zero to One: Notes on Startups"),
-               idea("the-boat"), idea("other")]
-    picks = suggest(person("p", "sailing"), catalog, exchanged=["« l’AMICA  geniale »", "zero to one", "THE-BOAT"])
-    assert [s.idea.id for s in picks] == ["other"]
-
-
-def test_language_the_contact_reads_first_others_only_when_nothing_else_matches():
-    catalog = [idea("english", "book", language="en"), idea("italiano", "course", language="it")]
-    assert [s.idea.id for s in suggest(person("p", "sailing", languages=("it-IT",)), catalog)] == ["italiano"]
-    assert [s.idea.id for s in suggest(person("p", "sailing"), catalog, language="it")] == ["italiano"]
-    assert [s.idea.id for s in suggest(person("p", "sailing"), catalog)] == ["english"]
-    german = person("p", "sailing", languages=("de",))
-    assert {s.idea.id for s in suggest(german, catalog)} == {"english", "italiano"}
-
-
-def test_nothing_to_suggest():
-    catalog = [idea("x", tags=("sailing",))]
-    assert suggest(person("p"), catalog) == []  # no tags: questions instead
-    assert suggest(person("p", "knitting"), catalog) == []
-    assert suggest(person("p", "sailing"), catalog, limit=0) == []
-    with pytest.raises(ValueError):
-        suggest(person("p", "sailing"), catalog, purpose="bribe")
-
-
-def test_laura_from_the_design_document_on_the_shipped_catalog():
-    catalog, vocabulary = load_catalog([]), load_vocabulary()
-    laura = person("laura", "vela", "leadership", name="Laura Bianchi")
-    picks = match(laura, catalog, vocabulary, my_interests=["history", "leadership"], my_language="en",
-                  exchanged=["Endurance"], purpose="gift")
-    assert len(picks) == 3 and len({s.idea.kind for s in picks}) == 3
-    assert all(s.idea.language == "en" and s.idea.title != "Endurance" for s in picks)
-    served = {tag for s in picks for tag in s.idea.tags}
-    assert {"sailing", "leadership"} <= served
-
-
-# --- matching: properties -------------------------------------------------------------------
-
-TAGS = ["sailing", "vela", "ocean", "boats", "history", "storia", "politics", "ml", "machine-learning", "jazz"]
-ideas_strategy = st.lists(
-    st.builds(
-        lambda n, kind, tags, language, title: Idea(f"idea-{n}", kind, title, "By", tuple(tags), language),
-        st.integers(0, 40), st.sampled_from(IDEA_KINDS), st.lists(st.sampled_from(TAGS), min_size=1, max_size=3),
-        st.sampled_from(["en", "it"]), st.sampled_from(["Mare Nostrum", "Mare nostrum!", "Storia", "Città", "Zero"]),
-    ),
-    max_size=25, unique_by=lambda i: i.id,
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    catalog=ideas_strategy,
-    interests=st.lists(st.sampled_from(TAGS), max_size=3),
-    mine=st.lists(st.sampled_from(TAGS), max_size=2),
-    languages=st.lists(st.sampled_from(["en", "it", "it-IT", "de"]), max_size=2),
-    exchanged=st.lists(st.sampled_from(["idea-1", "IDEA-2", "mare  NOSTRUM", "Citta", "nothing"]), max_size=3),
-    purpose=st.sampled_from(sorted(PREFERRED_KINDS)),
-    limit=st.integers(0, 4),
-    seed=st.randoms(use_true_random=False),
-)
-def test_matching_properties(catalog, interests, mine, languages, exchanged, purpose, limit, seed):
-    contact = person("p", *interests, languages=tuple(languages))
-    picks = suggest(contact, catalog, mine=mine, exchanged=exchanged, purpose=purpose, limit=limit)
-    assert len(picks) <= limit and len({s.idea.id for s in picks}) == len(picks)
-    theirs = {VOCABULARY.canonical(tag) for tag in interests}
-    reach = theirs | {near for tag in theirs for near in VOCABULARY.related(tag)}
-    done = {item_key(text) for text in exchanged}
-    for pick in picks:
-        assert {VOCABULARY.canonical(tag) for tag in pick.idea.tags} & reach  # shares a tag, a synonym or a related tag
-        assert item_key(pick.idea.id) not in done and item_key(pick.idea.title) not in done
-    # deterministic, whatever the catalog's order
-    shuffled = list(catalog)
-    seed.shuffle(shuffled)
-    assert suggest(contact, shuffled, mine=mine, exchanged=exchanged, purpose=purpose, limit=limit) == picks
-    # what could have been picked at all
-    candidates = suggest(contact, catalog, mine=mine, exchanged=exchanged, purpose=purpose, limit=len(catalog))
-    readable = {code.split("-")[0] for code in languages} or {"en"}
-    if any(s.idea.language in readable for s in candidates):
-        assert all(s.idea.language in readable for s in picks)
-    kinds = {s.idea.kind for s in candidates}
-    if len(kinds) >= limit:
-        assert len({s.idea.kind for s in picks}) == len(picks)  # no kind twice while others match
 
 
 # --- questions ------------------------------------------------------------------------------

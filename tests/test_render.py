@@ -197,7 +197,14 @@ ENGLISH = ({w for value in wording.TEXT["en"].values()
               for text in (value.values() if isinstance(value, dict) else [value])
               for w in re.findall(r"[^\W\d_]+", text.lower())} - {"a", "s"}
            | {"book", "event", "course", "tool", "article", "other", "gift", "share", "related",
-              "via", "also", "yours", "their", "on", "and", "ticked", "free"})
+              "via", "also", "yours", "their", "on", "and", "ticked", "free", "like"})
+
+
+def test_every_reason_matching_gives_is_said_in_italian():
+    assert wording.why("#mountaineering, like “Into Thin Air”; also yours: #sailing", "it") == (
+        "#mountaineering, come “Into Thin Air”; in comune: #sailing")
+    assert wording.why("#sailing (their #vela); related to #history via #politics", "it") == (
+        "#vela; affine a #history")
 
 
 def test_a_real_italian_sync_writes_no_english_word(tmp_path):
