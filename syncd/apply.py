@@ -125,7 +125,7 @@ def _complete(action: Action, how: Applying) -> None:
     entry = _remember(action, COMPLETED, how.identity)
     stored = how.fetched[action.href]
     done = rules.Completed(entry.contact_uid, entry.reason, entry.uid, stored.summary,
-                           stored.completed, stored.ideas, stored.description)
+                           stored.completed, stored.ideas, stored.description, stored.also)
     exchanges = rules.completion_exchanges(done, how.today, how.ideas,
                                            how.config.rules.give_back_weights, how.standings)
     for problem in reciprocity.given_lines(stored.description)[1]:

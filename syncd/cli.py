@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from syncd import __version__, cli_daemon, cli_ledger, cli_state, cycle
+from syncd import __version__, cli_daemon, cli_ideas, cli_ledger, cli_state, cycle
 from syncd.cli_common import (
     config_option, json_option, load, resolve_today, table, today_option,
 )
@@ -131,7 +131,8 @@ def plan_command(
         data = [_followup_json(f, language) for f in followups]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    rows = [(f.due.isoformat(), f.reason, f.contact.name, summary(f, language)) for f in followups]
+    rows = [(f.due.isoformat(), " + ".join((f.reason, *f.also)), f.contact.name,
+             summary(f, language)) for f in followups]
     table(("due", "reason", "contact", "summary"), rows)
 
 
@@ -211,6 +212,7 @@ def _followup_json(followup: FollowUp, language: str) -> dict[str, Any]:
         "contact_uid": followup.contact.uid,
         "contact_name": followup.contact.name,
         "reason": followup.reason,
+        "also": list(followup.also),
         "due": followup.due.isoformat(),
         "summary": summary(followup, language),
         "common_ground": list(followup.common_ground),
@@ -245,58 +247,6 @@ def demo(samples: Path, today: dt.datetime | None) -> None:
 
 
 cli_ledger.register(main)
+cli_ideas.register(main)
 cli_daemon.register(main)
 cli_state.register(main)
-
-
-@main.command("ideas")
-@config_option
-@json_option
-@click.argument("contact")
-@click.pass_context
-def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, contact: str) -> None:
-    """The ideas, common ground and introductions for CONTACT, ranked, with the reason for each."""
-    from syncd.inspire import Inspiration, enrich
-    from syncd.lookup import find_contact
-    from syncd.model import FollowUp
-
-    config = load(ctx, config_path)
-    people = cycle.read_contacts(config).contacts
-    person = find_contact(people, contact)
-    state = State(config.state) if config.state.exists() else None
-    try:
-        view = cycle.ledger_view(config, people, resolve_today(None, config), state)
-    finally:
-        if state:
-            state.close()
-    catalog, vocabulary = cycle.load_ideas(config)
-    inspiration = Inspiration.build(
-        people, view.exchanges, catalog, vocabulary, my_interests=cycle.my_interests(config),
-        my_language=config.me.language, per_followup=max(config.ideas.per_followup, 5),
-    )
-    results = {}
-    for reason in ("keep-in-touch", "give-back"):
-        day = resolve_today(None, config)
-        [enriched] = enrich([FollowUp(person, reason, "", day)], inspiration)
-        results[reason] = _followup_json(enriched, config.me.language)
-    if as_json:
-        click.echo(json.dumps({"uid": person.uid, "name": person.name,
-                               "interests": list(person.interests),
-                               "to_share": results["keep-in-touch"]["ideas"],
-                               "to_give": results["give-back"]["ideas"],
-                               "common_ground": results["give-back"]["common_ground"],
-                               "introductions": results["give-back"]["introductions"],
-                               "questions": results["give-back"]["questions"]},
-                              ensure_ascii=False, indent=2))
-        return
-    shown = results["give-back"]
-    click.echo(f"{person.name}: " + (" ".join(f"#{t}" for t in person.interests) or "no tags"))
-    click.echo("common ground: " + (" ".join(f"#{t}" for t in shown["common_ground"]) or "-"))
-    for label, key in (("to give", "give-back"), ("to share", "keep-in-touch")):
-        click.echo(f"{label}:")
-        table(("kind", "title", "by", "why"),
-              [(i["kind"], i["title"], i["by"], i["why"]) for i in results[key]["ideas"]])
-    for intro in shown["introductions"]:
-        click.echo(f"introduce {intro['name']}: both " + " ".join(f"#{t}" for t in intro["shared"]))
-    for question in shown["questions"]:
-        click.echo(f"ask: {question}")

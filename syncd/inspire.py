@@ -86,15 +86,35 @@ class Inspiration:
 
 def enrich(followups: Iterable[FollowUp], inspiration: Inspiration) -> list[FollowUp]:
     """Every follow-up with its ideas, common ground, introductions and questions. The ideas
-    one follow-up of a person takes are not proposed again in their later ones."""
+    one follow-up of a person takes are not proposed again in their later ones, and a follow-up
+    not written yet counts what this run already gives other people as crowding (the first
+    sync of a network would otherwise give everyone with the same interests the same idea)."""
     _cache_for(inspiration)
     taken: dict[str, frozenset[str]] = defaultdict(frozenset)
+    crowding = _Crowding(inspiration.crowded)
     enriched = []
     for followup in followups:
-        done = _enrich(followup, inspiration, taken[followup.contact.uid])
+        done = _enrich(followup, inspiration, taken[followup.contact.uid], crowding)
         taken[followup.contact.uid] |= {s.idea.id for s in done.ideas}
+        crowding.add(followup.contact.uid, done.ideas)
         enriched.append(done)
     return enriched
+
+
+class _Crowding:
+    """The people each idea was proposed to lately (before today), and in this run."""
+
+    def __init__(self, lately: Mapping[str, int]) -> None:
+        self.lately = lately
+        self.now: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, contact_uid: str, suggestions: Iterable[Suggestion]) -> None:
+        for suggestion in suggestions:
+            self.now[suggestion.idea.id].add(contact_uid)
+
+    def get(self, idea_id: str, default: int = 0) -> int:
+        now = self.now.get(idea_id)
+        return self.lately.get(idea_id, default) + (len(now) if now else 0)
 
 
 def occasion(followup: FollowUp, inspiration: Inspiration,
@@ -104,9 +124,10 @@ def occasion(followup: FollowUp, inspiration: Inspiration,
     already shows (kept), and those shown to them in another follow-up within a year or taken
     by an earlier follow-up of this run (proposed)."""
     uid = followup.contact.uid
-    gift = followup.reason in GIFT_REASONS
+    reasons = (followup.reason, *followup.also)
+    gift = any(reason in GIFT_REASONS for reason in reasons)
     in_kind = None
-    if followup.reason == GIVE_BACK and followup.received:
+    if GIVE_BACK in reasons and followup.received:
         in_kind = matching.IN_KIND.get(followup.received[0].kind)
     mine = inspiration.proposed.get(uid, ())
     keep = tuple(p.idea_id for p in sorted(mine, key=lambda p: p.position)
@@ -118,12 +139,11 @@ def occasion(followup: FollowUp, inspiration: Inspiration,
                              frozenset(elsewhere | taken) - set(keep), keep)
 
 
-# Matches by their inputs, for the life of the process: matching scans the whole catalog
-# (about 1.7 ms per follow-up), and the daemon re-plans every follow-up on each change, which
-# made one edited card cost 1.7 s of matching for 1,000 follow-ups. Keyed by everything the
-# result depends on; a new catalog or vocabulary object (a reload) starts afresh.
-# The crowding counts change once a day (`Inspiration.build`), and a new catalog or vocabulary
-# object (a reload) starts afresh.
+# The matches of follow-ups already written, by their inputs, for the life of the process:
+# matching costs about 1.7 ms per follow-up, and the daemon re-plans every follow-up on each
+# change, which made one edited card cost 1.7 s of matching for 1,000 follow-ups. Keyed by
+# everything the result depends on; the crowding counts change once a day
+# (`Inspiration.build`), and a new catalog or vocabulary object (a reload) starts afresh.
 _MATCHED: dict[tuple, tuple[Suggestion, ...]] = {}
 _MATCHED_FOR: list[tuple] = [()]
 
@@ -135,9 +155,15 @@ def _cache_for(inspiration: Inspiration) -> None:
         _MATCHED_FOR[0] = owner
 
 
-def _match(contact: Contact, wanted: matching.Occasion,
-           inspiration: Inspiration) -> tuple[Suggestion, ...]:
+def _match(contact: Contact, wanted: matching.Occasion, inspiration: Inspiration,
+           crowding: _Crowding) -> tuple[Suggestion, ...]:
     exchanged = inspiration.exchanged.get(contact.uid, frozenset())
+    if not wanted.keep:  # not written yet: matched once, with this run's crowding
+        return tuple(matching.match(
+            contact, inspiration.catalog, inspiration.vocabulary,
+            my_interests=inspiration.my_interests, my_language=inspiration.my_language,
+            exchanged=exchanged, limit=inspiration.per_followup, occasion=wanted,
+            crowded=crowding))  # type: ignore[arg-type]  # a Mapping's get is all it uses
     key = (contact, wanted, exchanged, inspiration.my_interests, inspiration.my_language,
            inspiration.per_followup)
     if key not in _MATCHED:
@@ -150,8 +176,8 @@ def _match(contact: Contact, wanted: matching.Occasion,
     return _MATCHED[key]
 
 
-def _enrich(followup: FollowUp, inspiration: Inspiration,
-            taken: frozenset[str] = frozenset()) -> FollowUp:
+def _enrich(followup: FollowUp, inspiration: Inspiration, taken: frozenset[str],
+            crowding: _Crowding) -> FollowUp:
     contact = followup.contact
     language = inspiration.my_language
     # Someone with no tags but who gave me something the catalog knows has a taste to go on.
@@ -164,7 +190,7 @@ def _enrich(followup: FollowUp, inspiration: Inspiration,
     unknown = [tag for tag in contact.interests if vocabulary.canonical(tag) not in known]
     asked = tuple(questions.about_tags(unknown, language, contact.uid))
     wanted = occasion(followup, inspiration, taken)
-    suggestions = _match(contact, wanted, inspiration) if inspiration.per_followup else ()
+    suggestions = _match(contact, wanted, inspiration, crowding) if inspiration.per_followup else ()
     introductions = inspiration.introductions.suggest(
         contact, excluded_pairs=inspiration.excluded_pairs, limit=2
     )

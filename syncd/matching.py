@@ -180,9 +180,12 @@ class Candidate(NamedTuple):
 
     @property
     def why(self) -> str:
-        """"#sailing; related to #travel via #ocean; also yours: #history" (wording.why says it
-        in Italian); made only for what is shown."""
+        """"#sailing; #history; also yours: #history", or "related to #sailing via #ocean" for
+        an idea that only a related tag brings (wording.why says it in Italian); made only for
+        what is shown."""
         reasons = sorted(self.reasons, key=lambda reason: -reason[0])  # stable: tag order
+        if reasons[0][0] > RELATED:  # a related tag says nothing next to their own
+            reasons = [reason for reason in reasons if reason[0] > RELATED]
         why = "; ".join(template.format(*words) for _, template, words in reasons[:2])
         if self.common:
             why += "; also yours: " + ", ".join(f"#{tag}" for tag in self.common)

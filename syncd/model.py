@@ -196,6 +196,9 @@ class FollowUp:
     occasion: dt.date | None = None  # the birthday itself, for a birthday follow-up
     balance: float | None = None  # for a give-back: what is owed
     received: tuple[Exchange, ...] = ()  # for a give-back: what was received, newest first
+    # Reasons due within a week of this one, said in it instead of in a follow-up of their own
+    # (planner.one_a_week); a merged give-back brings its balance and what was received.
+    also: tuple[str, ...] = ()
 
     @property
     def uid(self) -> str:

@@ -9,6 +9,10 @@ for someone without interests, CATEGORIES that are groups not counting), `birthd
 Keep-in-touch load is spread: at most `weekly_cap` new ones per ISO week, only on working days,
 the most overdue first, evenly over the days of a week. A follow-up already in the calendar keeps
 the day it was given (`pinned`), so a plan re-run tomorrow does not move what the person sees.
+
+One follow-up per person per week (`one_a_week`): reasons due within 7 days of a stronger one are
+said in it (a birthday, then an anniversary, then a give-back, then keep-in-touch), not in a
+follow-up of their own.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ GIVE_BACK = "give-back"
 CADENCE_REASONS = (KEEP_IN_TOUCH, GET_TO_KNOW)
 GIFT_REASONS = ("give-back", "birthday", "anniversary")
 NEVER_SEEN = "new"
+# Strongest first: a day that cannot move, then what is owed, then the cadence.
+STRENGTH = ("birthday", "anniversary", GIVE_BACK, KEEP_IN_TOUCH, GET_TO_KNOW)
+A_WEEK = dt.timedelta(days=7)
 
 
 class _Candidate(NamedTuple):
@@ -126,8 +133,37 @@ def plan(
         reason = KEEP_IN_TOUCH if person.interests else GET_TO_KNOW
         followups.append(FollowUp(person, reason, candidate.cycle, day, ground))
 
+    followups = one_a_week(followups)
     followups.sort(key=lambda f: (f.due, f.reason, f.contact.name.casefold(), f.contact.uid))
     return followups
+
+
+def one_a_week(followups: Iterable[FollowUp]) -> list[FollowUp]:
+    """Each person's follow-ups, those due within 7 days of a stronger one (`STRENGTH`) merged
+    into it as `also`: the strongest keeps its identity and day; a merged give-back brings its
+    balance and what was received (ticking it off then settles the balance too)."""
+    by_contact: dict[str, list[FollowUp]] = {}
+    for followup in followups:
+        by_contact.setdefault(followup.contact.uid, []).append(followup)
+    merged: list[FollowUp] = []
+    for own in by_contact.values():
+        if len(own) == 1:
+            merged.extend(own)
+            continue
+        kept: list[FollowUp] = []
+        for followup in sorted(own, key=lambda f: (STRENGTH.index(f.reason), f.due, f.cycle)):
+            into = next((i for i, k in enumerate(kept) if abs(k.due - followup.due) < A_WEEK),
+                        None)
+            if into is None:
+                kept.append(followup)
+                continue
+            strong = kept[into]
+            more = {"also": (*strong.also, followup.reason)}
+            if followup.reason == GIVE_BACK:
+                more |= {"balance": followup.balance, "received": followup.received}
+            kept[into] = replace(strong, **more)
+        merged.extend(kept)
+    return merged
 
 
 def _occasion(

@@ -27,6 +27,9 @@ MARK_CYCLE = "X-SYNCD-CYCLE"
 # even when the state file never learned about it.
 MARK_HASH = "X-SYNCD-HASH"
 MARK_IDEA = "X-SYNCD-IDEA"  # the id of the idea proposed first
+# The reasons said in this follow-up besides its own (planner.one_a_week), comma-separated: a
+# give-back among them is settled when it is ticked off.
+MARK_ALSO = "X-SYNCD-ALSO"
 # The ids of all the ideas proposed, in order, comma-separated (catalog ids are slugs), when
 # there are two or more: ticking the to-do off with only one of their lines left in the
 # description records that one as given (rules.py).
@@ -53,6 +56,7 @@ def summary(followup: FollowUp, language: str) -> str:
 def description(followup: FollowUp, language: str) -> str:
     text = wording.TEXT[language]
     lines = [_fill(text["why"][followup.reason], followup, language)]
+    lines += [_fill(text["why"][also], followup, language) for also in followup.also]
     contact = followup.contact
     if followup.received:
         lines.append(f"{text['received']}:")
@@ -83,7 +87,7 @@ def description(followup: FollowUp, language: str) -> str:
         lines.append(f"{text['email']}: {contact.emails[0]}")
     if len(followup.ideas) > 1:
         lines.append(text["record"])
-    elif followup.ideas or followup.reason in _GIFT_TALK:
+    elif followup.ideas or _GIFT_TALK.intersection((followup.reason, *followup.also)):
         lines.append(text["record_one"])
     return "\n".join(lines)
 
@@ -120,6 +124,8 @@ def render_with_hash(
     values = {"UID": object_uid or followup.uid, "SUMMARY": summary(followup, language),
               "DESCRIPTION": description(followup, language), MARK_CONTACT: followup.contact.uid,
               MARK_REASON: followup.reason, MARK_CYCLE: followup.cycle}
+    if followup.also:
+        values[MARK_ALSO] = IDEA_SEPARATOR.join(followup.also)
     if followup.ideas:
         values[MARK_IDEA] = followup.ideas[0].idea.id
     if len(followup.ideas) > 1:
@@ -252,6 +258,7 @@ class Stored:
     legacy_hash: str = ""  # the content-line hash syncd before 0.2 embedded and remembered
     reopened_hash: str = ""  # `meaning.of_calendar(reopened=True)`: as before it was ticked off
     description: str = ""  # DESCRIPTION as it is now (the person may have written in it)
+    also: tuple[str, ...] = ()  # X-SYNCD-ALSO: the reasons merged into it
 
     def means(self, remembered: str) -> bool:
         """Means what syncd remembered of it: by the hash of either generation."""
@@ -327,6 +334,7 @@ def _read(item: str) -> Stored:
         legacy_hash=_legacy_hash(calendar),
         reopened_hash=meaning.of_calendar(calendar, reopened=True),
         description=str(get("DESCRIPTION") or "").replace("\r\n", "\n"),
+        also=tuple(r for r in (mark(MARK_ALSO) or "").split(IDEA_SEPARATOR) if r),
     )
 
 

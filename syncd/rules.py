@@ -74,6 +74,7 @@ class Completed:
     day: dt.date | None  # COMPLETED of the object, when the person's app set it
     ideas: tuple[str, ...] = ()  # X-SYNCD-IDEA: the ideas the follow-up proposed, in order
     description: str = ""  # its DESCRIPTION as ticked off, with whatever the person wrote in it
+    also: tuple[str, ...] = ()  # X-SYNCD-ALSO: the reasons merged into it
 
 
 TICKED = "{reason} (follow-up ticked)"  # the item of a completion that names no gift
@@ -93,7 +94,7 @@ def completion_exchanges(done: Completed, today: dt.date, ideas: Mapping[str, Id
       ticked)`, of kind other and weight 0 — they were in touch, which restarts the clock and
       settles nothing.
 
-    A give-back ticked off settles what was owed: its first exchange weighs at least the
+    A give-back ticked off (or a follow-up a give-back was merged into) settles what was owed: its first exchange weighs at least the
     balance less the others (a give-back that names nothing weighs at least `other`'s weight).
     """
     day = min(done.day or today, today)
@@ -109,7 +110,7 @@ def completion_exchanges(done: Completed, today: dt.date, ideas: Mapping[str, Id
             kind = EXCHANGE_KIND_OF_IDEA[left.kind]
             exchanges = [Exchange(done.contact_uid, GAVE, kind, left.title, day, weights[kind],
                                   "calendar", note)]
-    if done.reason == GIVE_BACK:
+    if GIVE_BACK in (done.reason, *done.also):
         owed = standings.get(done.contact_uid)
         balance = owed.balance if owed else 0.0
         if not exchanges:

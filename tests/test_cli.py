@@ -94,10 +94,10 @@ def test_contacts_json_has_the_stable_fields(home):
 def test_plan_json_fields_and_reasons(home):
     data = json.loads(run(home, "plan", "--json", "--today", TODAY).stdout)
     reasons = sorted((f["contact_uid"], f["reason"]) for f in data)
-    assert reasons == [("laura", "birthday"), ("laura", "keep-in-touch"),
-                       ("marco", "keep-in-touch"), ("sam", "get-to-know")]
+    assert reasons == [("laura", "birthday"), ("marco", "keep-in-touch"), ("sam", "get-to-know")]
     birthday = next(f for f in data if f["reason"] == "birthday")
     assert birthday["due"] == "2026-11-30"  # 4 December minus the 7-day lead is past: today
+    assert birthday["also"] == ["keep-in-touch"]  # due the same week: said in one follow-up
     marco = next(f for f in data if f["contact_uid"] == "marco")
     assert marco["common_ground"] == ["sailing"]
     assert marco["introductions"] == [{"uid": "laura", "name": "Bianchi, Laura", "shared": ["sailing"]}]
@@ -108,28 +108,28 @@ def test_plan_json_fields_and_reasons(home):
         assert "sailing" in idea["why"]  # chosen from his interest, directly or by a related tag
     sam = next(f for f in data if f["contact_uid"] == "sam")
     assert len(sam["questions"]) == 3 and sam["ideas"] == []
-    assert set(marco) == {"uid", "contact_uid", "contact_name", "reason", "due", "summary",
+    assert set(marco) == {"uid", "contact_uid", "contact_name", "reason", "also", "due", "summary",
                           "common_ground", "ideas", "introductions", "questions"}
     assert not (home / "calendar").exists()  # plan writes nothing
 
 
 def test_sync_then_nothing_then_exactly_one_change(home):
     first = run(home, "sync", "--today", TODAY)
-    assert first.stdout.startswith("4 created, 0 updated, 0 deleted, 0 unchanged")
+    assert first.stdout.startswith("3 created, 0 updated, 0 deleted, 0 unchanged")
     items = calendar_items(home)
-    assert len(items) == 4
+    assert len(items) == 3
     for path in (home / "calendar").iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((home / "state" / "syncd.sqlite").stat().st_mode) == 0o600
 
     second = run(home, "sync", "--today", TODAY)
-    assert second.stdout.startswith("0 created, 0 updated, 0 deleted, 4 unchanged")
+    assert second.stdout.startswith("0 created, 0 updated, 0 deleted, 3 unchanged")
     assert calendar_items(home) == items
 
     card = home / "contacts" / "marco.vcf"
     card.write_text(card.read_text().replace("Ama la #vela", "Ama la #vela e la #storia"))
     third = run(home, "sync", "--today", TODAY)
-    assert third.stdout.startswith("0 created, 1 updated, 0 deleted, 3 unchanged")
+    assert third.stdout.startswith("0 created, 1 updated, 0 deleted, 2 unchanged")
     changed = [name for name, text in calendar_items(home).items() if items[name] != text]
     assert len(changed) == 1
     assert "#history" in calendar_items(home)[changed[0]]  # "storia" is a shipped synonym
@@ -137,7 +137,7 @@ def test_sync_then_nothing_then_exactly_one_change(home):
 
 def test_dry_run_writes_nothing(home):
     result = run(home, "sync", "--dry-run", "--today", TODAY)
-    assert result.stdout.startswith("dry run: 4 created")
+    assert result.stdout.startswith("dry run: 3 created")
     assert not (home / "calendar").exists() or not calendar_items(home)
 
 
@@ -173,7 +173,7 @@ def test_removed_contact_loses_its_untouched_follow_up(home):
     run(home, "sync", "--today", TODAY)
     (home / "contacts" / "sam.vcf").unlink()
     result = run(home, "sync", "--today", TODAY)
-    assert result.stdout.startswith("0 created, 0 updated, 1 deleted, 3 unchanged")
+    assert result.stdout.startswith("0 created, 0 updated, 1 deleted, 2 unchanged")
     assert not any("Sam Okafor" in text for text in calendar_items(home).values())
 
 
@@ -219,4 +219,29 @@ def test_console_script_runs_as_a_subprocess(home):
     assert done.returncode == 0, done.stderr
     header, *rows = done.stdout.splitlines()
     assert header.split() == ["due", "reason", "contact", "summary"]
-    assert len(rows) == 4 and any("Birthday: Bianchi, Laura on December 4" in r for r in rows)
+    assert len(rows) == 3 and any("Birthday: Bianchi, Laura on December 4" in r for r in rows)
+
+
+def test_ideas_shows_every_candidate_with_its_score_and_reason(home):
+    data = json.loads(run(home, "ideas", "--json", "--today", TODAY, "Laura").stdout)
+    assert data["interests"] == ["sailing", "leadership"]
+    for label in ("to_give", "to_share"):
+        candidates = data[label]
+        picked = [c for c in candidates if c["picked"]]
+        assert len(picked) == 3 and len(candidates) > 10
+        assert all({"score", "tier", "why", "crowded", "link"} <= set(c) for c in candidates)
+        assert all("#sailing" in c["why"] or "#leadership" in c["why"] for c in candidates)
+        # ranked: by tier, then score
+        tiers = [c["tier"] for c in candidates]
+        assert tiers == sorted(tiers, key=tiers.index)
+        for tier in set(tiers):
+            scores = [c["score"] for c in candidates if c["tier"] == tier]
+            assert scores == sorted(scores, reverse=True)
+    assert all(c["gift"] for c in data["to_give"])  # a give-back proposes gifts only
+    assert not all(c["gift"] for c in data["to_share"])
+    text = run(home, "ideas", "--today", TODAY, "Laura").stdout
+    assert "score" in text and "to give (give-back, birthday): gifts only" in text
+    assert sum(line.startswith("*  ") for line in text.splitlines()) == 6
+    assert "candidates, the first 30 (--all for every one)" in text
+    assert len(run(home, "ideas", "--all", "--today", TODAY, "Laura").stdout.splitlines()) > len(
+        text.splitlines())

@@ -169,3 +169,28 @@ def test_category_cadences_match_like_groups_and_the_shortest_wins():
     last = {"u0001": MONDAY - 20 * DAY}
     [f] = plan([friend], rules_, MONDAY, last_contact=last)
     assert f.due == MONDAY + DAY
+
+
+def test_one_follow_up_a_week_per_person_the_strongest_reason_first():
+    from syncd.reciprocity import Standing
+    from syncd.model import Exchange
+    got = Exchange("u0001", "received", "book", "Dune", MONDAY - 20 * DAY, 2.0, "cli")
+    owed = {"u0001": Standing(balance=2.0, last_received=got.date, last_exchange=got.date,
+                              received=(got,))}
+    laura = person(1, birthday=PartialDate(12, 4, 1980))
+    followups = plan([laura], rules(), MONDAY, standings=owed,
+                     last_contact={"u0001": MONDAY - 200 * DAY})
+    # keep-in-touch (overdue), give-back (owed) and the birthday on Friday: one follow-up
+    [only] = followups
+    assert (only.reason, only.also, only.due) == ("birthday", ("give-back", "keep-in-touch"), MONDAY)
+    assert only.uid == followup_uid("u0001", "birthday", "2026")
+    assert only.balance == 2.0 and only.received == (got,)
+    # a birthday months away leaves the others alone, merged with each other
+    later = person(1, birthday=PartialDate(6, 1, 1980))
+    [merged] = plan([later], rules(), MONDAY, standings=owed,
+                    last_contact={"u0001": MONDAY - 200 * DAY})
+    assert (merged.reason, merged.also) == ("give-back", ("keep-in-touch",))
+    # a week or more apart: two follow-ups
+    apart = plan([person(1, birthday=PartialDate(12, 20, 1980))], rules(), MONDAY,
+                 last_contact={"u0001": MONDAY - 200 * DAY})
+    assert sorted((f.reason, f.also) for f in apart) == [("birthday", ()), ("keep-in-touch", ())]

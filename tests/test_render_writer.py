@@ -36,6 +36,8 @@ def reference(followup: FollowUp, language: str, component: str) -> icalendar.Ca
     item.add(render.MARK_CONTACT, icalendar.vText(_clean(followup.contact.uid)))
     item.add(render.MARK_REASON, icalendar.vText(followup.reason))
     item.add(render.MARK_CYCLE, icalendar.vText(_clean(followup.cycle)))
+    if followup.also:
+        item.add(render.MARK_ALSO, icalendar.vText(",".join(followup.also)))
     if followup.ideas:
         item.add(render.MARK_IDEA, icalendar.vText(_clean(followup.ideas[0].idea.id)))
     if len(followup.ideas) > 1:
@@ -97,6 +99,8 @@ def followups(draw):
         questions=tuple(draw(st.lists(free_text, max_size=2))),
         occasion=draw(st.none() | day), balance=draw(st.none() | st.floats(0, 1e6)),
         received=received,
+        also=tuple(draw(st.lists(st.sampled_from(["give-back", "keep-in-touch"]), max_size=2,
+                                 unique=True))),
     )
 
 

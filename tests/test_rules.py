@@ -154,6 +154,11 @@ def test_completing_a_give_back_settles_what_was_owed():
     [heavy] = complete(done("give-back", description=AS_WRITTEN + '\ngave: gift "Boat" weight 9'),
                        owed)
     assert heavy.weight == 9.0  # more than owed: as written
+    # a give-back said in a birthday follow-up (due the same week) settles when that is ticked
+    merged = Completed("ann", "birthday", "f-2", "Birthday: Ann", None, PROPOSED, AS_WRITTEN,
+                       also=("give-back",))
+    [settled] = complete(merged, owed)
+    assert (settled.item, settled.weight) == ("birthday (follow-up ticked)", 5.0)
 
 
 # -- the source rule -----------------------------------------------------------------------------
