@@ -77,9 +77,13 @@ class RunContext:
         return self._ideas
 
     def my_interests(self) -> tuple[str, ...]:
+        """My interests, normalised, one per meaning, in my words (`vela`, not `sailing`)."""
         vocabulary = self.ideas()[1]
-        tags = (vocabulary.canonical(tag) for tag in self.config.me.interests)
-        return tuple(dict.fromkeys(tag for tag in tags if tag))
+        mine: dict[str, str] = {}
+        for written, canonical in map(vocabulary.forms, self.config.me.interests):
+            if canonical:
+                mine.setdefault(canonical, written)
+        return tuple(mine.values())
 
     def desire(self, followups: list[FollowUp], target: Target, now: dt.datetime,
                instance: str, scope: str = "") -> dict[str, Desired]:

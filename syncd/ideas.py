@@ -81,10 +81,13 @@ def _follow(alias: str, table: Mapping[str, str]) -> str:
 
 
 def common_ground(contact_tags: Iterable[str], my_tags: Iterable[str], vocabulary: Vocabulary) -> tuple[str, ...]:
-    """The canonical tags a contact shares with me, in the contact's order."""
+    """The interests a contact shares with me after synonyms, in the contact's order and words
+    (`#vela` for someone who wrote it, though I wrote `sailing`)."""
     mine = {vocabulary.canonical(tag) for tag in my_tags}
-    theirs = dict.fromkeys(vocabulary.canonical(tag) for tag in contact_tags)
-    return tuple(tag for tag in theirs if tag and tag in mine)
+    theirs: dict[str, str] = {}
+    for written, canonical in map(vocabulary.forms, contact_tags):
+        theirs.setdefault(canonical, written)
+    return tuple(written for tag, written in theirs.items() if tag and tag in mine)
 
 
 # --- introductions --------------------------------------------------------------------------

@@ -191,9 +191,12 @@ def _enrich(followup: FollowUp, inspiration: Inspiration, taken: frozenset[str],
     asked = tuple(questions.about_tags(unknown, language, contact.uid))
     wanted = occasion(followup, inspiration, taken)
     suggestions = _match(contact, wanted, inspiration, crowding) if inspiration.per_followup else ()
-    introductions = inspiration.introductions.suggest(
-        contact, excluded_pairs=inspiration.excluded_pairs, limit=2
-    )
+    # The tags shared with others, in the contact's own words (`#vela`, not `sailing`).
+    words = {canonical: written for written, canonical in
+             reversed([vocabulary.forms(tag) for tag in contact.interests])}
+    introductions = [replace(found, shared=tuple(words.get(tag, tag) for tag in found.shared))
+                     for found in inspiration.introductions.suggest(
+                         contact, excluded_pairs=inspiration.excluded_pairs, limit=2)]
     ground = ideas.common_ground(contact.interests, inspiration.my_interests,
                                  inspiration.vocabulary)
     return replace(followup, ideas=suggestions, introductions=tuple(introductions),

@@ -133,7 +133,9 @@ def extract(
     not_interests: Collection[str] = (),
     known: Collection[str] | None = None,
 ) -> tuple[str, ...]:
-    """Every interest tag of a contact, normalised and deduplicated, in the order first written.
+    """Every interest tag of a contact, normalised and deduplicated (`#vela` and `#sailing` are
+    one interest), in the order and the words first written: an Italian follow-up shows `#vela`
+    as the person wrote it; matching reads it as `sailing` (`Vocabulary.forms`).
 
     `synonyms` must already be normalised (see `normalise_synonyms`); `groups` are group keys
     (`group_keys`; None: the known groups only): a category among them is not an interest;
@@ -148,15 +150,15 @@ def extract(
         *(category for category in contact.categories if group_key(category) not in groups),
         *contact.declared_interests,
     ]
-    tags: dict[str, None] = {}
+    tags: dict[str, str] = {}  # canonical -> as first written
     for value in raw:
         tag = normalise(value)
         if not tag or tag in not_interests:
             continue
         canonical = synonyms.get(tag, tag)
         if canonical not in not_interests:
-            tags.setdefault(canonical, None)
-    return tuple(tags)
+            tags.setdefault(canonical, tag)
+    return tuple(tags.values())
 
 
 def known_tags(synonyms: Mapping[str, str]) -> frozenset[str]:

@@ -170,7 +170,7 @@ class Candidate(NamedTuple):
     tier: int
     serves: frozenset[str]  # the contact's tags it serves directly (same tag, synonym, taste)
     reasons: tuple[tuple[float, str, tuple[str, ...]], ...]  # (points, template, words)
-    common: tuple[str, ...]
+    common: tuple[str, ...]  # my interests it shares, in my words
     tiebreak: int
     crowded: int  # people it was proposed to lately
 
@@ -262,8 +262,11 @@ def candidates(
         for other in sorted(vocabulary.related(tag)):
             near[other].append(tag)
     done = {p for item in exchanged for p in index.by_key.get(title_key(item), ())}
+    my_words: dict[str, str] = {}  # canonical -> as I wrote it
+    for written, canonical in map(vocabulary.forms, my_interests):
+        my_words.setdefault(canonical, written)
     scoring = _Scoring(
-        theirs, taste, near, frozenset(vocabulary.canonical(tag) for tag in my_interests),
+        theirs, taste, near, my_words,
         PREFERRED_KINDS[occasion.purpose],
         reading_language(contact, forms, my_language, index.by_tag),
         occasion, {idea: place for place, idea in enumerate(occasion.keep)}, crowded,
@@ -307,7 +310,7 @@ class _Scoring:
     theirs: Mapping[str, str]
     taste: Mapping[str, str]
     near: Mapping[str, list[str]]
-    mine: frozenset[str]
+    mine: Mapping[str, str]  # my interests: canonical -> as I wrote them
     preferred: frozenset[str]
     language: str
     occasion: Occasion
@@ -324,7 +327,7 @@ class _Scoring:
             written = theirs.get(tag)
             if written is not None:
                 if written == tag or written in entry.written:
-                    best[tag] = (EXACT, "#{0}", (tag,))
+                    best[tag] = (EXACT, "#{0}", (written,))
                 else:
                     best[tag] = (SYNONYM, "#{0} (their #{1})", (tag, written))
             elif tag in self.taste:
@@ -333,7 +336,8 @@ class _Scoring:
             if tag in self.near and tag not in theirs:
                 for wanted in self.near[tag]:
                     if wanted not in best:
-                        best[wanted] = (RELATED, "related to #{0} via #{1}", (wanted, tag))
+                        best[wanted] = (RELATED, "related to #{0} via #{1}",
+                                        (theirs[wanted], tag))
                         break
         if not best:
             return None
@@ -343,7 +347,8 @@ class _Scoring:
             if reason[0] > RELATED:
                 serves.append(tag)
         idea = entry.idea
-        common = tuple(tag for tag in tags if tag in self.mine)[:MAX_COMMON] if self.mine else ()
+        mine = self.mine
+        common = tuple(mine[tag] for tag in tags if tag in mine)[:MAX_COMMON] if mine else ()
         score += COMMON_GROUND * len(common) + (PURPOSE if idea.kind in self.preferred else 0.0)
         crowded = self.crowded.get(idea.id, 0)
         score -= min(CROWDED * crowded, MAX_CROWDED)

@@ -198,3 +198,24 @@ def why(text: str, language: str) -> str:
                     parts.append(said)
                 break
     return "; ".join(parts)
+
+
+# The English words of matching's reasons (matching.Candidate.why) and of the kinds and shapes.
+_REASON_WORDS = frozenset({"book", "event", "course", "tool", "article", "other", "gift", "share",
+                           "related", "via", "also", "yours", "their", "on", "and", "ticked",
+                           "free", "like"})
+
+
+def english_only_words() -> frozenset[str]:
+    """syncd's own English words that an Italian follow-up must not hold: every word of the
+    English texts that the Italian ones do not share (`a`, and the `s` of "{name}'s", are
+    Italian too), the kinds, and matching's reason words (tests and bench/suggestions.py read
+    Italian follow-ups against it)."""
+    def words(language: str, drop_fields: bool) -> set[str]:
+        found = set()
+        for value in TEXT[language].values():
+            for text in (value.values() if isinstance(value, dict) else [value]):
+                text = re.sub(r"\{\w+\}", "", text) if drop_fields else text
+                found.update(re.findall(r"[^\W\d_]+", text.lower()))
+        return found
+    return frozenset((words("en", True) - words("it", False) - {"a", "s"}) | _REASON_WORDS)

@@ -87,7 +87,7 @@ def test_contacts_json_has_the_stable_fields(home):
     assert by_uid["laura"]["name"] == "Bianchi, Laura"
     assert by_uid["laura"]["interests"] == ["sailing", "leadership"]
     assert by_uid["laura"]["birthday"] == "1985-12-04"
-    assert by_uid["marco"]["interests"] == ["sailing"]
+    assert by_uid["marco"]["interests"] == ["vela"]  # as he wrote it
     assert by_uid["laura"]["source"] == str(home / "contacts" / "laura.vcf")
 
 
@@ -99,8 +99,8 @@ def test_plan_json_fields_and_reasons(home):
     assert birthday["due"] == "2026-11-30"  # 4 December minus the 7-day lead is past: today
     assert birthday["also"] == ["keep-in-touch"]  # due the same week: said in one follow-up
     marco = next(f for f in data if f["contact_uid"] == "marco")
-    assert marco["common_ground"] == ["sailing"]
-    assert marco["introductions"] == [{"uid": "laura", "name": "Bianchi, Laura", "shared": ["sailing"]}]
+    assert marco["common_ground"] == ["vela"]  # in his words: I wrote sailing
+    assert marco["introductions"] == [{"uid": "laura", "name": "Bianchi, Laura", "shared": ["vela"]}]
     assert marco["questions"] == []
     assert 1 <= len(marco["ideas"]) <= 3
     for idea in marco["ideas"]:
@@ -132,7 +132,11 @@ def test_sync_then_nothing_then_exactly_one_change(home):
     assert third.stdout.startswith("0 created, 1 updated, 0 deleted, 2 unchanged")
     changed = [name for name, text in calendar_items(home).items() if items[name] != text]
     assert len(changed) == 1
-    assert "#history" in calendar_items(home)[changed[0]]  # "storia" is a shipped synonym
+    [todo] = icalendar.Calendar.from_ical(calendar_items(home)[changed[0]]).walk("VTODO")
+    description = str(todo["DESCRIPTION"])
+    assert "Interests: #vela #storia" in description  # in his words
+    [before] = icalendar.Calendar.from_ical(items[changed[0]]).walk("VTODO")
+    assert before["X-SYNCD-IDEAS"] == todo["X-SYNCD-IDEAS"]  # the ideas he was shown stay
 
 
 def test_dry_run_writes_nothing(home):

@@ -59,9 +59,9 @@ def test_exact_beats_synonym_beats_related_and_the_reason_says_which():
     by_id = {c.idea.id: c for c in pool}
     assert [by_id[i].score - PURPOSE for i in ("on-vela", "on-sailing", "on-boats")] == [
         EXACT, SYNONYM, RELATED]
-    assert by_id["on-vela"].why == "#sailing"
+    assert by_id["on-vela"].why == "#vela"  # in their words
     assert by_id["on-sailing"].why == "#sailing (their #vela)"
-    assert by_id["on-boats"].why == "related to #sailing via #boats"
+    assert by_id["on-boats"].why == "related to #vela via #boats"
 
 
 def test_interests_add_up_and_one_interest_counts_once():

@@ -188,16 +188,7 @@ def test_the_object_lists_every_idea_proposed_and_reads_back_the_description():
     assert stored.description == render.description(give_back(), "en")
 
 
-# syncd's own English words: every word of the English texts that the Italian ones do not share
-# (`a`, and the `s` of "{name}'s", are Italian too), the kinds, and matching's reason words.
-ENGLISH = ({w for value in wording.TEXT["en"].values()
-            for text in (value.values() if isinstance(value, dict) else [value])
-            for w in re.findall(r"[^\W\d_]+", re.sub(r"\{\w+\}", "", text).lower())}
-           - {w for value in wording.TEXT["it"].values()
-              for text in (value.values() if isinstance(value, dict) else [value])
-              for w in re.findall(r"[^\W\d_]+", text.lower())} - {"a", "s"}
-           | {"book", "event", "course", "tool", "article", "other", "gift", "share", "related",
-              "via", "also", "yours", "their", "on", "and", "ticked", "free", "like"})
+ENGLISH = wording.english_only_words()
 
 
 def test_every_reason_matching_gives_is_said_in_italian():
