@@ -179,6 +179,12 @@ def _known(
         # Ticked off: never rewritten; the row stays while the object does, so that un-ticking
         # it (back to NEEDS-ACTION) withdraws the completion.
         stored = fetched.get(href) if listing[href] != entry.etag else None
+        if _other(stored, instance):
+            # Ticked off and deleted here, then written again by the other instance (which
+            # never saw it go): that object is the other instance's, not this one un-ticked.
+            assert stored is not None
+            return Action(OTHER, uid, href, want, etag=listing[href], hash=stored.hash,
+                          written=entry, writer=stored.instance)
         if stored is not None and stored.is_ours and stored.status != "COMPLETED":
             return Action(REOPENED, uid, href, want, etag=listing[href], hash=stored.hash,
                           written=entry)

@@ -144,3 +144,22 @@ def test_own_delete_before_a_crash_is_not_a_dismissal():
     assert action.kind == FORGET
     action, _ = decide(None, {want.href: '"1"'}, deleting)  # the DELETE never happened
     assert (action.kind, action.etag) == (DELETE, '"1"')
+
+
+def test_ticked_deleted_then_written_again_by_the_other_instance_is_theirs_not_reopened():
+    """Found by the state machine: the person ticks a follow-up off and deletes it; the other
+    laptop's syncd (which never saw it) writes the same follow-up at the same href. That object
+    is the other instance's: this one neither withdraws its completion nor takes it over."""
+    from syncd.reconcile import OTHER, REOPENED
+    from syncd.state import COMPLETED as DONE
+    f = desired().followup
+    theirs = render.render(f, language="en", component="todo", now=NOW, instance="b@laptop")
+    want = desired()
+    d, w = {want.uid: want}, {want.uid: written(want, '"3"', owner=DONE)}
+    listing = {want.href: '"9"'}
+    assert want.href in to_fetch(d, listing, w)
+    [action] = reconcile(d, listing, w, {want.href: render.read(theirs)}, instance="a@desktop")
+    assert action.kind == OTHER and action.kind != REOPENED and action.writer == "b@laptop"
+    # the same object without another instance's mark is this one's follow-up un-ticked
+    [mine] = reconcile(d, listing, w, {want.href: render.read(want.item)}, instance="a@desktop")
+    assert mine.kind == REOPENED
