@@ -10,14 +10,16 @@ A catalog file is a YAML list of ideas:
       language: en            # ISO 639-1
       url: https://...        # optional, like year, price and note
       year: 2020
-      isbn13: "9780385494786"  # books: required, 13 digits with a valid check digit
+      isbn13: "9780385494786"  # books: 13 digits with a valid check digit (*)
       titles: {it: La barca}  # optional: titles of verified editions; needs `source`
       source: https://...     # the public page(s) confirming it: required for every non-book
     - id: barcolana
       kind: event
-      shape: gift             # gift | share; required for course, tool, event and other
-      months: [10]            # events: required, the month(s) it usually takes place
-      city: Trieste           # events: required ("online" for an online event)
+      shape: gift             # gift | share, for course, tool, event and other (*)
+      months: [10]            # events: the month(s) it usually takes place (*)
+      city: Trieste           # events: where ("online" for an online event) (*)
+
+(*) required in the shipped files (`syncd/data/`); a person's own file may leave them out.
 
 `load_catalog` reads the shipped files (`syncd/data/catalog*.yaml`) and the person's own, and
 reports every problem of every file at once as `{file}:{line}: [{index}].{key}: message` in one
@@ -32,6 +34,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -204,9 +207,30 @@ class Sources(ValueType):
 _NEEDS_SHAPE = tuple(kind for kind in IDEA_KINDS if kind not in DEFAULT_SHAPES)
 
 
+@cache
+def _shipped() -> frozenset[str]:
+    return frozenset(os.path.realpath(path) for path in shipped_catalog_paths())
+
+
+def is_shipped(file: str) -> bool:
+    """A file of syncd's own catalog, which must say everything (`_check_idea`)."""
+    return os.path.realpath(Path(file).expanduser()) in _shipped()
+
+
 def _check_idea(idea: Idea, pairs: dict[str, tuple[Node, Node]], where: Node | int, key: str, ctx: Context) -> bool:
-    """The rules between keys: what a book, an event, a kind without a default shape need."""
+    """The rules between keys: what a book, an event, a kind without a default shape need.
+    Only the shipped catalog must give them all: a person's own file written before they
+    existed (a book without its ISBN, an event without its months) still loads, its book
+    without a link, its event proposed in any month, its shape by kind and price."""
     ok = True
+    if not is_shipped(ctx.file):
+        if idea.kind != "book" and idea.isbn13 is not None:
+            ctx.add(pairs["isbn13"][0], f"{key}.isbn13", f"only for a book (this one is kind: {idea.kind})")
+            return False
+        if idea.titles and not idea.source:
+            ctx.add(where, f"{key}.source", "required with titles: the page confirming that edition")
+            return False
+        return True
 
     def need(name: str, message: str) -> None:
         nonlocal ok

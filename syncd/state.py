@@ -140,7 +140,7 @@ _MIGRATIONS: list[str] = [
     """,
     # 7: what each follow-up proposed to whom (`Ledger.record_proposals`)
     """
-    CREATE TABLE proposals (
+    CREATE TABLE IF NOT EXISTS proposals (
         followup_uid TEXT NOT NULL,
         contact_uid TEXT NOT NULL,
         idea_id TEXT NOT NULL,
@@ -149,7 +149,7 @@ _MIGRATIONS: list[str] = [
         day TEXT NOT NULL,
         PRIMARY KEY (followup_uid, idea_id)
     );
-    CREATE INDEX proposals_by_day ON proposals (day);
+    CREATE INDEX IF NOT EXISTS proposals_by_day ON proposals (day);
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -53,6 +53,23 @@ def problems(*paths: Path) -> list[str]:
     return caught.value.problems
 
 
+@pytest.fixture
+def as_shipped(monkeypatch):
+    """The files a test writes are checked as syncd's own catalog files are."""
+    monkeypatch.setattr(catalog, "is_shipped", lambda file: True)
+
+
+def test_a_persons_own_older_catalog_still_loads_without_the_shipped_files_keys(tmp_path):
+    older = write(tmp_path, "mine.yaml", GOOD.replace('  isbn13: "9780385494786"\n', "")
+                  + EVENT.replace("  months: [10]\n", "").replace("  city: Trieste\n", "")
+                  .replace("  shape: gift\n", ""))
+    book, event = load_catalog([older], include_shipped=False)
+    assert (book.isbn13, book.link) == (None, book.url)  # no Open Library link without it
+    assert (event.months, event.city, event.shape) == ((), None, "gift")  # shape by price
+    assert catalog.is_shipped(str(catalog.shipped_catalog_paths()[0]))
+    assert not catalog.is_shipped(str(older))
+
+
 # --- loading --------------------------------------------------------------------------------
 
 
@@ -217,7 +234,7 @@ def test_shape_defaults_by_kind_in_code_too():
     assert Idea("x", "book", "X", "Y", ("a",), "en", titles={"it": "Ics"}, source="https://e.org").titles == (("it", "Ics"),)
 
 
-def test_a_book_needs_an_isbn_with_a_valid_check_digit(tmp_path):
+def test_a_book_needs_an_isbn_with_a_valid_check_digit(tmp_path, as_shipped):
     missing = write(tmp_path, "a.yaml", GOOD.replace('  isbn13: "9780385494786"\n', ""))
     short = write(tmp_path, "b.yaml", GOOD.replace("9780385494786", "978038549478"))
     wrong = write(tmp_path, "c.yaml", GOOD.replace("9780385494786", "9780385494790"))
@@ -230,7 +247,7 @@ def test_a_book_needs_an_isbn_with_a_valid_check_digit(tmp_path):
     ]
 
 
-def test_shape_is_required_where_the_kind_gives_none_and_must_be_gift_or_share(tmp_path):
+def test_shape_is_required_where_the_kind_gives_none_and_must_be_gift_or_share(tmp_path, as_shipped):
     course = "- {id: c, kind: course, title: C, by: B, tags: [x], language: en, source: https://e.org}\n"
     missing = write(tmp_path, "a.yaml", course)
     wrong = write(tmp_path, "b.yaml", EVENT.replace("shape: gift", "shape: gifts"))
@@ -240,7 +257,7 @@ def test_shape_is_required_where_the_kind_gives_none_and_must_be_gift_or_share(t
     ]
 
 
-def test_an_event_needs_months_from_1_to_12_and_a_city(tmp_path):
+def test_an_event_needs_months_from_1_to_12_and_a_city(tmp_path, as_shipped):
     bare = write(tmp_path, "a.yaml", EVENT.replace("  months: [10]\n", "").replace("  city: Trieste\n", ""))
     months = write(tmp_path, "b.yaml", EVENT.replace("[10]", "[10, 13]"))
     scalar = write(tmp_path, "c.yaml", EVENT.replace("[10]", "October"))
@@ -276,7 +293,7 @@ def test_source_is_a_url_or_a_list_of_urls(tmp_path):
     ]
 
 
-def test_source_is_required_for_every_non_book_once_the_data_has_them(tmp_path, monkeypatch):
+def test_source_is_required_for_every_non_book_once_the_data_has_them(tmp_path, as_shipped, monkeypatch):
     monkeypatch.setattr(catalog, "SOURCE_REQUIRED", True)
     path = write(tmp_path, "a.yaml", EVENT.replace("  source: [https://www.barcolana.it/, https://example.org/barcolana]\n", "")
                  + GOOD.replace("- id: the-boat", "- id: the-boat"))
