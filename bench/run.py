@@ -124,9 +124,9 @@ def main() -> None:
     ]
     for title, table in sections:
         text += ["", f"## {title}", "", table]
-    notes = HERE / "NOTES.md"
-    if notes.exists():
-        text += ["", notes.read_text(encoding="utf-8").rstrip()]
+    for carried in ("SUGGESTIONS.md", "NOTES.md"):  # bench/suggestions.py --write; the notes
+        if (HERE / carried).exists():
+            text += ["", (HERE / carried).read_text(encoding="utf-8").rstrip()]
     out = ROOT / "docs" / "benchmarks.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(text) + "\n", encoding="utf-8")

@@ -15,8 +15,9 @@ month, a sixth something else. Reports:
   (in two different follow-ups), and catalog items recorded as given although the person never
   said which.
 
-Run: .venv/bin/python bench/suggestions.py [--contacts 300] [--weeks 52] [--show 20]
-(`--show N` prints N follow-ups of each language to read.)
+Run: .venv/bin/python bench/suggestions.py [--contacts 300] [--weeks 52] [--show 20] [--write]
+(`--show N` prints N follow-ups of each language to read; `--write` puts the figures into
+docs/benchmarks.md.)
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import argparse
 import datetime as dt
 import random
 import re
-import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -223,6 +223,7 @@ def year(config: Config, calendar: Path, weeks: int, seed: int) -> dict:
               for name in (idea.title, *(t for _, t in idea.titles))}
     shown: dict[str, dict[str, tuple[str, dt.date]]] = defaultdict(dict)  # contact → idea → (f-up, day)
     twice, followups, ticked = 0, set(), 0
+    repeats: list[str] = []
     uids = sorted(p.stem for p in (config.contacts[0].path).glob("*.vcf"))
     with State(config.state) as state:
         for week in range(weeks):
@@ -242,10 +243,16 @@ def year(config: Config, calendar: Path, weeks: int, seed: int) -> dict:
                     before = shown[stored.contact_uid].get(idea)
                     if before and before[0] != stored.uid and (day - before[1]).days < 365:
                         twice += 1
+                        repeats.append(f"{stored.contact_uid}: {idea} in {before[0][:14]} on "
+                                       f"{before[1]} and in {stored.uid[:14]} ({stored.reason}"
+                                       f"{'+' + '+'.join(stored.also) if stored.also else ''}) "
+                                       f"on {day}")
                     if not before or before[0] != stored.uid:
                         shown[stored.contact_uid][idea] = (stored.uid, day)
         recorded = [e for e in Ledger(state).exchanges()
                     if e.source == "calendar" and matching.title_key(e.item) in titles]
+    for line in repeats[:10]:
+        print("  twice:", line, flush=True)
     return {"weeks": weeks, "follow-ups shown": len(followups), "ticked off": ticked,
             "ideas proposed twice to one person within a year": twice,
             "catalog items recorded without being marked": len(recorded)}
@@ -258,33 +265,79 @@ def show(config: Config, calendar: Path, count: int, seed: int) -> None:
         print(f"--- {stored.summary}\n{stored.description}\n")
 
 
+TITLE = "## Follow-up quality (issue 14): `bench/suggestions.py`"
+
+
+def write_figures(lines: list[str], args: argparse.Namespace) -> None:
+    """The figures as a section of docs/benchmarks.md (kept in bench/SUGGESTIONS.md, which
+    bench/run.py carries over when it rewrites that file)."""
+    import subprocess
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=ROOT).stdout.strip()
+    section = [TITLE, "", f"`.venv/bin/python bench/suggestions.py --contacts {args.contacts} "
+               f"--weeks {args.weeks}`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d} (commit "
+               f"{commit}), goals in brackets:", "", "```", *lines, "```"]
+    text = "\n".join(section) + "\n"
+    (ROOT / "bench" / "SUGGESTIONS.md").write_text(text, encoding="utf-8")
+    docs = ROOT / "docs" / "benchmarks.md"
+    current = docs.read_text(encoding="utf-8")
+    if TITLE in current:
+        before, _, after = current.partition(TITLE)
+        rest = after.split("\n## ", 1)
+        current = before + text + ("\n## " + rest[1] if len(rest) > 1 else "")
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
+    docs.write_text(current, encoding="utf-8")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GOALS = {
+    "interests with >= 3 ideas": "[>= 90 of 100]", "most frequent idea": "[<= 10 %]",
+    "give-backs after a book": "[all]", "gift ideas that are not gifts": "[0]",
+    "Italian follow-ups with an English word": "[0]", "ideas proposed twice": "[0]",
+    "catalog items recorded": "[0]",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=300)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--show", type=int, default=0, help="follow-ups of each language to print")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--write", action="store_true",
+                        help="write the figures into docs/benchmarks.md")
     args = parser.parse_args()
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        goal = next((g for key, g in GOALS.items() if line.startswith(key)), "")
+        lines.append(f"{line} {goal}".rstrip())
+        print(lines[-1], flush=True)
+
     with tempfile.TemporaryDirectory() as tmp:
         for language in ("en", "it"):
             home = Path(tmp) / language
             config, gave_book = network(home, language, args.contacts, args.seed)
             share, gift, short = coverage(config)
-            print(f"== {language}: {args.contacts} contacts, 2 interests each of {len(INTERESTS)}")
-            print(f"interests with >= 3 ideas on their own tag: {share} of {len(INTERESTS)} to "
-                  f"share, {gift} to give; short (share/give): {', '.join(short) or '-'}")
+            say(f"== {language}: {args.contacts} contacts, 2 interests each of {len(INTERESTS)}")
+            say(f"interests with >= 3 ideas on their own tag in every month: {share} of "
+                f"{len(INTERESTS)} to share, {gift} to give; short (share/give): "
+                f"{', '.join(short) or '-'}")
             calendar = home / "calendar"
             calendar.mkdir()
             with State(config.state) as state:
                 now = dt.datetime.combine(START, dt.time(9), dt.timezone.utc)
                 cycle.sync(config, state, LocalTarget(calendar), START, now)
             for key, value in first_sync_figures(config, calendar, gave_book).items():
-                print(f"{key}: {value}")
+                say(f"{key}: {value}")
             if args.show:
                 show(config, calendar, args.show, args.seed)
             for key, value in year(config, calendar, args.weeks, args.seed).items():
-                print(f"{key}: {value}")
-            sys.stdout.flush()
+                say(f"{key}: {value}")
+    if args.write:
+        write_figures(lines, args)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ SHOWN = 30  # candidates listed per purpose without --all
 
 
 def tier_name(tier: int) -> str:
-    if tier >= matching.PROPOSED_BEFORE + matching.DIRECT:
-        return TIERS[tier - matching.PROPOSED_BEFORE] + "; proposed this year"
+    if matching.proposed_before(tier):
+        return TIERS[tier - matching.PROPOSED_BEFORE] + "; proposed this year: not again"
     return TIERS[tier]
 
 

@@ -9,16 +9,16 @@ interests is never proposed. Candidates rank in tiers, then by score:
 2. a direct match (the contact's tag, a synonym, a taste) before a related-tag one; within
    each, the contact's language first (`syncd.language`), so that a direct match in another
    language is never dropped for a related one;
-3. last, ideas proposed to them in another follow-up within a year, used only when nothing
-   unproposed is left.
+3. never an idea proposed to them in another follow-up within a year: a follow-up proposes
+   fewer ideas rather than the same one twice.
 
 The score is their match (the same tag 3, a synonym or a taste 2, a related tag 1, summed over
 their interests) plus bonuses that are always worth less than one point of it: common ground
 with me and a kind that suits the purpose; ideas proposed to many people lately lose up to as
 much. Ties break by a per-contact seed, so that people with the same interests get different
 ideas. A gift follow-up (give-back, birthday) proposes gifts only, and a give-back answers in
-kind first (after a book, a book); events only in the months before they happen. Picks vary the
-kinds within a tier. Never an idea already exchanged with them, matched by title
+kind first (after a book, a book); events only in the months before they happen. Picks serve
+each of their interests before a second idea for one, then vary the kinds. Never an idea already exchanged with them, matched by title
 (`title_key`).
 """
 
@@ -53,11 +53,15 @@ MAX_COMMON = 2
 PURPOSE = 0.5
 CROWDED = 0.1  # taken off per person it was proposed to lately, at most MAX_CROWDED
 MAX_CROWDED = 0.9
-REPEAT = 2.0  # taken off an idea that serves only interests already served by a pick
 SEASON_MONTHS = 3  # an event is proposed in the three months before it
 
 KEPT, DIRECT, DIRECT_OTHER_LANGUAGE, RELATED_TIER, RELATED_OTHER_LANGUAGE = range(5)
 PROPOSED_BEFORE = 4  # added to the tier of an idea proposed to them in another follow-up
+
+
+def proposed_before(tier: int) -> bool:
+    """An idea shown to them in another follow-up within a year: listed, never picked."""
+    return tier > RELATED_OTHER_LANGUAGE
 
 # What a give-back answers a received exchange with, first.
 IN_KIND = FrozenMap({"book": "book", "course": "course", "webinar": "webinar", "event": "event"})
@@ -285,7 +289,7 @@ def candidates(
 
     consider([index.by_id[i] for i in occasion.keep if i in index.by_id])
     consider([p for tag in (*theirs, *taste) for p in index.by_tag.get(tag, ())])
-    usable = [found for found in pool if found.tier < PROPOSED_BEFORE]
+    usable = [found for found in pool if not proposed_before(found.tier)]
     in_kind = occasion.in_kind
     if (need is None or len(usable) < need
             or (in_kind and not any(found.idea.kind == in_kind for found in usable))):
@@ -368,13 +372,13 @@ class _Scoring:
 
 def pick(pool: list[Candidate], limit: int, occasion: Occasion) -> list[Candidate]:
     """The ideas kept first; then, for a give-back, the best of the kind it answers; then greedy
-    picks that vary the kinds within the best tier left (`_varied`)."""
+    picks (`_varied`). An idea proposed to them in another follow-up within a year is never
+    picked again: fewer ideas rather than the same one twice."""
     ranked = sorted(pool, key=rank)
     chosen = sorted((found for found in pool if found.tier == KEPT), key=lambda f: f.tiebreak)[:limit]
-    rest = [found for found in ranked if found.tier != KEPT]
+    rest = [found for found in ranked if found.tier != KEPT and not proposed_before(found.tier)]
     if occasion.in_kind and not chosen and limit > 0:
-        first = next((found for found in rest if found.idea.kind == occasion.in_kind
-                      and found.tier < PROPOSED_BEFORE), None)
+        first = next((found for found in rest if found.idea.kind == occasion.in_kind), None)
         if first is not None:
             chosen.append(first)
             rest.remove(first)
@@ -383,9 +387,10 @@ def pick(pool: list[Candidate], limit: int, occasion: Occasion) -> list[Candidat
 
 def _varied(ranked: list[Candidate], limit: int, preferred: Collection[str],
             before: list[Candidate]) -> list[Candidate]:
-    """Greedy picks by (tier, times the kind was picked, kind not preferred, REPEAT if it serves
-    nothing new − score, tie-break). Kept per kind, best first, so that a pick looks at the head
-    of each kind instead of the whole pool."""
+    """Greedy picks by (tier, serves none of their interests not yet served, times the kind was
+    picked, kind not preferred, − score, tie-break): each of their interests before a second
+    idea for one, then the kinds varied. Kept per kind in `rank` order, so that a pick looks at
+    the head of each kind instead of the whole pool."""
     by_kind: dict[str, list[Candidate]] = defaultdict(list)
     for found in ranked:
         by_kind[found.idea.kind].append(found)
@@ -395,11 +400,11 @@ def _varied(ranked: list[Candidate], limit: int, preferred: Collection[str],
     while len(chosen) < limit:
         choice: tuple | None = None
         for kind, candidates_of_kind in by_kind.items():
-            at, cost = _best_of_kind(candidates_of_kind, served)
+            at, repeats = _best_of_kind(candidates_of_kind, served)
             if at < 0:
                 continue
             found = candidates_of_kind[at]
-            key = (found.tier, per_kind[kind], kind not in preferred, cost, -found.score,
+            key = (found.tier, repeats, per_kind[kind], kind not in preferred, -found.score,
                    found.tiebreak)
             if choice is None or key < choice[0]:
                 choice = (key, kind, at)
@@ -413,15 +418,15 @@ def _varied(ranked: list[Candidate], limit: int, preferred: Collection[str],
     return chosen
 
 
-def _best_of_kind(ranked: list[Candidate], served: set[str]) -> tuple[int, float]:
-    """The position and cost (REPEAT if it serves nothing new, − score) of the cheapest idea of
-    the best tier of a list in `rank` order; (-1, 0) when the list is empty. An idea's cost is at
-    least −score, so the scan stops as soon as no later idea can cost less."""
-    at, cost = -1, 0.0
+def _best_of_kind(ranked: list[Candidate], served: set[str]) -> tuple[int, bool]:
+    """The position of the best idea of a list in `rank` order: the first of its best tier that
+    serves one of their interests not yet served, else its first; and whether it serves none
+    (`(-1, True)` for an empty list)."""
+    if not ranked:
+        return -1, True
     for position, found in enumerate(ranked):
-        if at >= 0 and (found.tier > ranked[at].tier or -found.score >= cost):
+        if found.tier != ranked[0].tier:
             break
-        this = (REPEAT if found.serves <= served else 0.0) - found.score
-        if at < 0 or this < cost:
-            at, cost = position, this
-    return at, cost
+        if not found.serves <= served:
+            return position, False
+    return 0, True
