@@ -304,7 +304,9 @@ CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), check=check_password_so
 ME = Section(MeConfig, (
     Key("name", Text(), "your name, for the wording of follow-ups"),
     Key("interests", TextList(), "your own interests: common ground with a contact makes a follow-up idea"),
-    Key("language", Choice("en", "it"), "language of the follow-ups written into the calendar"),
+    Key("language", Choice("en", "it"),
+        "language of the follow-ups written into the calendar, and of a contact whose card "
+        "gives no language of its own"),
 ))
 
 TAGS = Section(TagsConfig, (

@@ -1,7 +1,6 @@
 """The vdir and single-file sources, on real files."""
 
 import logging
-import os
 import shutil
 from pathlib import Path
 

@@ -1,7 +1,6 @@
 """Issue 4's promise on the shipped sample contacts: every idea shares a tag (or a synonym or a
 related tag) with its contact, nothing already exchanged comes back, tagless people get questions."""
 
-import datetime as dt
 import json
 import shutil
 import textwrap
