@@ -137,7 +137,8 @@ def test_persons_edit_on_the_server_wins(home, radicale, calendar_name):
     client = caldav.DAVClient(radicale.url, username=radicale.username,
                               password=radicale.password)
     [calendar] = [c for c in client.principal().calendars() if c.get_display_name() == calendar_name]
-    todo = next(t for t in calendar.todos() if "Laura Bianchi" in t.data and "Get in touch" in t.data)
+    # Laura's one follow-up this week: her birthday, which says the keep-in-touch too
+    todo = next(t for t in calendar.todos() if "Laura Bianchi" in t.data)
     todo.icalendar_component["SUMMARY"] = "Lunch with Laura on Friday"
     todo.save()
     card = home / "contacts" / "laura-bianchi.vcf"
