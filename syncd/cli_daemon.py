@@ -82,9 +82,9 @@ def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | No
         click.echo(f"also in this calendar: {count} follow-ups written by syncd on "
                    f"{shown(host)} (another state file); left to it")
     for target, count in data["earlier_calendars"].items():
-        click.echo(f"earlier calendar {shown(_place(target))}: {count} follow-ups syncd wrote there "
-                   "and now leaves alone; delete them there (or the whole calendar) if you "
-                   "no longer want them")
+        click.echo(f"earlier calendar {shown(_place(target))}: {count} follow-ups syncd wrote "
+                   "there and now leaves alone; delete them there (or the whole calendar) if "
+                   "you no longer want them")
     if upcoming:
         click.echo("next due:")
         table(("due", "reason", "contact"),
