@@ -23,6 +23,7 @@ from syncd.errors import ConfigError, SyncdError, TargetError
 from syncd.model import Contact, FollowUp
 from syncd.render import summary
 from syncd.state import State
+from syncd.terminal import shown, shown_lines
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,38 @@ _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):[^@\s/]*@")
 
 class RedactingFormatter(logging.Formatter):
     """Masks the password of every URL in a log line and its traceback, whoever logs it: caldav
-    logs the URL it was given at DEBUG, credentials included."""
+    logs the URL it was given at DEBUG, credentials included. Text from cards and files in a
+    line is `shown`: a text argument escaped whole (its line breaks too: a name cannot forge a
+    log line), the rest of the message but for the line breaks syncd put in it."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = shown_lines(_message(record))
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         return _URL_PASSWORD.sub(r"\1:********@", super().format(record))
+
+
+class _Shown(str):
+    """A text argument of a log call: `%s` gives it `shown`; `%r` is str's repr, which escapes
+    every character that is not printable already."""
+
+    def __str__(self) -> str:
+        return shown(str.__str__(self))
+
+
+def _message(record: logging.LogRecord) -> str:
+    args = record.args
+    if isinstance(args, tuple):
+        args = tuple(_Shown(a) if isinstance(a, str) else a for a in args)
+    elif isinstance(args, dict):
+        args = {k: _Shown(v) if isinstance(v, str) else v for k, v in args.items()}
+    if not args:
+        return str(record.msg)
+    try:
+        return str(record.msg) % args
+    except (TypeError, ValueError):  # as logging itself would: the plain message
+        return record.getMessage()
 
 
 class _Group(click.Group):
@@ -47,10 +76,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ConfigError as error:
             for problem in error.problems:
-                click.echo(problem, err=True)
+                click.echo(shown_lines(problem), err=True)
             ctx.exit(error.exit_code)
         except SyncdError as error:
-            click.echo(f"syncd: error: {error}", err=True)
+            click.echo(shown_lines(f"syncd: error: {error}"), err=True)
             log.debug("traceback", exc_info=True)
             ctx.exit(error.exit_code)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from syncd import clock
+from syncd.terminal import shown
 from syncd.config import Config, load_config
 
 config_option = click.option(
@@ -51,7 +52,9 @@ def resolve_today(value: dt.datetime | None, config: Config | None = None) -> dt
 
 
 def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    rows = [tuple(cell.replace("\n", " ") for cell in row) for row in rows]
+    """Columns of text; every cell `shown` (a card's control characters escaped, so a name
+    can neither forge a row nor send the terminal an escape sequence)."""
+    rows = [tuple(shown(cell) for cell in row) for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in (headers, *rows):
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

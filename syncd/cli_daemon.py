@@ -15,6 +15,7 @@ from syncd.cli_common import config_option, json_option, load, resolve_today, ta
 from syncd.daemon import Daemon, StateLock
 from syncd.errors import SyncdError
 from syncd.state import OTHER_INSTANCE, OURS, State
+from syncd.terminal import shown
 
 UNITS = ("syncd.service", "syncd@.service", "syncd-sync.service", "syncd-sync.timer")
 
@@ -72,18 +73,18 @@ def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | No
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"daemon: {'running, pid ' + str(pid) if pid else 'not running'}")
-    click.echo(f"last cycle: {data['last_cycle'] or 'never'}: {data['last_result'] or '-'}")
+    click.echo(shown(f"last cycle: {data['last_cycle'] or 'never'}: {data['last_result'] or '-'}"))
     for server, message in data["errors"].items():
-        click.echo(f"last error at {server}: {message}")
+        click.echo(shown(f"last error at {server}: {message}"))
     counts = ", ".join(f"{n} {reason}" for reason, n in data["open_followups"].items())
     click.echo(f"open follow-ups: {counts or 'none'} ({data['overdue']} overdue)")
     for host, count in data["other_instances"].items():
-        click.echo(f"also in this calendar: {count} follow-ups written by syncd on {host} "
-                   "(another state file); left to it")
+        click.echo(f"also in this calendar: {count} follow-ups written by syncd on "
+                   f"{shown(host)} (another state file); left to it")
     for target, count in data["earlier_calendars"].items():
-        click.echo(f"earlier calendar {_place(target)}: {count} follow-ups syncd wrote there "
-                   "and now leaves alone; delete them there (or the whole calendar) if you "
-                   "no longer want them")
+        click.echo(f"earlier calendar {shown(_place(target))}: {count} follow-ups syncd wrote "
+                   "there and now leaves alone; delete them there (or the whole calendar) if "
+                   "you no longer want them")
     if upcoming:
         click.echo("next due:")
         table(("due", "reason", "contact"),

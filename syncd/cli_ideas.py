@@ -15,6 +15,7 @@ from syncd.cli_common import config_option, json_option, load, resolve_today, ta
 from syncd.lookup import find_contact
 from syncd.model import FollowUp
 from syncd.state import State
+from syncd.terminal import shown
 
 TIERS = {
     matching.KEPT: "shown now",
@@ -84,8 +85,10 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, t
                                "interests": list(person.interests), **results, **extra},
                               ensure_ascii=False, indent=2))
         return
-    click.echo(f"{person.name}: " + (" ".join(f"#{t}" for t in person.interests) or "no tags"))
-    click.echo("common ground: " + (" ".join(f"#{t}" for t in extra["common_ground"]) or "-"))
+    click.echo(shown(f"{person.name}: " + (" ".join(f"#{t}" for t in person.interests)
+                                           or "no tags")))
+    click.echo(shown("common ground: " + (" ".join(f"#{t}" for t in extra["common_ground"])
+                                          or "-")))
     for label, title in (("to_give", "to give (give-back, birthday): gifts only"),
                          ("to_share", "to share (keep-in-touch)")):
         rows = results[label] if show_all else results[label][:SHOWN]
@@ -98,9 +101,10 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, t
                                         if c["crowded"] else "")) for c in rows])
     click.echo("* = what a follow-up would propose now")
     for intro in extra["introductions"]:
-        click.echo(f"introduce {intro['name']}: both " + " ".join(f"#{t}" for t in intro["shared"]))
+        click.echo(shown(f"introduce {intro['name']}: both "
+                         + " ".join(f"#{t}" for t in intro["shared"])))
     for question in extra["questions"]:
-        click.echo(f"ask: {question}")
+        click.echo(shown(f"ask: {question}"))
 
 
 def _candidate_json(found: matching.Candidate, picked: bool) -> dict[str, Any]:

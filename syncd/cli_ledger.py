@@ -21,6 +21,7 @@ from syncd.ledger import Ledger
 from syncd.lookup import find_contact
 from syncd.model import EXCHANGE_KINDS, GAVE, RECEIVED, Contact, Exchange
 from syncd.state import State
+from syncd.terminal import shown
 
 FIELDS = ("id", "contact_uid", "contact_name", "direction", "kind", "item", "date", "weight", "source",
           "note")
@@ -63,8 +64,8 @@ def log_command(
     standing = view.standings.get(person.uid)
     what = "logged" if added else "already in the ledger"
     arrow = "from" if direction == RECEIVED else "to"
-    click.echo(f"{what}: {direction} {kind} “{item}” {arrow} {person.name} on {when}"
-               f" (weight {exchange.weight:g}); balance {_balance(standing)}")
+    click.echo(shown(f"{what}: {direction} {kind} “{item}” {arrow} {person.name} on {when}"
+                     f" (weight {exchange.weight:g}); balance {_balance(standing)}"))
 
 
 @click.command()
@@ -124,7 +125,7 @@ def _history(person: Contact, view: cycle.LedgerView, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{person.name}: balance {data['balance']:g}")
+    click.echo(shown(f"{person.name}: balance {data['balance']:g}"))
     table(("id", "date", "direction", "kind", "item", "weight", "source"),
           [(reciprocity.entry_id(e), e.date.isoformat(), e.direction, e.kind, e.item,
             f"{e.weight:g}", e.source) for e in history])
@@ -198,15 +199,15 @@ def remove(ctx: click.Context, config_path: Path | None, entry: str) -> None:
                              "entries of a contact with their ids")
         exchange = found[0]
         person = by_uid.get(exchange.contact_uid)
-        name = person.name if person else exchange.contact_uid
+        name = shown(person.name if person else exchange.contact_uid)
         if exchange.source == "note":
-            where = f" ({person.source}:{person.line})" if person else ""
+            where = f" ({shown(person.source)}:{person.line})" if person else ""
             raise SyncdError(f"entry {entry} is a line of the NOTE on {name}'s card{where}: "
                              "remove that line from the card")
         if not Ledger(state).remove(exchange):
             raise SyncdError(f"entry {entry} mirrors an introduction recorded on another "
-                             f"contact ({exchange.note}): remove that entry instead")
-    click.echo(f"removed: {exchange.direction} {exchange.kind} “{exchange.item}” "
+                             f"contact ({shown(exchange.note)}): remove that entry instead")
+    click.echo(f"removed: {exchange.direction} {exchange.kind} “{shown(exchange.item)}” "
                f"({name}, {exchange.date})")
 
 

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from syncd.errors import SyncdError
 from syncd.model import Contact
 from syncd.reciprocity import item_key
+from syncd.terminal import shown
 
 
 def describe(contact: Contact) -> str:
+    """One line naming the contact in a message (`shown`: a card's text cannot forge a line)."""
     email = f" <{contact.emails[0]}>" if contact.emails else ""
-    return f"{contact.name}{email} (uid {contact.uid})"
+    return shown(f"{contact.name}{email} (uid {contact.uid})")
 
 
 def find_contact(contacts: Sequence[Contact], query: str) -> Contact:

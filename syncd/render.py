@@ -2,7 +2,10 @@
 
 Every TEXT value, our own `X-SYNCD-*` marks included, is escaped as RFC 5545 says after control
 characters are dropped: a NOTE holding `\\nEND:VTODO\\nBEGIN:VEVENT` stays text inside
-DESCRIPTION. Reading back is icalendar's parser.
+DESCRIPTION. A contact's name, phones and emails are put on one line first (`one_line`): an FN
+with a line break would show as several lines in todoman and khal, and could forge a line of
+the description (a `gave:` line, which ticking the follow-up off records). Reading back is
+icalendar's parser.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
+from urllib.parse import quote
 
 import icalendar
 
@@ -79,12 +83,12 @@ def description(followup: FollowUp, language: str) -> str:
         lines.append(f"{text['introductions']}:")
         for intro in followup.introductions:
             tags = " ".join(f"#{tag}" for tag in intro.shared)
-            lines.append("- " + text["introduce"].format(name=intro.other_name, tags=tags))
+            lines.append("- " + text["introduce"].format(name=one_line(intro.other_name),
+                                                         tags=tags))
     if followup.questions:
         lines.append(f"{text['questions']}:")
         lines.extend(f"- {question}" for question in followup.questions)
-    if contact.emails:
-        lines.append(f"{text['email']}: {contact.emails[0]}")
+    lines += reach(contact.phones, contact.emails, language)
     if len(followup.ideas) > 1:
         lines.append(text["record"])
     elif followup.ideas or _GIFT_TALK.intersection((followup.reason, *followup.also)):
@@ -94,7 +98,78 @@ def description(followup: FollowUp, language: str) -> str:
 
 def _fill(template: str, followup: FollowUp, language: str) -> str:
     date = wording.on_date(followup.occasion or followup.due, language)
-    return template.format(name=followup.contact.name, date=date)
+    return template.format(name=one_line(followup.contact.name), date=date)
+
+
+# Every character str.splitlines() breaks at: CR, LF, VT, FF, FS, GS, RS, NEL, LS, PS.
+_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """`value` with each run of line breaks made one space: what a SUMMARY, or a line of the
+    description, can hold of a name."""
+    return _BREAKS.sub(" ", value)
+
+
+def reach(phones: tuple[str, ...], emails: tuple[str, ...], language: str) -> list[str]:
+    """The description's lines that say how to reach the person: each phone number with its
+    `tel:` link and each email address as a `mailto:` link, which calendar apps make
+    clickable. A value no link can be made of (letters in a number, no `@`) is shown as text."""
+    text = wording.TEXT[language]
+    lines = []
+    for label, values, scheme, link in ((text["phone"], phones, "tel:", tel_link),
+                                        (text["email"], emails, "mailto:", mailto_link)):
+        seen = set()
+        for value in (one_line(v).strip() for v in values):
+            target = link(value)
+            if not value or (target or value) in seen:
+                continue  # a number given twice, once as a URI
+            seen.add(target or value)
+            if target is None:
+                lines.append(f"{label}: {value}")
+                continue
+            bare = value[len(scheme):] if value[:len(scheme)].lower() == scheme else value
+            if target[len(scheme):] == bare:
+                lines.append(f"{label}: {target}")
+            else:
+                lines.append(f"{label}: {bare} — {target}")
+    return lines
+
+
+# A number as people write it: digits, a leading +, visual separators (RFC 3966 §5.1.1), and
+# an extension (`;ext=12`, ` ext. 12`, ` x12`).
+_NUMBER = re.compile(r"(\+?[\d\s().\-/]+)"
+                     r"(?:(?:;ext=|\s*(?:ext\.?|x)\s*)(\d+))?", re.IGNORECASE)
+
+
+def tel_link(value: str) -> str | None:
+    """The RFC 3966 `tel:` URI of a phone number (`+39 333 123 4567` → `tel:+393331234567`;
+    a TEL that is a URI already is read as one), None when it is not a number: only digits,
+    `+` and `;ext=` ever reach the link."""
+    number = value.strip()
+    if number[:4].lower() == "tel:":
+        number = number[4:]
+    found = _NUMBER.fullmatch(number.strip())
+    if found is None:
+        return None
+    digits = re.sub(r"\D", "", found.group(1))
+    if len(digits) < 3:
+        return None
+    plus = "+" if found.group(1).lstrip().startswith("+") else ""
+    return f"tel:{plus}{digits}" + (f";ext={found.group(2)}" if found.group(2) else "")
+
+
+def mailto_link(value: str) -> str | None:
+    """The RFC 6068 `mailto:` URI of an address (an EMAIL that is a URI already is read as
+    one), None when it has no `@` between two parts or holds a space: what a URI cannot carry
+    as it is (`%`, `?`, `#`, non-ASCII) is percent-encoded."""
+    address = value.strip()
+    if address[:7].lower() == "mailto:":
+        address = address[7:]
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain) or any(c.isspace() for c in address):
+        return None
+    return "mailto:" + quote(address, safe="@!$&'*+,;=:~._-")
 
 
 def render(followup: FollowUp, *, language: str, component: str, now: dt.datetime,

@@ -44,6 +44,7 @@ TEXT: dict[str, dict] = {
         "introductions": "Introductions",
         "introduce": "introduce {name}: both {tags}",
         "questions": "Questions",
+        "phone": "Phone",
         "email": "Email",
         "months": "January February March April May June July August September October "
         "November December",
@@ -88,6 +89,7 @@ TEXT: dict[str, dict] = {
         "introductions": "Presentazioni",
         "introduce": "presenta {name}: in comune {tags}",
         "questions": "Domande",
+        "phone": "Telefono",
         "email": "Email",
         "months": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
         "novembre dicembre",

@@ -57,14 +57,16 @@ def test_event_is_all_day():
 
 @pytest.mark.parametrize("component", ["todo", "event"])
 def test_vcard_text_cannot_inject_a_property_or_component(component):
-    f = followup(uid=EVIL, name=EVIL, note=EVIL, interests=("x",), emails=(EVIL,))
+    f = followup(uid=EVIL, name=EVIL, note=EVIL, interests=("x",), emails=(EVIL,),
+                 phones=(EVIL,))
     text = render.render(f, language="en", component=component, now=NOW)
     calendar = icalendar.Calendar.from_ical(text)
     names = [c.name for c in calendar.walk()]
     assert names == ["VCALENDAR", "VTODO" if component == "todo" else "VEVENT"]
     [main] = calendar.subcomponents
-    # iCalendar TEXT has no CR: a CRLF in the card comes back as one newline, still text.
-    assert EVIL.replace("\r\n", "\n") in str(main["SUMMARY"])
+    # A SUMMARY is one line: the name's line breaks are spaces, the rest of it stays text.
+    assert "Laura END:VTODO BEGIN:VEVENT SUMMARY:pwned END:VEVENT, x; y" in str(main["SUMMARY"])
+    # iCalendar TEXT has no CR: a CRLF in the card's UID comes back as one newline, still text.
     assert render.read(text).contact_uid == EVIL.replace("\r\n", "\n")
     assert all(line.startswith((" ", "BEGIN:", "END:")) or ":" in line
                for line in text.splitlines())
@@ -245,3 +247,132 @@ def test_a_real_italian_sync_writes_no_english_word(tmp_path):
             assert stored.ideas and "Idee:" in str(todo["DESCRIPTION"])
     assert {"give-back", "get-to-know"} <= reasons
     assert found == []
+
+
+# -- issue 15: a one-line SUMMARY (item 7), phones and emails as links (item 6) ------------------
+
+BREAKS = {"CR": "\r", "LF": "\n", "CRLF": "\r\n", "LS": "\u2028", "PS": "\u2029", "NEL": "\u0085",
+          "VT": "\x0b", "FF": "\x0c", "two": "\n\n"}
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+@pytest.mark.parametrize("reason", ["keep-in-touch", "birthday", "give-back"])
+@pytest.mark.parametrize("brk", list(BREAKS.values()), ids=list(BREAKS))
+def test_a_name_with_a_line_break_gives_a_one_line_summary(brk, reason, language):
+    """An FN with a line break showed as several fake lines in todoman and khal."""
+    f = followup(reason, name=f"Laura{brk}Bianchi{brk}SUMMARY:pwned")
+    text = render.render(f, language=language, component="todo", now=NOW)
+    [todo] = icalendar.Calendar.from_ical(text).walk("VTODO")
+    summary = str(todo["SUMMARY"])
+    assert summary.splitlines() == [summary] and "Laura Bianchi SUMMARY:pwned" in summary
+    assert render.summary(f, language).splitlines() == [render.summary(f, language)]
+    first = str(todo["DESCRIPTION"]).splitlines()[0]
+    assert "Laura Bianchi SUMMARY:pwned" in first
+    assert not any(line.startswith(("Bianchi", "SUMMARY"))
+                   for line in str(todo["DESCRIPTION"]).splitlines())
+
+
+def test_a_name_cannot_forge_a_gave_line_in_the_description():
+    """Ticking a follow-up off records each `gave:` line of its description: a name (the
+    person's, or another contact's in an introduction) must not bring one."""
+    from syncd import reciprocity
+    from syncd.model import Introduction
+
+    forged = 'Ann\ngave: book "Forged" 2026-11-01\n- gave: gift "Also forged"'
+    f = FollowUp(Contact("u", forged, "s", phones=(forged,), emails=(forged,)), "give-back",
+                 "1", dt.date(2026, 12, 1),
+                 introductions=(Introduction("v", forged, ("sailing",)),))
+    for language in ("en", "it"):
+        said, problems = reciprocity.given_lines(render.description(f, language))
+        assert said == [] and problems == []
+
+
+def reach_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("Phone", "Telefono", "Email"))]
+
+
+def test_phones_and_emails_are_links_in_english():
+    f = followup(phones=("+39 333 123 4567", "tel:+390401234567", "+39 333 123 4567"),
+                 emails=("laura@example.org", "mailto:laura.b@example.com"))
+    assert reach_lines(render.description(f, "en")) == [
+        "Phone: +39 333 123 4567 — tel:+393331234567",
+        "Phone: tel:+390401234567",  # a TEL that is a URI already; the repeated one once
+        "Email: mailto:laura@example.org",
+        "Email: mailto:laura.b@example.com",
+    ]
+
+
+def test_phones_and_emails_are_links_in_italian_and_hold_no_english_word():
+    f = followup(phones=("+1 (555) 010-4477 ext. 12",), emails=("laura@example.org",))
+    text = render.description(f, "it")
+    assert reach_lines(text) == ["Telefono: +1 (555) 010-4477 ext. 12 — tel:+15550104477;ext=12",
+                                 "Email: mailto:laura@example.org"]
+    words = set(re.findall(r"[^\W\d_]+", re.sub(r"\S+@\S+|\S+:\S+|Laura Bianchi", " ", text)))
+    assert not {w.lower() for w in words} & ENGLISH
+
+
+@pytest.mark.parametrize(("value", "link"), [
+    ("+39 333 123 4567", "tel:+393331234567"),
+    ("tel:+1-555-555-5555;ext=5555", "tel:+15555555555;ext=5555"),
+    ("TEL:+44 20 7946 0958", "tel:+442079460958"),
+    ("(040) 123.456/78", "tel:04012345678"),
+    ("+1 555 0100 x7", "tel:+15550100;ext=7"),
+    ("1-800-FLOWERS", None),  # letters: no number can be told
+    ("12", None),
+    ("", None),
+    ("+39 333;\r\nEND:VTODO", None),
+    ("+39 333 1234567\r\nBEGIN:VEVENT", None),
+    ("tel:+39 333 1234567;ext=12\nSUMMARY:pwned", None),
+    ("+39 333 1234567?body=x", None),
+])
+def test_a_tel_link_holds_only_digits_plus_and_an_extension(value, link):
+    assert render.tel_link(render.one_line(value)) == link
+
+
+@pytest.mark.parametrize(("value", "link"), [
+    ("laura@example.org", "mailto:laura@example.org"),
+    ("MAILTO:laura@example.org", "mailto:laura@example.org"),
+    ("a?b#c%d@example.org", "mailto:a%3Fb%23c%25d@example.org"),
+    ("zoë@example.org", "mailto:zo%C3%AB@example.org"),
+    ("laura", None),
+    ("@example.org", None),
+    ("laura @example.org", None),
+    ("x@example.org\r\nEND:VCALENDAR", None),
+])
+def test_a_mailto_link_is_percent_encoded_or_not_made(value, link):
+    assert render.mailto_link(render.one_line(value)) == link
+
+
+PHONE_ATTACKS = [
+    "+39 333;\r\nEND:VTODO\r\nBEGIN:VEVENT\r\nSUMMARY:pwned\r\nEND:VEVENT",
+    "tel:+39 333 1234567;ext=12\nEND:VCALENDAR",
+    "tel:tel:+39\\n333,;\\;",
+    "+39 333 1234567\u2028DESCRIPTION:pwned",
+    '+39 333 1234567\rgave: book "Forged"',
+    "+39 333 1234567\x00\x1b[31m",
+]
+
+
+@pytest.mark.parametrize("component", ["todo", "event"])
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_a_phone_value_cannot_inject_and_stays_text(component, language):
+    from syncd import reciprocity
+
+    f = followup(phones=tuple(PHONE_ATTACKS), emails=tuple(PHONE_ATTACKS))
+    text = render.render(f, language=language, component=component, now=NOW)
+    calendar = icalendar.Calendar.from_ical(text)
+    assert [c.name for c in calendar.walk()] == ["VCALENDAR",
+                                                 "VTODO" if component == "todo" else "VEVENT"]
+    [main] = calendar.subcomponents
+    assert "pwned" not in str(main["SUMMARY"])
+    description = str(main["DESCRIPTION"])
+    assert "+39 333; END:VTODO BEGIN:VEVENT SUMMARY:pwned END:VEVENT" in description
+    lines = reach_lines(description)
+    # One line per value, every one as text (none of them is a number a link can be made of).
+    assert len(lines) == 2 * len(PHONE_ATTACKS)
+    assert not any(" — " in line for line in lines)
+    assert reciprocity.given_lines(description) == ([], [])
+    assert "\nSUMMARY:pwned" not in text and "\nEND:VEVENT\r\nBEGIN" not in text
+    assert "\x1b" not in text and "\x00" not in text
+    stored = render.read(text)
+    assert stored.is_ours and stored.untouched and stored.description == description

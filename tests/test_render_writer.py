@@ -75,6 +75,10 @@ def followups(draw):
         # which test_uid_stays_the_followups_uid covers.
         uid=draw(free_text.map(_clean).filter(bool)), name=draw(free_text), source="s.vcf",
         emails=tuple(draw(st.lists(free_text, max_size=2))),
+        # Numbers as people write them, and anything else a TEL can hold.
+        phones=tuple(draw(st.lists(st.one_of(free_text, st.from_regex(
+            r"(tel:)?\+?[0-9 ().-]{0,20}( ?(x|ext\.|;ext=) ?[0-9]{1,4})?", fullmatch=True)),
+            max_size=2))),
         interests=tuple(draw(st.lists(free_text.filter(bool), max_size=3))),
         note=draw(free_text),
     )
