@@ -156,6 +156,7 @@ def idea_line(idea: Idea, why_text: str, language: str) -> str:
         facts.append(_and(language, [month_name(m, language) for m in sorted(set(months))
                                       if 1 <= m <= 12]))
     city = getattr(idea, "city", None)
+    city = _CITIES.get(language, {}).get(city or "", city)
     if idea.kind == "event" and city and city not in idea.by:
         facts.append(city)
     line = f"- {idea_title(idea, language)} ({', '.join(f for f in facts if f)})"
@@ -163,6 +164,13 @@ def idea_line(idea: Idea, why_text: str, language: str) -> str:
         line += f": {why_text}"
     link = idea_link(idea)
     return f"{line} — {link}" if link else line
+
+
+# The catalog writes some Italian cities by their English names; an Italian follow-up says them
+# in Italian (and an English one keeps the catalog's).
+_CITIES = {"it": {"Rome": "Roma", "Milan": "Milano", "Turin": "Torino", "Venice": "Venezia",
+                  "Florence": "Firenze", "Naples": "Napoli", "Genoa": "Genova",
+                  "Padua": "Padova", "Syracuse": "Siracusa"}}
 
 
 def _and(language: str, words: list[str]) -> str:

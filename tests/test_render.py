@@ -376,3 +376,10 @@ def test_a_phone_value_cannot_inject_and_stays_text(component, language):
     assert "\x1b" not in text and "\x00" not in text
     stored = render.read(text)
     assert stored.is_ours and stored.untouched and stored.description == description
+
+
+def test_an_italian_follow_up_names_italian_cities_in_italian():
+    giro = Idea("sei-nazioni", "event", "Sei Nazioni", "FIR", ("rugby",), "it", months=(2,),
+                city="Rome", shape="gift")
+    assert wording.idea_line(giro, "", "it") == "- Sei Nazioni (evento, FIR, febbraio, Roma)"
+    assert wording.idea_line(giro, "", "en") == "- Sei Nazioni (event, FIR, February, Rome)"
