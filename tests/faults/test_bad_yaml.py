@@ -313,3 +313,10 @@ def test_catalog_not_utf8_and_the_good_files_beside_it(tmp_path):
 
 def test_empty_catalog_file_holds_no_ideas(tmp_path):
     assert load_catalog([write(tmp_path / "empty.yaml", "")], include_shipped=False) == []
+
+
+def test_a_thousand_levels_deep_is_refused_with_its_line(tmp_path):
+    """libyaml's verdict, not PyYAML's: its Python scanner took 40 s on 20,000 `[` first."""
+    path = write(tmp_path / "deep.yaml", HEAD + "me:\n  name: " + "[" * 20000 + "\n")
+    problems = config_problems(path)
+    assert problems == [f"{path}:{HEAD.count(chr(10)) + 2}: nested too deeply"], problems
