@@ -26,6 +26,7 @@ import argparse
 import datetime as dt
 import random
 import re
+import subprocess
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -268,13 +269,14 @@ def show(config: Config, calendar: Path, count: int, seed: int) -> None:
 TITLE = "## Follow-up quality (issue 14): `bench/suggestions.py`"
 
 
-def write_figures(lines: list[str], args: argparse.Namespace) -> None:
-    """The figures as a section of docs/benchmarks.md (kept in bench/SUGGESTIONS.md, which
-    bench/run.py carries over when it rewrites that file)."""
-    import subprocess
+def commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, cwd=ROOT).stdout.strip()
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=ROOT).stdout.strip()
+
+def write_figures(lines: list[str], args: argparse.Namespace, commit: str) -> None:
+    """The figures as a section of docs/benchmarks.md (kept in bench/SUGGESTIONS.md, which
+    bench/run.py carries over when it rewrites that file); `commit` is the code measured."""
     section = [TITLE, "", f"`.venv/bin/python bench/suggestions.py --contacts {args.contacts} "
                f"--weeks {args.weeks}`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d} (commit "
                f"{commit}), goals in brackets:", "", "```", *lines, "```"]
@@ -309,6 +311,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true",
                         help="write the figures into docs/benchmarks.md")
     args = parser.parse_args()
+    measured = commit()  # the code as it was loaded, not as it is when the run ends
     lines: list[str] = []
 
     def say(line: str) -> None:
@@ -337,7 +340,7 @@ def main() -> None:
             for key, value in year(config, calendar, args.weeks, args.seed).items():
                 say(f"{key}: {value}")
     if args.write:
-        write_figures(lines, args)
+        write_figures(lines, args, measured)
 
 
 if __name__ == "__main__":
