@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections import Counter
 from dataclasses import replace
@@ -22,6 +23,12 @@ from syncd.catalog import (
 from syncd.errors import ConfigError
 from syncd.ideas import question_bank
 from syncd.model import IDEA_KINDS, Idea
+
+
+@functools.cache
+def shipped_catalog() -> list:
+    """The shipped catalog, parsed once for this file (each parse costs about half a second)."""
+    return load_catalog([])
 
 # The goodbooks-10k data, beside the clone (never copied into the project).
 GOODBOOKS = Path(__file__).parents[1].parent / "shared" / "data" / "goodbooks-10k-books.csv"
@@ -93,7 +100,7 @@ def test_user_files_come_after_the_shipped_ones_and_a_file_given_twice_is_read_o
     path = write(tmp_path, "mine.yaml", GOOD)
     ideas = load_catalog([path, tmp_path / "." / "mine.yaml"])
     assert ideas[-1].id == "the-boat"
-    assert len(ideas) == len(load_catalog([])) + 1
+    assert len(ideas) == len(shipped_catalog()) + 1
 
 
 # --- one message per problem, all at once ---------------------------------------------------
@@ -149,7 +156,7 @@ def test_duplicate_id_names_both_places_across_files(tmp_path):
 def test_duplicate_id_in_one_file_and_against_the_shipped_catalog(tmp_path):
     path = write(tmp_path, "a.yaml", GOOD + GOOD.replace("- id", "\n- id"))
     assert problems(path) == [f"{path}:13: [1].id: duplicate id 'the-boat'; first given at {path}:1"]
-    shipped = load_catalog([])[0]
+    shipped = shipped_catalog()[0]
     clash = write(tmp_path, "clash.yaml", GOOD.replace("the-boat", shipped.id))
     with pytest.raises(ConfigError) as caught:
         load_catalog([clash])
@@ -361,7 +368,7 @@ def test_the_shipped_vocabulary_is_every_vocabulary_file_in_name_order():
 
 
 def test_the_shipped_catalog_and_vocabulary_load_and_meet_the_counts():
-    ideas = load_catalog([])
+    ideas = shipped_catalog()
     vocabulary = load_vocabulary()
     assert len(ideas) >= 200
     tags = Counter(tag for idea in ideas for tag in idea.tags)
@@ -374,7 +381,7 @@ def test_the_shipped_catalog_and_vocabulary_load_and_meet_the_counts():
 
 
 def test_every_catalog_tag_is_canonical_and_every_synonym_leads_to_a_catalog_tag():
-    ideas = load_catalog([])
+    ideas = shipped_catalog()
     vocabulary = load_vocabulary()
     tags = {tag for idea in ideas for tag in idea.tags}
     assert {tag for tag in tags if vocabulary.canonical(tag) != tag} == set()
@@ -444,7 +451,7 @@ def test_every_shipped_book_is_a_real_row_of_the_goodbooks_data():
     """Title, authors, year and ISBN-13 of each book come from a row of goodbooks-10k: an
     invented or misspelt book, or an ISBN not taken from the data, fails here."""
     rows = _by_isbn(_book_rows())
-    books = [idea for idea in load_catalog([]) if idea.kind == "book"]
+    books = [idea for idea in shipped_catalog() if idea.kind == "book"]
     assert len(books) >= 100
     assert [idea.id for idea in books if _backing(idea, rows) is None] == []
     italian = [idea for idea in books if idea.language == "it"]
@@ -482,7 +489,7 @@ def test_the_goodbooks_isbns_went_through_a_float():
 
 
 def test_every_shipped_event_has_months_a_city_and_a_source():
-    events = [idea for idea in load_catalog([]) if idea.kind == "event"]
+    events = [idea for idea in shipped_catalog() if idea.kind == "event"]
     assert len(events) >= 40
     assert [idea.id for idea in events if not (idea.months and idea.city and idea.source)] == []
     barcolana = next(idea for idea in events if idea.id == "barcolana")
@@ -490,7 +497,7 @@ def test_every_shipped_event_has_months_a_city_and_a_source():
 
 
 def test_every_link_is_the_url_or_a_books_open_library_page():
-    ideas = load_catalog([])
+    ideas = shipped_catalog()
     books = [idea for idea in ideas if idea.kind == "book"]
     assert all(idea.link == f"https://openlibrary.org/isbn/{idea.isbn13}" for idea in books if not idea.url)
     assert all(idea.link == idea.url for idea in ideas if idea.url)

@@ -4,6 +4,7 @@ gift-shaped for a gift, in season, never twice, spread across people."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 
 import pytest
@@ -16,6 +17,13 @@ from syncd.language import card_language, reading_language
 from syncd.matching import (COMMON_GROUND, EXACT, GIFT, PREFERRED_KINDS, PURPOSE, RELATED, SHARE,
                             SYNONYM, TASTE, Occasion, candidates, match, pick, title_key)
 from syncd.model import IDEA_KINDS, Contact, Idea
+
+
+@functools.cache
+def shipped_catalog() -> list:
+    """The shipped catalog, parsed once for this file (each parse costs about half a second)."""
+    return load_catalog([])
+
 
 VOCABULARY = Vocabulary.build(
     {"vela": "sailing", "ml": "machine-learning", "storia": "history", "Barca a vela": "vela",
@@ -248,7 +256,7 @@ def test_an_idea_proposed_to_many_people_lately_ranks_lower_among_equals():
 
 
 def test_laura_from_the_design_document_on_the_shipped_catalog():
-    catalog, vocabulary = load_catalog([]), load_vocabulary()
+    catalog, vocabulary = shipped_catalog(), load_vocabulary()
     laura = person("laura", "vela", "leadership")
     picks = match(laura, catalog, vocabulary, my_interests=["history", "leadership"],
                   my_language="en", exchanged=["Endurance"], occasion=Occasion(GIFT, DECEMBER))
@@ -259,7 +267,7 @@ def test_laura_from_the_design_document_on_the_shipped_catalog():
 
 
 def test_a_mountaineer_writing_in_italian_still_gets_into_thin_air_first():
-    catalog, vocabulary = load_catalog([]), load_vocabulary()
+    catalog, vocabulary = shipped_catalog(), load_vocabulary()
     [thin_air] = [i for i in catalog if i.title == "Into Thin Air"]
     marco = person("marco", "alpinismo", note="Appassionato di alpinismo")
     picks = match(marco, catalog, vocabulary, my_interests=[], my_language="it", exchanged=[],
