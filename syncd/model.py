@@ -48,6 +48,7 @@ class Contact:
     source: str  # file path or URL the card came from
     line: int = 1  # line of BEGIN:VCARD in that source
     emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()  # TEL values, preferred first
     categories: tuple[str, ...] = ()
     interests: tuple[str, ...] = ()
     birthday: PartialDate | None = None
