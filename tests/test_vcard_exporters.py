@@ -110,6 +110,20 @@ def test_unlabelled_latin1_bytes_beside_a_labelled_value(caplog):
     assert warnings(caplog) == [f"{SRC}:5: not valid UTF-8; those bytes are read as Latin-1"]
 
 
+def test_a_line_after_a_labelled_one_ending_in_equals_is_not_taken_for_its_continuation():
+    data = bytes_card(b"FN;CHARSET=SHIFT_JIS:" + "安藤".encode("shift_jis") + b"=",
+                      b"NOTE:caf\xe9")
+    contact = one(data)
+    assert (contact.name, contact.note) == ("安藤=", "café")
+
+
+def test_a_shift_jis_quoted_printable_value_with_soft_breaks():
+    encoded = "".join(f"={b:02X}" for b in "伊能圭一".encode("shift_jis"))
+    data = bytes_card(b"FN;CHARSET=SHIFT_JIS;ENCODING=QUOTED-PRINTABLE:" + encoded[:14].encode()
+                      + b"=", encoded[14:].encode() + b"=", b"\x94\x5C")  # and a raw 8-bit 能
+    assert one(data).name == "伊能圭一能"
+
+
 @pytest.mark.parametrize("cut", [3, 4, 5, 9])  # also inside a character, as simple writers fold
 def test_a_folded_shift_jis_value(cut, caplog):
     name = "伊能圭一伊予".encode("shift_jis")

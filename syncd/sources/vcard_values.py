@@ -151,6 +151,25 @@ def _labelled(head: str) -> bool:
     return match is not None and text_codec(match.group(1)) != "utf-8"
 
 
+def _head(text: str, start: int, end: int) -> str:
+    """The name and parameters of the logical line that the physical line `start:end` is
+    part of: across folds, and across quoted-printable soft breaks of a QP property only."""
+    head = start
+    while head > 0 and text[head] in " \t":
+        head = text.rfind("\n", 0, head - 1) + 1
+    folded = head
+    while head > 0 and text[head - 2 : head] == "=\n":
+        head = text.rfind("\n", 0, head - 1) + 1
+        while head > 0 and text[head] in " \t":
+            head = text.rfind("\n", 0, head - 1) + 1
+    colon = text.find(":", head, end)
+    found = text[head : colon if colon >= 0 else end]
+    if head != folded and "QUOTED-PRINTABLE" not in found.upper():
+        colon = text.find(":", folded, end)
+        found = text[folded : colon if colon >= 0 else end]
+    return found
+
+
 def read_undecoded(text: str, source: str) -> str:
     """`text` (newlines normalised) with the bytes that were not UTF-8 read as Latin-1, with
     one warning, except in the lines of a property labelled with another CHARSET, which keep
@@ -170,11 +189,7 @@ def read_undecoded(text: str, source: str) -> str:
         start = text.rfind("\n", 0, match.start()) + 1
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
-        head = start  # the first physical line of this one's logical line
-        while head > 0 and (text[head] in " \t" or text[head - 2 : head] == "=\n"):
-            head = text.rfind("\n", 0, head - 1) + 1
-        colon = text.find(":", head, end if head == start else len(text))
-        if not _labelled(text[head : colon if colon >= 0 else end]):
+        if not _labelled(_head(text, start, end)):
             if not warned:
                 warned = True
                 line = text.count("\n", 0, start) + 1
