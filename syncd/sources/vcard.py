@@ -12,11 +12,16 @@ the same run; the per-line loop in `RawCard.properties` is the hot spot.
 
 It follows RFC 6350 §3.2-3.4 (plus vCard 2.1 quoted-printable and bare parameters), keeps every
 value whole, and skips only what it cannot read, with one warning `source:line: message` each.
+It reads what exporters write beside the RFCs: CHARSET on 8-bit values (Shift_JIS phones,
+windows-1252 Outlook; see `vcard_values`), a grouped `home.begin:vcard` (RFC 2426 §4), iOS's
+CR CR LF line ends, vendor anniversaries (Outlook, Evolution, KAddressBook, Apple's labelled
+X-ABDATE), and group cards (Apple's X-ADDRESSBOOKSERVER-KIND, vCard 4 KIND), which are skipped.
 
 Layers: `iter_cards` cuts the text into `RawCard`s; their `properties()` unfold the lines and
 read each content line into a `Property` (group, name, params, raw value), whose `text()`,
 `values()` and `components()` unescape it as one text, a comma list or a `;` structure;
-`parse_cards` turns the properties syncd uses into `Contact`s.
+`parse_cards` turns the properties syncd uses into `Contact`s. Decoding a value (escapes,
+quoted-printable, CHARSET, dates, names) is in `vcard_values`.
 """
 
 from __future__ import annotations
