@@ -348,8 +348,9 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
     X-ADDRESSBOOKSERVER-KIND:group, vCard 4 KIND:group), which lists people but is none.
     `taken` counts derived UIDs already handed out in this source, so two UID-less cards with
     the same name still differ."""
-    uid = fn = org = ""
+    uid = fn = ""
     n_prop: Property | None = None
+    org_prop: Property | None = None
     emails: list[str] = []
     phones: list[tuple[int, int, str]] = []
     categories: dict[str, None] = {}
@@ -370,7 +371,7 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
             if phone[:4].lower() == "tel:":
                 phone = phone[4:].strip()
             if phone:
-                phones.append((pref(prop.params), len(phones), phone))
+                phones.append((pref(prop.params) if prop.params else 101, len(phones), phone))
         elif name == "NOTE":
             notes.append(prop.text())
         elif name == "CATEGORIES":
@@ -407,15 +408,18 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
         elif name == "N":
             n_prop = n_prop or prop
         elif name == "ORG":
-            org = org or next((part.strip() for part in prop.components() if part.strip()), "")
+            org_prop = org_prop or prop
     for prop in abdates:  # Apple's and Google's dates, labelled by a property of their group
         if dates["anniversary"] is None and prop.group and (
                 labels.get(prop.group.upper(), "").lower() == _ANNIVERSARY_LABEL):
             dates["anniversary"] = parse_date(prop.text(), prop.params, prop.name,
                                               f"{source}:{prop.line}")
-    phones.sort()
-    name = (fn or (name_from_n(n_prop.decoded()) if n_prop else "") or org
-            or (emails[0] if emails else "") or (phones[0][2] if phones else ""))
+    if len(phones) > 1:
+        phones.sort()
+    name = fn or (name_from_n(n_prop.decoded()) if n_prop else "")
+    if not name and org_prop:  # a company's card: its name is the first component of ORG
+        name = next((part.strip() for part in org_prop.components() if part.strip()), "")
+    name = name or (emails[0] if emails else "") or (phones[0][2] if phones else "")
     if not uid:
         uid = "syncd-" + hashlib.sha1(f"{source}\0{name}".encode()).hexdigest()[:16]
         seen = taken.get(uid, 0)
@@ -428,7 +432,7 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
         source=source,
         line=card.line,
         emails=tuple(emails),
-        phones=tuple(dict.fromkeys(phone for _, _, phone in phones)),
+        phones=tuple(dict.fromkeys([phone for _, _, phone in phones])) if phones else (),
         categories=tuple(categories),
         birthday=dates["birthday"],
         anniversary=dates["anniversary"],
