@@ -54,7 +54,8 @@ _LOGICAL_LINE = re.compile(r"\n(?![ \t])")
 # Searched in the text with a "\n" put in front: a literal first char lets `re` skip ahead fast,
 # where `^` with MULTILINE tries every position (5x slower on 8 MB).
 # A group is allowed before BEGIN and END too (`home.begin:vcard`, RFC 2426 §4).
-_KEYWORD = re.compile(r"\n(?:[A-Za-z0-9-]+\.)?(BEGIN|END):VCARD[ \t]*(?=\n|\Z)", re.IGNORECASE)
+# (An alternation, not an optional group: `re` tries that group at every line, 1.6x slower.)
+_KEYWORD = re.compile(r"(?:\n|\n[A-Za-z0-9-]+\.)(BEGIN|END):VCARD[ \t]*(?=\n|\Z)", re.IGNORECASE)
 # vCard 2.1 parameters written without a name (`TEL;CELL;VOICE:`) are TYPE values, except these.
 _BARE_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"})
 # Anniversaries as exporters write them: vCard 4, Outlook, Evolution, KAddressBook, others.
@@ -220,6 +221,10 @@ def _param_values(raw: str) -> tuple[str, ...]:
 
 def parse_params(head: str) -> dict[str, tuple[str, ...]]:
     """`;TYPE=home,pref;CELL;LABEL="a;b"` (without the property name) to upper keys → values."""
+    if ";" not in head and '"' not in head and "," not in head:  # one `KEY=value`: most lines
+        key, equals, value = head.partition("=")
+        if equals:
+            return {key.strip().upper(): (value,)}
     params: dict[str, tuple[str, ...]] = {}
     for raw in _split_outside_quotes(head, ";"):
         if not raw:
@@ -372,6 +377,14 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
                 phone = phone[4:].strip()
             if phone:
                 phones.append((pref(prop.params) if prop.params else 101, len(phones), phone))
+        elif name == "UID":
+            uid = uid or prop.text().strip()
+        elif name == "FN":
+            fn = fn or prop.text().strip()
+        elif name == "N":
+            n_prop = n_prop or prop
+        elif name == "ORG":
+            org_prop = org_prop or prop
         elif name == "NOTE":
             notes.append(prop.text())
         elif name == "CATEGORIES":
@@ -401,14 +414,6 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
             if prop.text().strip().lower() == "group":
                 log.debug("%s:%d: a group card, not a contact; skipped", source, card.line)
                 return None
-        elif name == "UID":
-            uid = uid or prop.text().strip()
-        elif name == "FN":
-            fn = fn or prop.text().strip()
-        elif name == "N":
-            n_prop = n_prop or prop
-        elif name == "ORG":
-            org_prop = org_prop or prop
     for prop in abdates:  # Apple's and Google's dates, labelled by a property of their group
         if dates["anniversary"] is None and prop.group and (
                 labels.get(prop.group.upper(), "").lower() == _ANNIVERSARY_LABEL):
