@@ -189,8 +189,8 @@ def test_abdates_that_are_not_anniversaries(lines):
 
 # -- group cards -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("line", ["X-ADDRESSBOOKSERVER-KIND:GROUP", "X-ADDRESSBOOKSERVER-KIND:group",
-                                  "KIND:group", "KIND:Group"])
+@pytest.mark.parametrize("line", [
+    "X-ADDRESSBOOKSERVER-KIND:GROUP", "X-ADDRESSBOOKSERVER-KIND:group", "KIND:group", "KIND:Group"])
 def test_group_cards_are_not_contacts(line, caplog):
     caplog.set_level(logging.DEBUG, logger="syncd.sources.vcard")
     group = card("FN:Friends", line, "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:u2", uid="g1")

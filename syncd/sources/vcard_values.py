@@ -272,6 +272,7 @@ def pref(params: Mapping[str, tuple[str, ...]]) -> int:
             return int(value[0])
         except ValueError:
             return 101
-    if any(kind.lower() == "pref" for kind in params.get("TYPE", ())):
-        return 1
+    for kind in params.get("TYPE", ()):
+        if kind.lower() == "pref":
+            return 1
     return 101
