@@ -85,10 +85,10 @@ def test_structured_and_list_values():
     assert one(text).categories == ("friends", "sailing", "work", "chess")
 
 
-def test_name_falls_back_to_n_then_email_then_uid():
+def test_name_falls_back_to_n_then_email_never_the_uid():
     assert one(card("N:Rossi;Mario;;;")).name == "Mario Rossi"
     assert one(card("EMAIL:m@example.org")).name == "m@example.org"
-    assert one(card()).name == "u1"
+    assert one(card()).name == ""
 
 
 def test_interests_languages_and_anniversary():

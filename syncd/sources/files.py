@@ -24,24 +24,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-# A fold (CRLF, CR or LF, then a space or tab) between a byte of a multi-byte UTF-8 character
-# and its continuation bytes: RFC 6350 3.2 lets simple writers fold inside a character.
-_SPLIT_FOLD = re.compile(rb"(?<=[\x80-\xff])(\r\n|\r|\n)([ \t])([\x80-\xbf]+)")
-
-
-def _as_latin1(error: UnicodeError) -> tuple[str, int]:
-    assert isinstance(error, UnicodeDecodeError)
-    return error.object[error.start : error.end].decode("latin-1"), error.end
-
-
-codecs.register_error("syncd-latin-1", _as_latin1)
+# A fold (CR CR LF, CRLF, CR or LF, then a space or tab) between a byte of a multi-byte UTF-8
+# character and its continuation bytes: RFC 6350 3.2 lets simple writers fold inside a character.
+_SPLIT_FOLD = re.compile(rb"(?<=[\x80-\xff])(\r\r\n|\r\n|\r|\n)([ \t])([\x80-\xbf]+)")
 
 
 def decode(data: bytes, where: str) -> str:
     """UTF-8 with or without BOM; UTF-16 when it has a BOM. A line folded inside a UTF-8
-    character is joined back. Bytes that are still not UTF-8 (a Latin-1 card, a file cut in
-    the middle of a character) are read as Latin-1, with one warning; the rest stays UTF-8, so
-    one such card does not garble the names of the others in the file."""
+    character is joined back. Bytes that are still not UTF-8 (a Shift_JIS or windows-1252
+    card, a Latin-1 card, a file cut in the middle of a character) are kept as lone surrogates
+    (`surrogateescape`): the reader decodes them in the CHARSET of their property, or as
+    Latin-1 with one warning (`vcard_values.read_undecoded`); the rest stays UTF-8, so one such
+    card does not garble the names of the others in the file."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
@@ -56,12 +50,7 @@ def decode(data: bytes, where: str) -> str:
         pass
     # Moving the continuation bytes before the fold keeps both the line count and the unfolded text.
     data = _SPLIT_FOLD.sub(rb"\3\1\2", data)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n" if b"\n" in data else b"\r", 0, error.start) + 1
-        log.warning("%s:%d: not valid UTF-8; those bytes are read as Latin-1", where, line)
-        return data.decode("utf-8-sig", errors="syncd-latin-1")
+    return data.decode("utf-8-sig", errors="surrogateescape")
 
 
 def _reason(error: OSError) -> str:

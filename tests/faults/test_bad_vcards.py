@@ -131,7 +131,7 @@ def add_card(book: Book, kind: str, index: int, rng: random.Random) -> None:
         book.lines += inner.lines
         book.add("NOTE:the rest of the outer card")
         book.add("END:VCARD")
-        book.contacts.append((uid, uid, (), (), "the rest of the outer card"))
+        book.contacts.append((uid, "", (), (), "the rest of the outer card"))  # no name: never the UID
         return
 
     prefix = b"\x00" * rng.randint(1, 64) if kind == "zero-filled" else b""
@@ -431,7 +431,7 @@ def test_a_nested_card_is_part_of_the_outer_one(tmp_path, caplog):
             + b"NOTE:rest of outer\r\nEND:VCARD\r\n" + card("after", "FN:After") + b"END:VCARD\r\n")
     path, contacts, warnings = read(tmp_path, data, caplog)
     assert [(c.uid, c.name, c.line, c.note) for c in contacts] == [
-        ("outer", "outer", 1, "rest of outer"), ("after", "After", 11, "")]
+        ("outer", "", 1, "rest of outer"), ("after", "After", 11, "")]  # no name: never the UID
     assert warnings == [f"{path}:16: 1 line outside BEGIN:VCARD ... END:VCARD ignored"]  # stray END
 
 
