@@ -212,8 +212,10 @@ def _shipped() -> frozenset[str]:
     return frozenset(os.path.realpath(path) for path in shipped_catalog_paths())
 
 
+@cache
 def is_shipped(file: str) -> bool:
-    """A file of syncd's own catalog, which must say everything (`_check_idea`)."""
+    """A file of syncd's own catalog, which must say everything (`_check_idea`); asked once per
+    idea, answered once per file."""
     return os.path.realpath(Path(file).expanduser()) in _shipped()
 
 

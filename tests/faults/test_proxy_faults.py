@@ -7,7 +7,7 @@ Each case: the daemon syncs 12 contacts; then the fault is switched on and the c
 
 - the daemon stays up and backs off: at most `MAX_RATE` requests a second reach the proxy, and
   its failed cycles follow the exponential backoff (at most 3 in the window, where a poll of
-  1 s without backoff would fail 5 or 6 times); after a 429 or a 503 with Retry-After no request
+  1 s without backoff would fail 4 or 5 times); after a 429 or a 503 with Retry-After no request
   comes sooner than that; after a 401 none comes at all until SIGHUP;
 - `syncd status --json` and `syncd status` name the calendar's URL and the status or error;
 
@@ -47,7 +47,7 @@ from loopback_proxy import Fault, LoopbackProxy
 
 from syncd.demo import RadicaleServer
 
-WINDOW = 6.0  # seconds each fault lasts
+WINDOW = 5.0  # seconds each fault lasts
 MAX_RATE = 3.0  # requests a second while it lasts
 MAX_FAILED_CYCLES = 3  # backoff from 1–2 s, doubling: cycles at 0, ≥1, ≥3, then ≥7 s
 RETRY_AFTER = 3
