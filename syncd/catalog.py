@@ -300,7 +300,7 @@ def _read(path: Path, problems: list[str]) -> tuple[Context, Node | None]:
         line = data[: error.start].count(b"\n") + 1
         problems.append(f"{file}:{line}: not UTF-8 text")
         return ctx, None
-    return ctx, _compose(text, ctx)
+    return ctx, _compose(text, ctx, trusted=is_shipped(file))
 
 
 def _entries(root: Node, ctx: Context) -> Iterator[tuple[int, Node]]:

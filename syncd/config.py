@@ -101,10 +101,11 @@ def clip(problems: list[str], width: int = 300) -> list[str]:
     return clipped
 
 
-def _compose(text: str, ctx: Context) -> Node | None:
+def _compose(text: str, ctx: Context, *, trusted: bool = False) -> Node | None:
     """The node tree of the one document in `text` (None when empty), with YAML syntax errors and
     alias bombs reported to `ctx`. Nodes keep their line numbers and duplicate keys, which a
-    loaded dict would lose."""
+    loaded dict would lose. `trusted` (syncd's own data files, checked by its tests) skips the
+    alias-bomb and NUL walks, 0.17 s of the 0.6 s that every command spent on the catalog."""
     try:
         root = yaml.compose(text, Loader=_FAST_LOADER)
     except yaml.MarkedYAMLError as error:
@@ -118,7 +119,7 @@ def _compose(text: str, ctx: Context) -> Node | None:
             root = None
     except (yaml.YAMLError, RecursionError):
         root = _compose_for_messages(text, ctx)
-    if root is not None:
+    if root is not None and not trusted:
         _check_expansion(root, ctx)
         _check_nul(root, ctx)
     return root
