@@ -57,6 +57,17 @@ def make_config(home: Path, *sources: Path | SourceConfig, rules: Rules | None =
     )
 
 
+def run_cli(home: Path, *args: str, code: int = 0):
+    """`syncd ARGS --config HOME/config.yaml` in process; asserts the exit status."""
+    from click.testing import CliRunner
+
+    from syncd.cli import main
+
+    result = CliRunner().invoke(main, [*args, "--config", str(home / "config.yaml")])
+    assert result.exit_code == code, (result.output, result.stderr, result.exception)
+    return result
+
+
 def planned_uids(config: Config, state, today: dt.date) -> set[str]:
     """The follow-up UIDs `cycle.sync` will want on `today` (the same read and plan)."""
     contacts = cycle.read_contacts(config).contacts

@@ -10,9 +10,8 @@ import textwrap
 
 import icalendar
 import pytest
-from click.testing import CliRunner
 
-from syncd.cli import main
+from sync_support import run_cli as run
 
 TODAY = "2026-11-30"  # a Monday
 
@@ -67,10 +66,6 @@ def home(tmp_path):
     return tmp_path
 
 
-def run(home, *args, code=0):
-    result = CliRunner().invoke(main, [*args, "--config", str(home / "config.yaml")])
-    assert result.exit_code == code, (result.output, result.stderr, result.exception)
-    return result
 
 
 def calendar_items(home):

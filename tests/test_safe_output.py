@@ -12,9 +12,10 @@ import sys
 import textwrap
 
 import pytest
-from click.testing import CliRunner
 
-from syncd.cli import RedactingFormatter, main
+from sync_support import run_cli as run
+
+from syncd.cli import RedactingFormatter
 from syncd.terminal import shown, shown_lines
 
 TODAY = "2026-11-30"
@@ -78,10 +79,6 @@ def home(tmp_path):
     return tmp_path
 
 
-def run(home, *args, code=0):
-    result = CliRunner().invoke(main, [*args, "--config", str(home / "config.yaml")])
-    assert result.exit_code == code, (result.output, result.stderr, result.exception)
-    return result
 
 
 def assert_safe(result) -> str:
