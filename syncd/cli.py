@@ -227,6 +227,7 @@ def _contact_json(contact: Contact) -> dict[str, Any]:
         "uid": contact.uid,
         "name": contact.name,
         "emails": list(contact.emails),
+        "phones": list(contact.phones),
         "categories": list(contact.categories),
         "interests": list(contact.interests),
         "birthday": contact.birthday.iso() if contact.birthday else None,

@@ -76,13 +76,23 @@ def test_contacts_json_has_the_stable_fields(home):
     data = json.loads(run(home, "contacts", "--json").stdout)
     by_uid = {c["uid"]: c for c in data}
     assert set(by_uid) == {"laura", "marco", "sam"}
-    assert set(by_uid["laura"]) >= {"uid", "name", "emails", "categories", "interests",
+    assert set(by_uid["laura"]) >= {"uid", "name", "emails", "phones", "categories", "interests",
                                     "birthday", "source"}
     assert by_uid["laura"]["name"] == "Bianchi, Laura"
     assert by_uid["laura"]["interests"] == ["sailing", "leadership"]
     assert by_uid["laura"]["birthday"] == "1985-12-04"
     assert by_uid["marco"]["interests"] == ["vela"]  # as he wrote it
     assert by_uid["laura"]["source"] == str(home / "contacts" / "laura.vcf")
+    assert by_uid["sam"]["phones"] == []
+
+
+def test_contacts_json_lists_the_phones_preferred_first(home):
+    (home / "contacts" / "ada.vcf").write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ada\r\nFN:Ada Neri\r\n"
+        "TEL;TYPE=CELL:+39 333 123 4567\r\nTEL;TYPE=WORK,PREF:+39 040 765 4321\r\n"
+        "END:VCARD\r\n", encoding="utf-8")
+    [ada] = [c for c in json.loads(run(home, "contacts", "--json").stdout) if c["uid"] == "ada"]
+    assert ada["phones"] == ["+39 040 765 4321", "+39 333 123 4567"]
 
 
 def test_plan_json_fields_and_reasons(home):
