@@ -146,11 +146,12 @@ def contacts(ctx: click.Context, config_path: Path | None, as_json: bool) -> Non
 def plan_command(
     ctx: click.Context, config_path: Path | None, today: dt.datetime | None, as_json: bool
 ) -> None:
-    """Show the follow-ups that would be in the calendar, without writing anything."""
+    """Show the follow-ups that would be in the calendar, without writing to it."""
     config = load(ctx, config_path)
-    people = cycle.read_contacts(config).contacts
+    read = cycle.read_contacts(config)
     state = State(config.state) if config.state.exists() else None
     try:
+        people = cycle.with_ledgers(read, state, resolve_today(None, config))
         followups = cycle.make_plan(config, people, resolve_today(today, config), state)
     finally:
         if state:

@@ -48,11 +48,12 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, t
     from syncd.inspire import Inspiration, enrich, occasion
 
     config = load(ctx, config_path)
-    people = cycle.read_contacts(config).contacts
-    person = find_contact(people, contact)
+    read = cycle.read_contacts(config)
+    person = find_contact(read.contacts, contact)
     day = resolve_today(today, config)
     state = State(config.state) if config.state.exists() else None
     try:
+        people = cycle.with_ledgers(read, state, resolve_today(None, config))
         view = cycle.ledger_view(config, people, day, state)
     finally:
         if state:

@@ -47,8 +47,8 @@ def log_command(
 
     CONTACT is a UID, an email or a name (accents and case ignored)."""
     config = load(ctx, config_path)
-    people = cycle.read_contacts(config).contacts
-    person = find_contact(people, contact)
+    read = cycle.read_contacts(config)
+    person = find_contact(read.contacts, contact)
     when = resolve_today(day, config)
     today = resolve_today(None, config)
     if when > today:
@@ -59,8 +59,9 @@ def log_command(
                         weight if weight is not None else config.rules.give_back_weights[kind],
                         "cli", note)
     with State(config.state) as state:
+        people = cycle.with_ledgers(read, state, today)
         added = Ledger(state).add(exchange)
-        view = cycle.ledger_view(config, people, resolve_today(None, config), state)
+        view = cycle.ledger_view(config, people, today, state)
     standing = view.standings.get(person.uid)
     what = "logged" if added else "already in the ledger"
     arrow = "from" if direction == RECEIVED else "to"
@@ -81,10 +82,12 @@ def balance(
     """What is owed, person by person (received minus gave, in rules.give_back.window); with
     CONTACT, that person's whole history."""
     config = load(ctx, config_path)
-    people = cycle.read_contacts(config).contacts
+    read = cycle.read_contacts(config)
     day = resolve_today(today, config)
     with State(config.state) as state:
+        people = cycle.with_ledgers(read, state, resolve_today(None, config))
         view = cycle.ledger_view(config, people, day, state)
+        known = Ledger(state).known()
     names = {p.uid: p.name for p in people}
     if contact:
         person = find_contact(people, contact)
@@ -95,13 +98,22 @@ def balance(
         key=lambda uid: (-(view.standings[uid].balance if uid in view.standings else 0.0),
                          names.get(uid, uid).casefold()),
     )
-    rows = [_summary(uid, names.get(uid, uid), view) for uid in uids]
+    rows = [_summary(uid, names.get(uid, uid), view) for uid in uids if uid in names]
+    # Rows of an id no card has: a card removed, or one whose id changed and matched no card.
+    unmatched = [_summary(uid, known[uid].name if uid in known else "", view) | {"unmatched": True}
+                 for uid in uids if uid not in names]
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(rows + unmatched, ensure_ascii=False, indent=2))
         return
     table(("name", "balance", "last exchange", "last contact"),
           [(r["name"], f"{r['balance']:g}", r["last_exchange"] or "", r["last_contact"] or "")
            for r in rows])
+    if unmatched:
+        click.echo(f"\n{len(unmatched)} in the ledger match no contact (a card removed, or one "
+                   "whose id changed); `syncd ledger relink ID CONTACT` gives one to a contact:")
+        table(("id", "last known as", "balance", "last exchange", "last contact"),
+              [(r["uid"], r["name"], f"{r['balance']:g}", r["last_exchange"] or "",
+                r["last_contact"] or "") for r in unmatched])
 
 
 def _summary(uid: str, name: str, view: cycle.LedgerView) -> dict[str, Any]:
@@ -209,6 +221,30 @@ def remove(ctx: click.Context, config_path: Path | None, entry: str) -> None:
                              f"contact ({shown(exchange.note)}): remove that entry instead")
     click.echo(f"removed: {exchange.direction} {exchange.kind} “{shown(exchange.item)}” "
                f"({name}, {exchange.date})")
+
+
+@ledger.command("relink")
+@config_option
+@click.argument("old")
+@click.argument("contact")
+@click.pass_context
+def relink(ctx: click.Context, config_path: Path | None, old: str, contact: str) -> None:
+    """Give every ledger row of the id OLD (as `syncd balance` lists the ids that match no
+    contact) to CONTACT (a UID, an email or a name); its follow-ups keep their calendar objects.
+    The next sync does this by itself when one card has OLD's email, phone or name."""
+    config = load(ctx, config_path)
+    read = cycle.read_contacts(config)
+    person = find_contact(read.contacts, contact)
+    if old == person.uid:
+        raise SyncdError(f"{shown(old)} is already {shown(person.name)}'s id")
+    with State(config.state) as state:
+        ledger = Ledger(state)
+        if old not in ledger.owners():
+            raise SyncdError(f"no ledger rows under the id {shown(old)}; `syncd balance` lists "
+                             "the ids that match no contact")
+        moved = ledger.relink(old, person.uid, "by hand", resolve_today(None, config))
+    said = ", ".join(f"{count} {what}" for what, count in moved.items() if count)
+    click.echo(shown(f"relinked: {said or 'no rows'} of {old} to {person.name} ({person.uid})"))
 
 
 @ledger.command("import")

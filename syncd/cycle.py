@@ -19,7 +19,7 @@ from syncd.config import Config
 from syncd.errors import SourceError, StateError, TargetError, TargetMissing
 from syncd.gather import (  # noqa: F401 (the names commands and tests use through the cycle)
     Contacts, RunContext, ledger_view, load_ideas, make_plan, my_interests, plan_followups,
-    read_contacts,
+    read_contacts, with_ledgers,
 )
 from syncd.rules import LedgerView  # noqa: F401
 from syncd.sources import make_source  # noqa: F401
@@ -74,6 +74,7 @@ def sync(config: Config, state: State, target: Target, today: dt.date, now: dt.d
     target.use_cache(state)
     context = context or RunContext(config)
     read = read_contacts(config, state, now, context)
+    read.contacts = with_ledgers(read, state, today, relink=not dry_run)
     report.errors.extend(map(str, read.failed))
     report.source_failures.extend(read.failed)
     identity, unclaimed = _open(target, state, dry_run, accept_dismissals)

@@ -10,10 +10,10 @@ import datetime as dt
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from syncd import interests, reciprocity, render, rules
+from syncd import identity, interests, reciprocity, render, rules
 from syncd.catalog import load_catalog, load_vocabulary, shipped_catalog_paths
 from syncd.config import Config
 from syncd.errors import SourceError
@@ -169,6 +169,45 @@ def read_contacts(config: Config, state: State | None = None, now: dt.datetime |
         dedupe(result.contacts), config.tags.markers, synonyms,
         groups=config.rules.keep_in_touch_categories, not_interests=config.tags.not_interests)
     return result
+
+
+# A card read this lately and gone now may be the one a close name on a new card fixed.
+GONE_LATELY = dt.timedelta(days=14)
+
+
+def with_ledgers(read: Contacts, state: State | None, today: dt.date, *,
+                 relink: bool = True) -> list[Contact]:
+    """The contacts read, each with the id its follow-ups keep (`Contact.linked_from`). With
+    `relink`, and only when every source read whole (a half-read address book decides nothing),
+    rows of ids that no contact has any more are first moved to the contact they belong to
+    (`identity.relinks`), with a message each, and who each contact with rows is is kept."""
+    if state is None:
+        return read.contacts
+    ledger = Ledger(state)
+    if relink and read.trusted and not read.suspect:
+        owners, known = ledger.owners(), ledger.known()
+        present = {contact.uid for contact in read.contacts}
+        orphans = owners - present
+        if orphans:
+            newcomers = [contact for contact in read.contacts if contact.uid not in owners]
+            found = identity.relinks({uid: known.get(uid) for uid in sorted(orphans)}, newcomers,
+                                     identity.legacy_uids(read.contacts),
+                                     since=(today - GONE_LATELY).isoformat())
+            for link in found:
+                moved = ledger.relink(link.old, link.new.uid, link.why, today)
+                log.warning("%s: the ledger of id %s is now %s's (id %s), by %s: %s", link.new.where,
+                            link.old, link.new.name, link.new.uid, link.why,
+                            ", ".join(f"{count} {what}" for what, count in moved.items() if count)
+                            or "no rows")
+                owners.add(link.new.uid)
+        day = today.isoformat()
+        ledger.remember({contact.uid: identity.Known.of(contact, day) for contact in read.contacts
+                         if contact.uid in owners}, known)
+    links = ledger.links()
+    if not links:
+        return read.contacts
+    return [replace(contact, linked_from=links[contact.uid]) if contact.uid in links else contact
+            for contact in read.contacts]
 
 
 def _judge(description: str, cards: int, complete: bool, state: State, now: dt.datetime,

@@ -1,12 +1,14 @@
 """The reciprocity ledger in the SQLite state file: exchanges, the events of follow-ups
-(completed, dismissed) that move the keep-in-touch clock, and what each follow-up proposed. Storage only; the arithmetic is in
-`syncd.reciprocity`."""
+(completed, dismissed) that move the keep-in-touch clock, what each follow-up proposed, and who
+each contact with rows is (to relink their rows when their id changes). Storage only; the
+arithmetic is in `syncd.reciprocity`, the matching of ids in `syncd.identity`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from syncd.identity import Known
 from syncd.model import Exchange, Proposal
 from syncd.reciprocity import item_key
 from syncd.state import State
@@ -109,3 +111,58 @@ class Ledger:
             (since.isoformat(),))
         return [Proposal(f, c, i, p, bool(cur), dt.date.fromisoformat(d))
                 for f, c, i, p, cur, d in rows]
+
+    # -- who each id with rows here is, and ids relinked (`identity`) ------------------------
+
+    def owners(self) -> set[str]:
+        """Every contact id that some row of the state file belongs to."""
+        rows = self.state.db.execute(
+            "SELECT contact_uid FROM exchanges UNION SELECT contact_uid FROM events UNION"
+            " SELECT contact_uid FROM written UNION SELECT contact_uid FROM proposals")
+        return {uid for (uid,) in rows}
+
+    def known(self) -> dict[str, Known]:
+        rows = self.state.db.execute("SELECT uid, name, emails, phones, details, seen FROM people")
+        return {uid: Known(name, _lines(emails), _lines(phones), details, seen)
+                for uid, name, emails, phones, details, seen in rows}
+
+    def remember(self, people: Mapping[str, Known], before: Mapping[str, Known] | None = None,
+                 ) -> None:
+        """Keep who these contacts are and the day they were read (`Known.seen`); only what
+        changed since `before` (default: what is stored) is written, at most once a day each."""
+        before = self.known() if before is None else before
+        changed = [(uid, known.name, "\n".join(known.emails), "\n".join(known.phones),
+                    known.details, known.seen)
+                   for uid, known in people.items() if before.get(uid) != known]
+        if changed:
+            with self.state.transaction() as db:
+                db.executemany("INSERT OR REPLACE INTO people VALUES (?, ?, ?, ?, ?, ?)", changed)
+
+    def links(self) -> dict[str, str]:
+        """Each relinked contact id → the id its follow-ups keep (`Contact.linked_from`)."""
+        return dict(self.state.db.execute("SELECT uid, followups FROM links"))
+
+    def relink(self, old: str, new: str, why: str, day: dt.date) -> dict[str, int]:
+        """Move every row of `old` to `new` in one transaction; the follow-ups keep the id they
+        were written under. Returns how many rows of each kind moved."""
+        moved: dict[str, int] = {}
+        with self.state.transaction() as db:
+            (followups,) = db.execute("SELECT coalesce((SELECT followups FROM links WHERE uid = ?),"
+                                      " ?)", (old, old)).fetchone()
+            # An exchange `new` already holds stays once (the table's UNIQUE key).
+            moved["exchanges"] = db.execute("UPDATE OR IGNORE exchanges SET contact_uid = ? WHERE"
+                                            " contact_uid = ?", (new, old)).rowcount
+            db.execute("DELETE FROM exchanges WHERE contact_uid = ?", (old,))
+            for table in ("events", "written", "proposals"):
+                moved[table] = db.execute(f"UPDATE {table} SET contact_uid = ? WHERE"
+                                          " contact_uid = ?", (new, old)).rowcount
+            db.execute("DELETE FROM people WHERE uid = ?", (old,))
+            db.execute("DELETE FROM links WHERE uid = ?", (old,))
+            if followups != new:
+                db.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?)",
+                           (new, followups, old, why, day.isoformat()))
+        return moved
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(text.split("\n")) if text else ()

@@ -57,10 +57,21 @@ class Contact:
     languages: tuple[str, ...] = ()  # vCard LANG values, preferred first
     # RFC 6715 INTEREST / HOBBY / EXPERTISE values, raw, before normalisation.
     declared_interests: tuple[str, ...] = ()
+    # A card without UID: a digest of its other details, which tells apart two people of one name
+    # with no email or phone (`identity`); "" for a card with its own UID.
+    details: str = ""
+    # The id this person's follow-ups were first written under, when their id changed and their
+    # ledger was relinked to this card (`identity.relinks`): the calendar objects stay the same.
+    linked_from: str = ""
 
     @property
     def where(self) -> str:
         return f"{self.source}:{self.line}"
+
+    @property
+    def followups_key(self) -> str:
+        """What this person's follow-ups' UIDs are made from (`followup_uid`)."""
+        return self.linked_from or self.uid
 
 
 GAVE = "gave"
@@ -205,7 +216,7 @@ class FollowUp:
     def uid(self) -> str:
         """Stable across runs, restarts and crashes: the same (contact, reason, cycle) is always
         the same calendar object, so a re-run can never duplicate it."""
-        return followup_uid(self.contact.uid, self.reason, self.cycle)
+        return followup_uid(self.contact.followups_key, self.reason, self.cycle)
 
 
 def followup_uid(contact_uid: str, reason: str, cycle: str) -> str:

@@ -107,7 +107,7 @@ def plan(
         last = last_contact.get(contact.uid)
         cycle = last.isoformat() if last else NEVER_SEEN
         reason = KEEP_IN_TOUCH if contact.interests else GET_TO_KNOW
-        uid = followup_uid(contact.uid, reason, cycle)
+        uid = followup_uid(contact.followups_key, reason, cycle)
         if uid in pinned:
             taken[pinned[uid]] += 1
             followups.append(FollowUp(contact, reason, cycle, pinned[uid], ground))

@@ -151,6 +151,25 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS proposals_by_day ON proposals (day);
     """,
+    # 8: who each contact with rows here was (to find them again when their id changes), and the
+    # ids relinked (`identity`, `Ledger.relink`); emails and phones are one per line
+    """
+    CREATE TABLE IF NOT EXISTS people (
+        uid TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        emails TEXT NOT NULL,
+        phones TEXT NOT NULL,
+        details TEXT NOT NULL,
+        seen TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS links (
+        uid TEXT PRIMARY KEY,
+        followups TEXT NOT NULL,
+        was TEXT NOT NULL,
+        why TEXT NOT NULL,
+        day TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 

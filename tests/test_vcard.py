@@ -194,19 +194,14 @@ def test_line_endings_and_bom(newline):
     assert [(c.name, c.line, c.note) for c in contacts] == [("A", 1, "longer"), ("B", 6, "")]
 
 
-def test_uid_less_card_gets_a_stable_id_that_survives_note_edits():
+def test_uid_less_card_gets_a_stable_id_that_survives_note_edits_and_moves():
     first = one(card("FN:No Uid", "NOTE:#photography").replace("UID:u1\r\n", ""))
     again = one(card("FN:No Uid", "NOTE:#photography").replace("UID:u1\r\n", ""))
     edited = one(card("FN:No Uid", "NOTE:#sailing now").replace("UID:u1\r\n", ""))
     elsewhere = one(card("FN:No Uid").replace("UID:u1\r\n", ""), source="other.vcf")
+    other = one(card("FN:Another").replace("UID:u1\r\n", ""))
     assert first.uid.startswith("syncd-") and len(first.uid) == 22
-    assert first.uid == again.uid == edited.uid != elsewhere.uid
-
-
-def test_two_uid_less_cards_with_the_same_name_differ():
-    text = card("FN:Twin").replace("UID:u1\r\n", "") * 2
-    first, second = parse_cards(text, SRC)
-    assert second.uid == first.uid + "-2"
+    assert first.uid == again.uid == edited.uid == elsewhere.uid != other.uid  # tests/test_identity.py
 
 
 # -- a card inside a card: vCard 2.1 AGENT and phones' nested cards --------------------------------

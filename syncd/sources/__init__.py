@@ -14,6 +14,7 @@ import importlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -116,15 +117,47 @@ def make_source(config: SourceConfig, cache: ListingCache | None = None,
 
 def dedupe(contacts: Iterable[Contact]) -> list[Contact]:
     """Keep the first contact of each UID, in the given order (sources read their files sorted
-    by name, so the first is always the same one); warn about every later one."""
+    by name, so the first is always the same one); warn about every later one. Cards without
+    UID of one name and no email or phone are two people, told apart first (`tell_apart`)."""
     first: dict[str, Contact] = {}
     kept: list[Contact] = []
-    for contact in contacts:
+    for contact in tell_apart(list(contacts)):
         seen = first.get(contact.uid)
         if seen is not None:
-            log.warning("%s: duplicate UID %r, already read at %s; skipped",
-                        contact.where, contact.uid, seen.where)
+            if contact.details:
+                log.warning("%s: the same person as %s (same name and email or phone, no UID);"
+                            " skipped", contact.where, seen.where)
+            else:
+                log.warning("%s: duplicate UID %r, already read at %s; skipped",
+                            contact.where, contact.uid, seen.where)
             continue
         first[contact.uid] = contact
         kept.append(contact)
     return kept
+
+
+def tell_apart(contacts: list[Contact]) -> list[Contact]:
+    """Cards without UID, email or phone that share a name get the digest of their other details
+    in their ids, and an ordinal where even those are the same (by order, the one thing left to
+    go by): two "Maria Rossi" keep two ledgers, with a warning that names them."""
+    groups: dict[str, list[int]] = {}
+    for index, contact in enumerate(contacts):
+        if contact.details and not contact.emails and not contact.phones:
+            groups.setdefault(contact.uid, []).append(index)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        taken: dict[str, int] = {}
+        for index in members:
+            contact = contacts[index]
+            uid = f"{contact.uid}-{contact.details}"
+            taken[uid] = taken.get(uid, 0) + 1
+            if taken[uid] > 1:
+                uid = f"{uid}-{taken[uid]}"
+            contacts[index] = replace(contact, uid=uid)
+        same = " and by order only" if len(taken) < len(members) else ""
+        log.warning("%s: %d cards named %r with no UID, email or phone; told apart by their other "
+                    "details%s (a UID, an email or a phone on each keeps their ledgers apart for "
+                    "sure)", ", ".join(contacts[i].where for i in members), len(members),
+                    contacts[members[0]].name, same)
+    return contacts

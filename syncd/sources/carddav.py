@@ -63,8 +63,9 @@ _PROPFIND_TYPE = (
 # The shape of the contacts kept in the cache: a change of `Contact` reads every card again.
 # Bump the number when `parse_cards` reads the same card differently (2: a card nested in a
 # card became part of it, no longer a contact of its own; 3: CHARSET on 8-bit values, vendor
-# anniversaries, names from N, ORG or email, phones, group cards skipped).
-_SHAPE = "3 " + " ".join(f.name for f in fields(Contact))
+# anniversaries, names from N, ORG or email, phones, group cards skipped; 4: the id of a card
+# without UID from the person, not the href).
+_SHAPE = "4 " + " ".join(f.name for f in fields(Contact))
 SHAPE = hashlib.sha256(_SHAPE.encode()).hexdigest()[:12]
 _DATES = frozenset(f.name for f in fields(Contact) if "PartialDate" in str(f.type))
 

@@ -26,7 +26,6 @@ quoted-printable, CHARSET, dates, names) is in `vcard_values`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -35,6 +34,7 @@ from itertools import accumulate
 from types import MappingProxyType
 from typing import NamedTuple
 
+from syncd.identity import derived_uid, details_digest
 from syncd.model import Contact, PartialDate
 from syncd.sources.vcard_values import (
     charset_problem,
@@ -67,6 +67,9 @@ _DATE_PROPERTIES = {
 _ANNIVERSARY_LABEL = "_$!<anniversary>!$_"  # Apple's X-ABLabel of an X-ABDATE, lowered
 _KIND_PROPERTIES = frozenset({"KIND", "X-ADDRESSBOOKSERVER-KIND"})
 _INTEREST_PROPERTIES = frozenset({"INTEREST", "HOBBY", "EXPERTISE"})
+# What tells apart two cards of one name without UID, email or phone: details that differ
+# between two people and that a note or tag edit leaves alone (read only for cards without UID).
+_DETAIL_PROPERTIES = frozenset({"ORG", "TITLE", "ROLE", "ADR", "NICKNAME", "URL", "IMPP"})
 _NO_PARAMS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 USED_PROPERTIES = frozenset(
     {"UID", "FN", "N", "EMAIL", "TEL", "CATEGORIES", "LANG", "NOTE", "X-ABDATE",
@@ -348,11 +351,9 @@ def _check_outside(text: str, source: str, line: int, unread: list[int] | None) 
         unread.append(lines[0])  # a card whose BEGIN:VCARD line is mangled or lost
 
 
-def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contact | None:
+def card_to_contact(card: RawCard, source: str) -> Contact | None:
     """One card's used properties to a `Contact`; None for a group card (Apple's
-    X-ADDRESSBOOKSERVER-KIND:group, vCard 4 KIND:group), which lists people but is none.
-    `taken` counts derived UIDs already handed out in this source, so two UID-less cards with
-    the same name still differ."""
+    X-ADDRESSBOOKSERVER-KIND:group, vCard 4 KIND:group), which lists people but is none."""
     uid = fn = ""
     n_prop: Property | None = None
     emails: list[str] = []
@@ -426,12 +427,12 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
         for org in card.properties(None, {"ORG"})[:1]:
             name = next((part.strip() for part in org.components() if part.strip()), "")
     name = name or (emails[0] if emails else "") or (phones[0][2] if phones else "")
-    if not uid:
-        uid = "syncd-" + hashlib.sha1(f"{source}\0{name}".encode()).hexdigest()[:16]
-        seen = taken.get(uid, 0)
-        taken[uid] = seen + 1
-        if seen:
-            uid = f"{uid}-{seen + 1}"
+    details = ""
+    if not uid:  # an id from who the person is, not from where the card is (`identity`)
+        uid = derived_uid(name, emails, [phone for _, _, phone in phones])
+        details = details_digest([
+            *(prop.text() for prop in card.properties(None, _DETAIL_PROPERTIES)),
+            *(date.iso() for date in dates.values() if date)])
     return Contact(
         uid=uid,
         name=name,
@@ -445,6 +446,7 @@ def card_to_contact(card: RawCard, source: str, taken: dict[str, int]) -> Contac
         note="\n".join(notes),
         languages=tuple(language for _, _, language in sorted(languages)),
         declared_interests=tuple(declared),
+        details=details,
     )
 
 
@@ -456,8 +458,7 @@ def parse_cards(text: str, source: str, unread: list[int] | None = None) -> list
 
 
 def _read(text: str, source: str, unread: list[int] | None) -> list[Contact | None]:
-    taken: dict[str, int] = {}
-    return [card_to_contact(card, source, taken) for card in iter_cards(text, source, unread)]
+    return [card_to_contact(card, source) for card in iter_cards(text, source, unread)]
 
 
 def parse_checked(text: str, where: str) -> tuple[list[Contact], str | None]:
