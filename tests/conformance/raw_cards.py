@@ -34,6 +34,7 @@ class RawCard:
     closed: bool = False
     values: dict[str, list[str]] = field(default_factory=lambda: {n: [] for n in TEXT_PROPERTIES})
     kind: str = ""
+    no_colon: list[int] = field(default_factory=list)  # lines that are no content line
 
     @property
     def is_group(self) -> bool:
@@ -116,6 +117,8 @@ def read_raw(path: Path) -> tuple[list[RawCard], int]:
             continue
         head, colon, value = line.partition(b":")
         if not colon:
+            if line.strip():
+                cards[-1].no_colon.append(number)
             continue
         name = head.split(b";", 1)[0].rpartition(b".")[2].decode("ascii", "replace").upper()
         if name == "CATEGORIES":  # a list: cut at the commas that are not escaped

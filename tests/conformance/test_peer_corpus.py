@@ -8,8 +8,9 @@
    value that `raw_cards` finds in it, read without syncd's reader, is in that contact.
    Nested cards (a vCard 2.1 AGENT) are part of their parent by design, and their own values
    are not asked for; group cards (KIND or X-ADDRESSBOOKSERVER-KIND `group`) must not be
-   contacts. A card that cannot be read (no END,
-   no BEGIN, cut off) is never dropped silently: `parse_checked` reports it (UNREADABLE).
+   contacts. A card that cannot be read (no END, no BEGIN, cut off) is never dropped
+   silently: `parse_checked` reports it (UNREADABLE); nor is a line in a card that is no
+   content line (no `:`), which gets a warning naming its line.
 2. The values the peers' own tests assert (`peer_values.EXPECTED`) are the values syncd reads,
    except the cases in DIFFERENCES, each with its reason; an entry there is asserted too (syncd
    reads the value it gives), so a fixed case or a stale entry fails.
@@ -141,6 +142,10 @@ def test_every_file_reads_and_loses_no_text(path, caplog):
         contacts, problem = read.__wrapped__(path)  # uncached: its warnings are logged here
     name = str(path.relative_to(SHARED))
     assert lost_text(path, contacts) == []
+    # A line inside a card that is no content line (no ':') is skipped, never silently.
+    warned = "\n".join(record.getMessage() for record in caplog.records)
+    assert [line for card in read_raw(path)[0] if card.closed for line in card.no_colon
+            if f"{name}:{line}: line with no ':' skipped" not in warned] == []
     if name in UNREADABLE:
         assert problem is not None and problem.startswith(name), UNREADABLE[name]
         if path.stat().st_size:
