@@ -15,6 +15,7 @@ dates as ISO text (`--MM-DD` without a year), the date part only of a date-time.
 - sabre-vobject: tests/VObject/Issue153Test.php, Parser/MimeDirTest.php, VCard21Test.php,
   VCardConverterTest.php (the converted card's BDAY / ANNIVERSARY, its KIND:GROUP).
 - khard: test/test_command_line_interface.py (the Name and E-Mail columns it expects),
+  test/test_khard.py (a NameQuery), test/test_contacts.py (altid.vcf's first-name-last-name),
   test/test_address_book.py (unparsable.vcf is never closed: no card).
 - go-vcard: decoder_test.go and card_test.go (FN, EMAIL, NOTE of the decoded cards).
 - node-vcf: test/charset.js, test/index.js, test/collection.js, test/anomalies.js.
