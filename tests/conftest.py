@@ -135,3 +135,19 @@ def wire(monkeypatch) -> list[tuple[str, str, str]]:
 
     monkeypatch.setattr(dav.DavSession, "send", recording)
     return sent
+
+
+CONFORMANCE_CONFTEST = Path(__file__).resolve().parent / "conformance" / "conftest.py"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    """The conformance suite's "NOT run" line where its own conftest, which writes it, is not
+    loaded: under xdist the controller collects nothing below tests/."""
+    if config.pluginmanager.has_plugin(str(CONFORMANCE_CONFTEST)):
+        return
+    shared = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    missing = [str(path) for path in (shared / "peers", shared / "vcards") if not path.is_dir()]
+    if missing:
+        terminalreporter.write_sep("=", f"conformance suite NOT run: {', '.join(missing)} missing",
+                                   yellow=True, bold=True)

@@ -12,7 +12,17 @@ from syncd.model import Contact
 from syncd.sources import ContactSource, MemorySource, dedupe
 from syncd.sources.files import VcfFileSource, VdirSource
 
-CORPUS = Path(__file__).parent / "corpus" / "vcards"
+CORPUS = Path(__file__).parent / "corpus" / "vcards"  # the project's own cases: issues/
+# Third-party fixtures (khard's test cards, one of vobject's), read where they live, beside the
+# clone: ../shared/corpus/vcards/{khard,vobject}, attributed in ../shared/corpus/README.md.
+SHARED_VCARDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "vcards"
+THIRD_PARTY = ("khard", "vobject")
+
+
+def shared_folder(name: str) -> Path:
+    folder = SHARED_VCARDS / name
+    assert folder.is_dir(), f"the shared corpus of third-party test cards is missing: {folder}"
+    return folder
 
 
 def card(uid, name, *lines):
@@ -156,8 +166,8 @@ def test_uid_less_card_keeps_its_id_across_reads_and_note_edits(tmp_path):
 
 # Expected cards, counted by reading each file: one BEGIN:VCARD ... END:VCARD each, except
 # empty-file (no bytes), unterminated and khard's *unparsable (BEGIN without END), and khard's
-# `*.abook__*` files, which were symlinks in khard's repository and are stored here as their
-# 20-odd-byte target path (`../vcards/joe.vcf`), so hold no card at all.
+# `*.abook__*` files, which were symlinks in khard's repository and are stored in the shared
+# corpus as their 20-odd-byte target path (`../vcards/joe.vcf`), so hold no card at all.
 EXPECTED = {
     "issues/empty-file.vcf": 0,
     "issues/unterminated.vcf": 0,
@@ -171,8 +181,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("path", sorted(CORPUS.glob("*/*.vcf")), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_every_corpus_file_reads_without_exception(path):
+def check_corpus_file(path: Path) -> None:
     contacts = VcfFileSource(path).read()
     key = f"{path.parent.name}/{path.name}"
     if key in EXPECTED:
@@ -180,8 +189,22 @@ def test_every_corpus_file_reads_without_exception(path):
     assert all(c.uid and c.name and c.source == str(path) for c in contacts)
 
 
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*/*.vcf")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_corpus_file_reads_without_exception(path):
+    check_corpus_file(path)
+
+
+@pytest.mark.parametrize("folder", THIRD_PARTY)
+def test_every_shared_third_party_file_reads_without_exception(folder):
+    paths = sorted(shared_folder(folder).glob("*.vcf"))
+    assert len(paths) == {"khard": 27, "vobject": 1}[folder]
+    for path in paths:
+        check_corpus_file(path)
+
+
 def test_corpus_folders_as_vdirs():
     # issues: 28 files, 26 with one card (empty-file and unterminated hold none), and the two
     # dup-uid files share one UID. khard: 27 files, 7 symlink stand-ins and unparsable hold none.
-    counts = {folder: len(VdirSource(CORPUS / folder).read()) for folder in ("issues", "khard", "vobject")}
+    counts = {"issues": len(VdirSource(CORPUS / "issues").read())}
+    counts.update({folder: len(VdirSource(shared_folder(folder)).read()) for folder in THIRD_PARTY})
     assert counts == {"issues": 25, "khard": 19, "vobject": 1}

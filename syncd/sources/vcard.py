@@ -7,8 +7,9 @@ as `?a=1`), and real exporters do leave commas unescaped; it mangles vCard 4.0 d
 it raises on a line without a colon and on an unterminated card, and in a stream of cards one
 bad card stops the whole stream. It is also slow: ~2,900 cards/s against ~38,000 for a plain
 content-line reader on 10,000 cards. This reader, building whole `Contact`s, read 10,000 mixed
-3.0/4.0 cards (folded notes, 20% with photos) at ~33,000 cards/s against vobject's ~2,300 in
-the same run; the per-line loop in `RawCard.properties` is the hot spot.
+3.0/4.0 cards (bench/readers.py: folded notes, one in ten with a 4 KB photo) at 30,000-34,000
+cards/s against vobject's ~3,000 in the same runs, 10.4-11.9× (docs/benchmarks.md,
+2026-12-02); the per-line loop in `RawCard.properties` is the hot spot, about half the time.
 
 It follows RFC 6350 §3.2-3.4 (plus vCard 2.1 quoted-printable and bare parameters), keeps every
 value whole, and skips only what it cannot read, with one warning `source:line: message` each.

@@ -23,7 +23,11 @@ from hypothesis import strategies as st
 
 from syncd.sources.files import VcfFileSource, VdirSource
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "vcards"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "vcards"  # the project's: issues/
+# Third-party fixtures (khard's test cards, one of vobject's), read where they live, beside the
+# clone: ../shared/corpus/vcards/{khard,vobject}, attributed in ../shared/corpus/README.md.
+SHARED_VCARDS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "vcards"
+THIRD_PARTY = ("khard", "vobject")
 
 # What each warning of the reader is about, by its wording.
 CATEGORIES = {
@@ -329,7 +333,8 @@ def test_a_5mb_photo_is_read_in_bounded_time_and_memory(tmp_path, folded):
 
 # --- the corpus ---------------------------------------------------------------------------------
 
-CORPUS_FILES = sorted(CORPUS.glob("*/*.vcf"))
+CORPUS_FILES = sorted(CORPUS.glob("*/*.vcf")) + sorted(
+    path for folder in THIRD_PARTY for path in (SHARED_VCARDS / folder).glob("*.vcf"))
 
 
 def physical_lines(path: Path) -> list[bytes]:
@@ -338,8 +343,11 @@ def physical_lines(path: Path) -> list[bytes]:
 
 
 def test_the_corpus_is_all_there():
-    assert len(CORPUS_FILES) == 56
-    assert (CORPUS.parent / "README.md").read_text().count("github.com/") >= 2
+    missing = [str(SHARED_VCARDS / folder) for folder in THIRD_PARTY
+               if not (SHARED_VCARDS / folder).is_dir()]
+    assert not missing, f"the shared corpus of third-party test cards is missing: {missing}"
+    assert len(CORPUS_FILES) == 56  # 28 of the project's own, 27 of khard's, 1 of vobject's
+    assert "../shared/corpus/vcards" in (CORPUS.parent / "README.md").read_text()
 
 
 @pytest.mark.parametrize("original", CORPUS_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -371,7 +379,10 @@ def test_every_corpus_file_reads_and_every_warning_points_at_its_line(caplog, tm
 
 
 def test_every_corpus_folder_reads_as_a_vdir(caplog, tmp_path):
+    test_the_corpus_is_all_there()
     shutil.copytree(CORPUS, tmp_path / "vcards")
+    for folder in THIRD_PARTY:
+        shutil.copytree(SHARED_VCARDS / folder, tmp_path / "vcards" / folder)
     with caplog.at_level(logging.WARNING):
         counts = {folder.name: len(VdirSource(folder).read())
                   for folder in sorted((tmp_path / "vcards").iterdir())}
