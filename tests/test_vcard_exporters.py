@@ -220,6 +220,9 @@ def test_other_kinds_are_contacts(line):
     (("ORG:;Sales",), "Sales"),  # the first component that is there
     (("EMAIL:m@example.org", "TEL:+39 051 123"), "m@example.org"),
     (("TEL:+39 051 123",), "+39 051 123"),
+    (("NICKNAME:Bobby,Rob", "IMPP:xmpp:bob@jabber.org"), "Bobby"),
+    (("IMPP:xmpp:bob@jabber.org",), "bob@jabber.org"),
+    (("X-GOOGLE-TALK:hhh@gmail.com",), "hhh@gmail.com"),  # AOSP's v21_im
     ((), ""),  # never the UID
 ])
 def test_name_fallbacks(lines, name):
@@ -241,3 +244,10 @@ def test_phones_v3_and_v4_preferred_first():
 def test_the_same_number_twice_is_one_phone():
     assert one(card("FN:X", "TEL:+39 051 111", "TEL;TYPE=WORK:+39 051 111")).phones == (
         "+39 051 111",)
+
+
+def test_a_card_with_no_name_at_all_is_read_and_said(caplog):
+    [contact] = read(card("BDAY:1980-04-15", "NOTE:#sailing", uid="nameless"))
+    assert (contact.uid, contact.name, contact.note) == ("nameless", "", "#sailing")
+    assert f"{SRC}:1: card has no name (no FN, N, ORG, NICKNAME, email, phone or chat handle)" \
+        in caplog.text

@@ -68,6 +68,17 @@ _DATE_PROPERTIES = {
 _ANNIVERSARY_LABEL = "_$!<anniversary>!$_"  # Apple's X-ABLabel of an X-ABDATE, lowered
 _KIND_PROPERTIES = frozenset({"KIND", "X-ADDRESSBOOKSERVER-KIND"})
 _INTEREST_PROPERTIES = frozenset({"INTEREST", "HOBBY", "EXPERTISE"})
+# The names of last resort, for a card without FN, N, ORG, email or phone.
+_LAST_NAMES = frozenset({"NICKNAME", "IMPP", "X-JABBER", "X-GOOGLE-TALK", "X-SKYPE", "X-AIM",
+                         "X-ICQ", "X-MSN", "X-YAHOO"})
+
+
+def _handle(value: str) -> str:
+    value = value.strip()
+    scheme, colon, rest = value.partition(":")  # IMPP's xmpp:, sip:, skype:
+    return rest.strip() if colon and scheme.isalpha() and rest.strip() else value
+
+
 # What tells apart two cards of one name without UID, email or phone: details that differ
 # between two people and that a note or tag edit leaves alone (read only for cards without UID).
 _DETAIL_PROPERTIES = frozenset({"ORG", "TITLE", "ROLE", "ADR", "NICKNAME", "URL", "IMPP"})
@@ -428,6 +439,12 @@ def card_to_contact(card: RawCard, source: str) -> Contact | None:
         for org in card.properties(None, {"ORG"})[:1]:
             name = next((part.strip() for part in org.components() if part.strip()), "")
     name = name or (emails[0] if emails else "") or (phones[0][2] if phones else "")
+    if not name:  # a nickname, else a chat handle (AOSP's X-GOOGLE-TALK card has only that)
+        for prop in card.properties(None, _LAST_NAMES):
+            name = name or _handle(prop.values()[0] if prop.name == "NICKNAME" else prop.text())
+    if not name:
+        log.warning("%s:%d: card has no name (no FN, N, ORG, NICKNAME, email, phone or chat "
+                    "handle): read, but it gets no follow-up", source, card.line)
     details = ""
     if not uid:  # an id from who the person is, not from where the card is (`identity`)
         uid = derived_uid(name, emails, [phone for _, _, phone in phones])
