@@ -70,6 +70,9 @@ def details_digest(values: Iterable[str]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
+NO_DETAILS = details_digest([])  # a card without UID and without any of the details
+
+
 def legacy_uids(contacts: Iterable[Contact]) -> dict[str, str]:
     """The id that syncd, before state schema 8, gave each card without UID (from the file it was in and its name,
     a second card of that name in that file suffixed "-2"), to the contact's id now: the state
@@ -162,7 +165,11 @@ def _unique(orphans: Mapping[str, set[str]], pool: Mapping[str, set[str]],
 
 
 def _close_names(left: Mapping[str, Known], pool: dict[str, Contact]) -> list[Relink]:
-    names = {old: name_key(known.name) for old, known in left.items()}
+    """A name fixed on a card without UID, email or phone: a close name and the same other
+    details. Without details there is nothing to go by ("Newcomer 1" and "Newcomer 2" are two
+    people), so a card with UID, or without details, is never matched by a close name."""
+    names = {old: name_key(known.name) for old, known in left.items()
+             if known.details and known.details != NO_DETAILS}
     if not names or len(names) * len(pool) > _MAX_PAIRS:
         return []
     close: dict[str, set[str]] = {}
@@ -170,6 +177,8 @@ def _close_names(left: Mapping[str, Known], pool: dict[str, Contact]) -> list[Re
         matcher = difflib.SequenceMatcher(None, "", name)  # b is the one it indexes
         close[old] = set()
         for uid, contact in pool.items():
+            if contact.details != left[old].details:
+                continue
             matcher.set_seq1(name_key(contact.name))
             if matcher.ratio() >= CLOSE_NAME:
                 close[old].add(uid)

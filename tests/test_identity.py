@@ -14,7 +14,9 @@ import textwrap
 import pytest
 from sync_support import run_cli
 
-from syncd.identity import Known, derived_uid, legacy_uids, name_key, phone_key, relinks
+from syncd.identity import (
+    NO_DETAILS, Known, derived_uid, legacy_uids, name_key, phone_key, relinks,
+)
 from syncd.ledger import Ledger
 from syncd.model import Contact, followup_uid
 from syncd.sources import dedupe
@@ -97,13 +99,13 @@ def test_an_orphan_is_relinked_by_email_then_phone_then_name_then_a_close_name()
         "old-1": Known("Maria Rossi", ("maria@example.org",)),
         "old-2": Known("Paolo Verdi", (), ("+39 333 1234567",)),
         "old-3": Known("Luca Bianchi"),
-        "old-4": Known("Giulia Ferraris"),  # fixed to "Giulia Ferrari"
+        "old-4": Known("Giulia Ferraris", details="org-d"),  # fixed to "Giulia Ferrari"
         "old-5": Known("Nobody Known"),
         "old-6": None,  # rows of before the state file remembered people
     }
     newcomers = [person("new-1", "M. Rossi", ["MARIA@example.org"]),
                  person("new-2", "Paolo", phones=["333-123-4567"]),
-                 person("new-3", "Bianchi, Luca"), person("new-4", "Giulia Ferrari"),
+                 person("new-3", "Bianchi, Luca"), person("new-4", "Giulia Ferrari", details="org-d"),
                  person("new-5", "Someone Else")]
     found = {r.old: (r.new.uid, r.why) for r in relinks(orphans, newcomers)}
     assert found == {"old-1": ("new-1", "same email maria@example.org"),
@@ -112,13 +114,18 @@ def test_an_orphan_is_relinked_by_email_then_phone_then_name_then_a_close_name()
                      "old-4": ("new-4", "a close name (Giulia Ferraris)")}
 
 
-def test_a_close_name_relinks_only_a_card_gone_lately():
-    fixed = [person("new", "Giulia Ferrari")]
-    lately = relinks({"old": Known("Giulia Ferraris", seen="2026-11-20")}, fixed, since="2026-11-16")
-    long_ago = relinks({"old": Known("Giulia Ferraris", seen="2026-03-01")}, fixed, since="2026-11-16")
-    same_name = relinks({"old": Known("Giulia Ferrari", seen="2026-03-01")}, fixed, since="2026-11-16")
-    assert [r.new.uid for r in lately] == [r.new.uid for r in same_name] == ["new"]
-    assert long_ago == []
+def test_a_close_name_relinks_only_a_card_without_uid_of_the_same_details_gone_lately():
+    fixed = [person("new", "Giulia Ferrari", details="org-d")]
+    def gone(name, seen, details="org-d"):
+        return relinks({"old": Known(name, seen=seen, details=details)}, fixed, since="2026-11-16")
+    assert [r.new.uid for r in gone("Giulia Ferraris", "2026-11-20")] == ["new"]
+    assert [r.new.uid for r in gone("Giulia Ferrari", "2026-03-01")] == ["new"]  # the same name
+    assert gone("Giulia Ferraris", "2026-03-01") == []  # removed long ago
+    assert gone("Giulia Ferraris", "2026-11-20", details="other") == []
+    # Cards with no details at all (or a UID): "Newcomer 12" is not "Newcomer 13" fixed.
+    bare = [person("n13", "Newcomer 0 13", details=NO_DETAILS)]
+    assert relinks({"n12": Known("Newcomer 0 12", details=NO_DETAILS)}, bare) == []
+    assert relinks({"n12": Known("Newcomer 0 12")}, [person("n13", "Newcomer 0 13")]) == []
 
 
 def test_an_orphan_that_two_could_be_is_not_relinked():
