@@ -271,19 +271,29 @@ def import_(ctx: click.Context, config_path: Path | None, file: Path) -> None:
     `syncd log` takes it); `direction` and `kind` take the words `syncd log` takes; an empty
     `weight` is the kind's weight from rules.give_back.weights."""
     config = load(ctx, config_path)
-    people = cycle.read_contacts(config).contacts
+    read = cycle.read_contacts(config)
+    people = read.contacts
     exchanges = ledger_files.exchanges(
         ledger_files.parse(str(file), _read(file)),
         lambda query: find_contact(people, query).uid, config.rules.give_back_weights)
     on_cards = {reciprocity.identity(e) for e in gather.note_exchanges(config, people)}
     # A NOTE line exported lives on its card: stored too, it would outlive the line, and every
-    # export imported back would add it once more. One no card has now is kept as imported.
+    # export imported back would add it once more. One no card has now is kept as imported;
+    # while a source did not read whole, one of a contact not read may still be on its card.
     fresh = [e for e in exchanges if reciprocity.identity(e) not in on_cards]
-    fresh = [replace(e, source="import") if e.source == "note" else e for e in fresh]
+    read_uids = {p.uid for p in people}
+    waiting = [e for e in fresh if e.source == "note" and not read.trusted
+               and e.contact_uid not in read_uids]
+    fresh = [replace(e, source="import") if e.source == "note" else e
+             for e in fresh if e.source != "note" or read.trusted or e.contact_uid in read_uids]
     with State(config.state) as state:
         added = Ledger(state).add_many(fresh)
-    click.echo(f"{len(exchanges)} exchanges read, {added} new, {len(exchanges) - added} already "
-               "there")
+    click.echo(f"{len(exchanges)} exchanges read, {added} new, "
+               f"{len(exchanges) - added - len(waiting)} already there")
+    if waiting:
+        click.echo(f"syncd: warning: {len(waiting)} NOTE lines of contacts not read now (a "
+                   "source did not read whole) are not imported: import the file again once "
+                   "it reads", err=True)
 
 
 def _read(file: Path) -> str:

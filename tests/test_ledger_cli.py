@@ -364,3 +364,23 @@ def test_ledger_remove_takes_an_entry_back_by_the_id_balance_shows(home):
     error = run(home, "ledger", "remove", from_note["id"], code=1).stderr
     assert "a line of the NOTE on Marco Rossi's card" in error and "marco.vcf" in error
     assert "Zero to One" in [h["item"] for h in balance(home, "marco")["history"]]
+
+
+def test_import_leaves_the_note_lines_of_a_source_not_read_on_their_cards(home, tmp_path):
+    other = home / "other"
+    other.mkdir()
+    (home / "contacts" / "marco.vcf").rename(other / "marco.vcf")
+    config = home / "config.yaml"
+    config.write_text(config.read_text().replace(
+        "contacts: [{type: vdir, path: contacts}]",
+        "contacts: [{type: vdir, path: contacts}, {type: vdir, path: other}]"))
+    dump = tmp_path / "ledger.csv"
+    dump.write_text(run(home, "ledger", "export").stdout)
+    (other / "marco.vcf").rename(tmp_path / "marco.vcf")
+    other.rmdir()  # the second address book is not there (an unmounted disk)
+    result = run(home, "ledger", "import", str(dump))
+    assert result.stdout.startswith("2 exchanges read, 0 new, 0 already there")
+    assert "2 NOTE lines of contacts not read now" in result.stderr
+    other.mkdir()
+    (tmp_path / "marco.vcf").rename(other / "marco.vcf")
+    assert "0 new, 2 already there" in run(home, "ledger", "import", str(dump)).stdout
