@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -56,6 +57,7 @@ def cadence(contact: Contact, rules: Rules, by_category: Mapping[str, dt.timedel
     return min(matches, default=rules.keep_in_touch_default)
 
 
+@functools.lru_cache(maxsize=4096)  # a few category names, on thousands of cards every cycle
 def _category_key(name: str) -> str:
     """A category compared as a group (`group_key`); one of punctuation only, as normalised."""
     return group_key(name) or normalise(name)
@@ -71,8 +73,10 @@ def kept_out(contacts: Sequence[Contact], rules: Rules) -> tuple[frozenset[str],
     out = {c.uid for c in contacts
            if skipped and any(_category_key(name) in skipped for name in c.categories)}
     problems = []
+    directory = lookup.Directory(contacts) if rules.skip else None
     for query in rules.skip:
-        found = lookup.matches(contacts, query)
+        assert directory is not None
+        found = directory.matches(query)
         if len(found) == 1:
             out.add(found[0].uid)
         elif found:
