@@ -297,7 +297,8 @@ def import_(ctx: click.Context, config_path: Path | None, file: Path) -> None:
 
 
 def _read(file: Path) -> str:
-    with file.open(encoding="utf-8", newline="") as text:
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte order mark.
+    with file.open(encoding="utf-8-sig", newline="") as text:
         return text.read()
 
 

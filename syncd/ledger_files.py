@@ -96,7 +96,10 @@ def parse(name: str, text: str) -> list[tuple[str, Any]]:
         if not isinstance(data, list):
             raise SyncdError(f"{name}: expected a list of exchanges")
         return [(f"{name}: entry {n}", entry) for n, entry in enumerate(data, 1)]
-    reader = csv.DictReader(io.StringIO(text))
+    header = text.split("\n", 1)[0]
+    # A spreadsheet in an Italian (or other comma-decimal) locale saves with semicolons.
+    delimiter = ";" if ";" in header and "," not in header else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     return [(f"{name}:{reader.line_num}", {key: _as_written(value) for key, value in r.items()})
             for r in reader]
 

@@ -214,6 +214,14 @@ def test_import_by_name_or_email_with_italian_kinds_and_the_kinds_weight(home, t
     laura = {h["item"]: (h["direction"], h["kind"], h["weight"])
              for h in balance(home, "laura@example.org")["history"]}
     assert laura == {"Risotto": ("gave", "meal", 1.0), "Vase": ("gave", "gift", 3.0)}
+    # As a spreadsheet in an Italian locale saves it: a byte order mark, semicolons, 1,5.
+    sheet = tmp_path / "foglio.csv"
+    sheet.write_bytes("contact;direction;kind;item;date;weight\r\n"
+                      "Marco Rossi;dato;Consiglio;Un buon medico;2026-11-05;1,5\r\n"
+                      .encode("utf-8-sig"))
+    assert "1 new" in run(home, "ledger", "import", str(sheet)).stdout
+    advice = [h for h in balance(home, "marco")["history"] if h["item"] == "Un buon medico"]
+    assert [(h["kind"], h["weight"]) for h in advice] == [("advice", 1.5)]
     yaml_dump = tmp_path / "by-hand.yaml"
     yaml_dump.write_text("- {contact: lb@example.org, direction: received, kind: favore,"
                          " item: A lift, date: 2026-11-04}\n")
