@@ -46,6 +46,7 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, t
     birthday) and as something to share (keep-in-touch); the ones a follow-up would propose
     are marked, then the common ground, the introductions and the questions."""
     from syncd.inspire import Inspiration, enrich, occasion
+    from syncd.planner import kept_out
 
     config = load(ctx, config_path)
     read = cycle.read_contacts(config)
@@ -62,7 +63,8 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, t
     inspiration = Inspiration.build(
         people, view.exchanges, catalog, vocabulary, my_interests=cycle.my_interests(config),
         my_language=config.me.language, per_followup=config.ideas.per_followup,
-        proposed=view.proposed, today=day)
+        proposed=view.proposed, today=day,
+        excluded=kept_out(people, config.rules)[0])
     standing = view.standings.get(person.uid)
     received = standing.received if standing else ()
     results: dict[str, Any] = {}

@@ -2,36 +2,57 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
-from syncd import cycle, reciprocity, salvage
+from syncd import cycle, gather, ledger_files, reciprocity, salvage
 from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
 from syncd.errors import StateError, SyncdError
 from syncd.ledger import Ledger
 from syncd.lookup import find_contact
-from syncd.model import EXCHANGE_KINDS, GAVE, RECEIVED, Contact, Exchange
+from syncd.model import RECEIVED, Contact, Exchange
 from syncd.state import State
 from syncd.terminal import shown
 
-FIELDS = ("id", "contact_uid", "contact_name", "direction", "kind", "item", "date", "weight", "source",
-          "note")
+class _Word(click.ParamType):
+    """A word of one of reciprocity's tables (a kind, a direction), as NOTE lines take it:
+    `libro` is book, case ignored."""
+
+    def __init__(self, name: str, meaning: Callable[[str], str | None], words: str) -> None:
+        self.name, self.meaning, self.words = name, meaning, words
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        found = self.meaning(str(value))
+        if found is None:
+            self.fail(f"{value!r} is not a {self.name}; one of {self.words}", param, ctx)
+        return found
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.name.upper()
 
 
-@click.command("log")
+DIRECTION = _Word("direction", reciprocity.direction_of, reciprocity.direction_words())
+KIND = _Word("kind", reciprocity.kind_of, reciprocity.kind_words())
+
+
+@click.command("log", help=f"""Record that you gave something to CONTACT or received something
+    from them.
+
+    DIRECTION is one of {reciprocity.direction_words()}. CONTACT is a UID, an email or a name
+    (accents and case ignored). KIND is one of {reciprocity.kind_words()} (case ignored, as in a
+    NOTE line).""")
 @config_option
-@click.argument("direction", type=click.Choice([GAVE, RECEIVED]))
+@click.argument("direction", type=DIRECTION)
 @click.argument("contact")
-@click.argument("kind", type=click.Choice(EXCHANGE_KINDS))
+@click.argument("kind", type=KIND)
 @click.argument("item")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="When it happened (default: today).")
@@ -43,9 +64,6 @@ def log_command(
     ctx: click.Context, config_path: Path | None, direction: str, contact: str, kind: str,
     item: str, day: dt.datetime | None, weight: float | None, note: str,
 ) -> None:
-    """Record that you gave something to CONTACT or received something from them.
-
-    CONTACT is a UID, an email or a name (accents and case ignored)."""
     config = load(ctx, config_path)
     read = cycle.read_contacts(config)
     person = find_contact(read.contacts, contact)
@@ -132,7 +150,7 @@ def _summary(uid: str, name: str, view: cycle.LedgerView) -> dict[str, Any]:
 def _history(person: Contact, view: cycle.LedgerView, as_json: bool) -> None:
     history = [e for e in view.exchanges if e.contact_uid == person.uid]
     data = _summary(person.uid, person.name, view) | {
-        "history": [_row(e, person.name) for e in history]
+        "history": [ledger_files.row(e, person.name) for e in history]
     }
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -173,16 +191,9 @@ def export(ctx: click.Context, config_path: Path | None, fmt: str) -> None:
         exchanges, problems = salvage.read_exchanges(Path(config.state))
         click.echo(f"syncd: warning: {error}; the stored exchanges that can be read are "
                    "exported (the NOTE lines are on the cards)", err=True)
-    rows = [_row(e, names.get(e.contact_uid, "")) for e in exchanges]
-    if fmt == "yaml":
-        click.echo(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False), nl=False)
-        _tell(problems)
-        return
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    click.echo(out.getvalue(), nl=False)
+    rows = [ledger_files.row(e, names.get(e.contact_uid, "")) for e in exchanges]
+    click.echo(ledger_files.to_yaml(rows) if fmt == "yaml" else ledger_files.to_csv(rows),
+               nl=False)
     _tell(problems)
 
 
@@ -252,71 +263,43 @@ def relink(ctx: click.Context, config_path: Path | None, old: str, contact: str)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def import_(ctx: click.Context, config_path: Path | None, file: Path) -> None:
-    """Add the exchanges of a CSV or YAML export; those already there are left as they are.
-    Every problem is listed and nothing is written unless the whole file is valid."""
+    """Add the exchanges of a CSV or YAML file (an export, or one written by hand); those
+    already there, stored or a NOTE line on a card, are left as they are. Every problem is
+    listed and nothing is written unless the whole file is valid.
+
+    A row names its contact by `contact_uid`, or by `contact` (a UID, an email or a name, as
+    `syncd log` takes it); `direction` and `kind` take the words `syncd log` takes; an empty
+    `weight` is the kind's weight from rules.give_back.weights."""
     config = load(ctx, config_path)
-    exchanges = read_export(file)
+    read = cycle.read_contacts(config)
+    people = read.contacts
+    exchanges = ledger_files.exchanges(
+        ledger_files.parse(str(file), _read(file)),
+        lambda query: find_contact(people, query).uid, config.rules.give_back_weights)
+    on_cards = {reciprocity.identity(e) for e in gather.note_exchanges(config, people)}
+    # A NOTE line exported lives on its card: stored too, it would outlive the line, and every
+    # export imported back would add it once more. One no card has now is kept as imported;
+    # while a source did not read whole, one of a contact not read may still be on its card.
+    fresh = [e for e in exchanges if reciprocity.identity(e) not in on_cards]
+    read_uids = {p.uid for p in people}
+    waiting = [e for e in fresh if e.source == "note" and not read.trusted
+               and e.contact_uid not in read_uids]
+    fresh = [replace(e, source="import") if e.source == "note" else e
+             for e in fresh if e.source != "note" or read.trusted or e.contact_uid in read_uids]
     with State(config.state) as state:
-        added = Ledger(state).add_many(exchanges)
-    click.echo(f"{len(exchanges)} exchanges read, {added} new, {len(exchanges) - added} already there")
+        added = Ledger(state).add_many(fresh)
+    click.echo(f"{len(exchanges)} exchanges read, {added} new, "
+               f"{len(exchanges) - added - len(waiting)} already there")
+    if waiting:
+        click.echo(f"syncd: warning: {len(waiting)} NOTE lines of contacts not read now (a "
+                   "source did not read whole) are not imported: import the file again once "
+                   "it reads", err=True)
 
 
-def _row(exchange: Exchange, name: str) -> dict[str, Any]:
-    return {
-        "id": reciprocity.entry_id(exchange),
-        "contact_uid": exchange.contact_uid,
-        "contact_name": name,
-        "direction": exchange.direction,
-        "kind": exchange.kind,
-        "item": exchange.item,
-        "date": exchange.date.isoformat(),
-        "weight": exchange.weight,
-        "source": exchange.source,
-        "note": exchange.note,
-    }
-
-
-def read_export(file: Path) -> list[Exchange]:
-    text = file.read_text(encoding="utf-8")
-    if file.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text) or []
-        except yaml.YAMLError as error:
-            raise SyncdError(f"{file}: not valid YAML ({error})") from error
-        if not isinstance(data, list):
-            raise SyncdError(f"{file}: expected a list of exchanges")
-        rows = [(f"{file}: entry {n}", row) for n, row in enumerate(data, 1)]
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        rows = [(f"{file}:{reader.line_num}", row) for row in reader]
-    exchanges, problems = [], []
-    for where, row in rows:
-        try:
-            exchanges.append(_exchange(row))
-        except (KeyError, TypeError, ValueError) as error:
-            problems.append(f"{where}: {error}")
-    if problems:
-        raise SyncdError("nothing imported:\n" + "\n".join(problems))
-    return exchanges
-
-
-def _exchange(row: Any) -> Exchange:
-    if not isinstance(row, dict):
-        raise TypeError("expected a mapping of " + ", ".join(FIELDS))
-    missing = [key for key in ("contact_uid", "direction", "kind", "item", "date", "weight")
-               if row.get(key) in (None, "")]
-    if missing:
-        raise KeyError("missing " + ", ".join(missing))
-    if row["direction"] not in (GAVE, RECEIVED):
-        raise ValueError(f"direction {row['direction']!r} is not gave or received")
-    if row["kind"] not in EXCHANGE_KINDS:
-        raise ValueError(f"kind {row['kind']!r} is not one of {', '.join(EXCHANGE_KINDS)}")
-    weight = float(row["weight"])
-    if weight <= 0:
-        raise ValueError(f"weight {weight:g} is not positive")
-    return Exchange(str(row["contact_uid"]), row["direction"], row["kind"], str(row["item"]),
-                    dt.date.fromisoformat(str(row["date"])), weight,
-                    str(row.get("source") or "import"), str(row.get("note") or ""))
+def _read(file: Path) -> str:
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte order mark.
+    with file.open(encoding="utf-8-sig", newline="") as text:
+        return text.read()
 
 
 def register(main: click.Group) -> None:

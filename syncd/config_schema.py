@@ -343,6 +343,12 @@ RULES = Section(Rules, (
                              what="exchange kind"),
             "weight per exchange kind, e.g. `{book: 3}`; the kinds not given keep their default"),
     )), "give-back follow-ups: return what you received"),
+    Key("skip_categories", TextList(),
+        "contacts in one of these vCard CATEGORIES (case, spaces and punctuation ignored) get no "
+        "follow-up and are never suggested as an introduction; their ledger is kept"),
+    Key("skip", TextList(),
+        "contacts kept out the same way, each a UID, an email or a name (as `syncd log` takes "
+        "it), e.g. `[dentist@example.org, \"Idraulico Rossi\"]`"),
 ))
 
 IDEAS = Section(IdeasConfig, (

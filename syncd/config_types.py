@@ -158,9 +158,14 @@ class Rules:
     give_back_after: timedelta = timedelta(days=7)
     # Always every kind of EXCHANGE_KINDS: the kinds given here override the defaults.
     give_back_weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_GIVE_BACK_WEIGHTS)
+    # Contacts kept out: no follow-up, never introduced (`planner.kept_out`).
+    skip_categories: tuple[str, ...] = ("no-followups",)  # CATEGORIES values, compared as groups
+    skip: tuple[str, ...] = ()  # UIDs, emails or names, as `syncd log` finds a contact
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keep_in_touch_categories", FrozenMap(self.keep_in_touch_categories))
+        object.__setattr__(self, "skip_categories", tuple(self.skip_categories))
+        object.__setattr__(self, "skip", tuple(self.skip))
         unknown = sorted(set(self.give_back_weights) - set(EXCHANGE_KINDS))
         if unknown:
             raise ValueError(f"give_back_weights: unknown exchange kind {unknown[0]!r}")

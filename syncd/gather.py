@@ -21,7 +21,7 @@ from syncd.ideas import Vocabulary
 from syncd.inspire import YEAR, Inspiration, enrich
 from syncd.ledger import Ledger
 from syncd.model import REASONS, Contact, Exchange, FollowUp, Idea, object_uid
-from syncd.planner import CADENCE_REASONS, plan
+from syncd.planner import CADENCE_REASONS, kept_out, plan
 from syncd.reconcile import Desired
 from syncd.rules import LedgerView
 from syncd.sources import dedupe, make_source
@@ -167,7 +167,8 @@ def read_contacts(config: Config, state: State | None = None, now: dt.datetime |
     synonyms = context.ideas()[1].synonyms
     result.contacts = interests.with_interests(
         dedupe(result.contacts), config.tags.markers, synonyms,
-        groups=config.rules.keep_in_touch_categories, not_interests=config.tags.not_interests)
+        groups=(*config.rules.keep_in_touch_categories, *config.rules.skip_categories),
+        not_interests=config.tags.not_interests)
     return result
 
 
@@ -282,15 +283,18 @@ def make_plan(config: Config, contacts: list[Contact], today: dt.date, state: St
 def plan_followups(context: RunContext, contacts: list[Contact], today: dt.date,
                    written: dict[str, Written], view: LedgerView) -> list[FollowUp]:
     config = context.config
+    excluded, problems = kept_out(contacts, config.rules)
+    for problem in problems:
+        log.warning("%s", problem)
     followups = plan(
         contacts, config.rules, today, my_interests=context.my_interests(),
         pinned={uid: w.due for uid, w in written.items()},
-        last_contact=view.last_contact, standings=view.standings,
+        last_contact=view.last_contact, standings=view.standings, excluded=excluded,
     )
     catalog, vocabulary = context.ideas()
     inspiration = Inspiration.build(
         contacts, view.exchanges, catalog, vocabulary, my_interests=context.my_interests(),
         my_language=config.me.language, per_followup=config.ideas.per_followup,
-        proposed=view.proposed, today=today,
+        proposed=view.proposed, today=today, excluded=excluded,
     )
     return enrich(followups, inspiration)

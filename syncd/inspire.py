@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -49,8 +49,9 @@ class Inspiration:
     def build(cls, contacts: Sequence[Contact], exchanges: Iterable[Exchange],
               catalog: Sequence[Idea], vocabulary: Vocabulary, *, my_interests: Sequence[str],
               my_language: str, per_followup: int, proposed: Iterable[Proposal] = (),
-              today: dt.date | None = None) -> Inspiration:
-        """`proposed`: what follow-ups proposed (`Ledger.proposals`); `today` dates it."""
+              today: dt.date | None = None, excluded: Collection[str] = ()) -> Inspiration:
+        """`proposed`: what follow-ups proposed (`Ledger.proposals`); `today` dates it;
+        `excluded`: the contacts never suggested as an introduction (`planner.kept_out`)."""
         exchanged: dict[str, set[str]] = {}
         received: dict[str, list[Exchange]] = defaultdict(list)
         by_name = {item_key(c.name): c.uid for c in contacts}
@@ -71,7 +72,8 @@ class Inspiration:
         return cls(
             tuple(catalog), vocabulary, tuple(my_interests), my_language, per_followup,
             {uid: frozenset(items) for uid, items in exchanged.items()},
-            IntroductionIndex(contacts, vocabulary), frozenset(pairs), catalog,
+            IntroductionIndex([c for c in contacts if c.uid not in excluded], vocabulary),
+            frozenset(pairs), catalog,
             {uid: tuple(e.item for e in sorted(found, key=lambda e: e.date, reverse=True))
              for uid, found in received.items()},
             {uid: tuple(found) for uid, found in by_contact.items()},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections import defaultdict
 from collections.abc import Sequence
 
 from syncd.errors import SyncdError
@@ -17,27 +18,58 @@ def describe(contact: Contact) -> str:
     return shown(f"{contact.name}{email} (uid {contact.uid})")
 
 
+class Directory:
+    """The contacts by UID, email and name (accents and case ignored), for many queries."""
+
+    def __init__(self, contacts: Sequence[Contact]) -> None:
+        self.contacts = contacts
+        self._uid: dict[str, list[Contact]] = defaultdict(list)
+        self._email: dict[str, list[Contact]] = defaultdict(list)
+        self._name: dict[str, list[Contact]] = defaultdict(list)
+        for contact in contacts:
+            self._uid[contact.uid].append(contact)
+            for email in dict.fromkeys(map(item_key, contact.emails)):
+                self._email[email].append(contact)
+            self._name[item_key(contact.name)].append(contact)
+
+    def matches(self, query: str) -> list[Contact]:
+        """The contacts `query` may mean: the one whose UID it is, else those whose email or
+        name it is, else those whose name holds every word of it."""
+        by_uid = self._uid.get(query, [])
+        if len(by_uid) == 1:
+            return list(by_uid)
+        wanted = item_key(query)
+        found = list({c.uid: c for c in self._email.get(wanted, []) + self._name.get(wanted, [])
+                      }.values())
+        if not found:
+            # Every word of the query in the name: `marco` finds "Rossi, Marco" when he is the
+            # only one.
+            words = wanted.replace(",", " ").split()
+            found = [c for c in self.contacts if words and all(
+                w in item_key(c.name).replace(",", " ").split() for w in words)]
+        return found
+
+
+def matches(contacts: Sequence[Contact], query: str) -> list[Contact]:
+    """`Directory.matches` for one query."""
+    return Directory(contacts).matches(query)
+
+
+def ambiguous(query: str, found: Sequence[Contact]) -> str:
+    listed = "\n".join(f"  {describe(c)}" for c in found)
+    return f"{query!r} matches {len(found)} contacts; use a UID or email:\n{listed}"
+
+
 def find_contact(contacts: Sequence[Contact], query: str) -> Contact:
-    """The one contact whose UID, email or name (accents and case ignored) is `query`, else the
-    one whose name holds every word of it. An unknown or ambiguous query is an error that lists
-    the candidates."""
-    by_uid = [c for c in contacts if c.uid == query]
-    if len(by_uid) == 1:
-        return by_uid[0]
+    """The one contact `query` means (`matches`: its UID, email or name, accents and case
+    ignored, else every word of it in the name). An unknown or ambiguous query is an error that
+    lists the candidates."""
+    found = matches(contacts, query)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise SyncdError(ambiguous(query, found))
     wanted = item_key(query)
-    by_email = [c for c in contacts if any(item_key(e) == wanted for e in c.emails)]
-    by_name = [c for c in contacts if item_key(c.name) == wanted]
-    matches = list({c.uid: c for c in by_email + by_name}.values())
-    if not matches:
-        # Every word of the query in the name: `marco` finds "Rossi, Marco" when he is the only one.
-        words = wanted.replace(",", " ").split()
-        matches = [c for c in contacts
-                   if words and all(w in item_key(c.name).replace(",", " ").split() for w in words)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        listed = "\n".join(f"  {describe(c)}" for c in matches)
-        raise SyncdError(f"{query!r} matches {len(matches)} contacts; use a UID or email:\n{listed}")
     names = {item_key(c.name): c for c in contacts}
     close = difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.6)
     close += [key for key in names if wanted and wanted in key and key not in close][:5]

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
+from syncd import lookup
 from syncd.config import Rules
 from syncd.interests import common_ground, group_key, normalise
 from syncd.model import Contact, FollowUp, PartialDate, followup_uid
@@ -55,9 +57,33 @@ def cadence(contact: Contact, rules: Rules, by_category: Mapping[str, dt.timedel
     return min(matches, default=rules.keep_in_touch_default)
 
 
+@functools.lru_cache(maxsize=4096)  # a few category names, on thousands of cards every cycle
 def _category_key(name: str) -> str:
     """A category compared as a group (`group_key`); one of punctuation only, as normalised."""
     return group_key(name) or normalise(name)
+
+
+def kept_out(contacts: Sequence[Contact], rules: Rules) -> tuple[frozenset[str], list[str]]:
+    """The contacts that get no follow-up and are introduced to no one: those in one of
+    `rules.skip_categories` (compared as the cadence categories are) and those `rules.skip`
+    names (a UID, an email or a name, found as `syncd log` finds one). Returns their uids and,
+    for each entry of `rules.skip` that names no one or several contacts (then none is kept
+    out: say which), what is wrong with it."""
+    skipped = {key for key in map(_category_key, rules.skip_categories) if key}
+    out = {c.uid for c in contacts
+           if skipped and any(_category_key(name) in skipped for name in c.categories)}
+    problems = []
+    directory = lookup.Directory(contacts) if rules.skip else None
+    for query in rules.skip:
+        assert directory is not None
+        found = directory.matches(query)
+        if len(found) == 1:
+            out.add(found[0].uid)
+        elif found:
+            problems.append(f"rules.skip: {lookup.ambiguous(query, found)}")
+        else:
+            problems.append(f"rules.skip: {query!r} matches no contact; nobody is kept out by it")
+    return frozenset(out), problems
 
 
 def plan(
@@ -69,13 +95,20 @@ def plan(
     last_contact: Mapping[str, dt.date] | None = None,
     pinned: Mapping[str, dt.date] | None = None,
     standings: Mapping[str, Standing] | None = None,
+    excluded: Collection[str] | None = None,
 ) -> list[FollowUp]:
     """Every follow-up that should be in the calendar on `today`.
 
     `last_contact` maps a contact UID to the day the keep-in-touch clock last restarted (an
     exchange, a completed or dismissed follow-up); `pinned` maps a follow-up UID already written
-    to the due date it was written with; `standings` is the ledger as of today.
+    to the due date it was written with; `standings` is the ledger as of today; `excluded` the
+    uids of the contacts that get none (default: `kept_out` of the rules). A follow-up of theirs already
+    written is then not wanted: the reconciliation deletes it as a removed contact's.
     """
+    contacts = list(contacts)
+    if excluded is None:
+        excluded = kept_out(contacts, rules)[0]
+    contacts = [c for c in contacts if c.uid not in excluded]
     last_contact = last_contact or {}
     pinned = pinned or {}
     standings = standings or {}

@@ -59,9 +59,33 @@ def entry_id(exchange: Exchange) -> str:
 
 
 def kind_of(word: str) -> str | None:
-    word = word.casefold()
+    """The exchange kind a word names (`Libro` is book), case ignored; None for no kind. The one
+    table behind NOTE lines, `syncd log` and `syncd ledger import`."""
+    word = word.strip().casefold()
     kind = KIND_ALIASES.get(word, word)
     return kind if kind in EXCHANGE_KINDS else None
+
+
+def direction_of(word: str) -> str | None:
+    """GAVE or RECEIVED for a direction word (`dato`, `Ricevuto`), case ignored; else None."""
+    return DIRECTIONS.get(word.strip().casefold())
+
+
+def kind_words() -> str:
+    """Every accepted kind word, for help and errors: `book (libro), gift (regalo, ...), ...`."""
+    aliases: dict[str, list[str]] = {kind: [] for kind in EXCHANGE_KINDS}
+    for alias, kind in KIND_ALIASES.items():
+        aliases[kind].append(alias)
+    return ", ".join(f"{kind} ({', '.join(words)})" if words else kind
+                     for kind, words in aliases.items())
+
+
+def direction_words() -> str:
+    aliases: dict[str, list[str]] = {GAVE: [], RECEIVED: []}
+    for alias, direction in DIRECTIONS.items():
+        if alias != direction:
+            aliases[direction].append(alias)
+    return ", ".join(f"{d} ({', '.join(words)})" for d, words in aliases.items())
 
 
 @dataclass(frozen=True)
@@ -99,7 +123,7 @@ def parse_line(line: str, *, dated: bool = True) -> LedgerLine | str | None:
         return EXPECTED if dated else 'expected: gave: book "Title"'
     kind = kind_of(match["kind"])
     if kind is None:
-        return f"unknown kind {match['kind']!r} (one of {', '.join(EXCHANGE_KINDS)})"
+        return f"unknown kind {match['kind']!r} (one of {kind_words()})"
     date = None
     if match["date"]:
         try:

@@ -818,7 +818,7 @@ def test_reference_mentions_every_key():
         "rules", "rules.keep_in_touch", "rules.keep_in_touch.default", "rules.keep_in_touch.categories",
         "rules.birthday", "rules.birthday.lead", "rules.weekly_cap", "rules.working_days", "rules.horizon",
         "rules.give_back", "rules.give_back.threshold", "rules.give_back.window", "rules.give_back.after",
-        "rules.give_back.weights",
+        "rules.give_back.weights", "rules.skip_categories", "rules.skip",
         "ideas", "ideas.per_followup", "catalog", "daemon", "daemon.poll", "daemon.debounce",
         "timezone",
         "state",
@@ -877,3 +877,16 @@ def test_not_interests_default_empty_read_as_text_and_checked():
     [problem] = problems(MINIMAL + "tags:\n  not_interests: {clients: yes}\n")
     assert problem.startswith("config.yaml:5: tags.not_interests:"), problem
     assert "not_interests" in effective_yaml(config)
+
+
+def test_skip_keys_default_read_and_report_their_line():
+    assert load_config(write(MINIMAL)).rules.skip_categories == ("no-followups",)
+    assert load_config(write(MINIMAL)).rules.skip == ()
+    config = load_config(write(MINIMAL + "rules:\n  skip_categories: [Fornitori]\n"
+                               "  skip: [dentist@example.org, \"Rossi, Mario\", uid-7]\n"))
+    assert config.rules.skip_categories == ("Fornitori",)
+    assert config.rules.skip == ("dentist@example.org", "Rossi, Mario", "uid-7")
+    assert problems(MINIMAL + "rules:\n  skip_categories: no-followups\n  skip: [[a]]\n") == [
+        "config.yaml:5: rules.skip_categories: expected a list like [a, b], got 'no-followups'",
+        "config.yaml:6: rules.skip[0]: expected text, got a list",
+    ]

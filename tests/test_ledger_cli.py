@@ -1,7 +1,9 @@
 """The ledger end to end through the `syncd` command: real cards, a real local calendar folder,
 a real SQLite state file."""
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -14,6 +16,7 @@ import time
 
 import icalendar
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from syncd.cli import main
@@ -134,9 +137,111 @@ def test_export_import_round_trip_is_lossless_and_idempotent(home, tmp_path, fmt
     (home / "state.sqlite").unlink()  # starting over: the backups go too, or one is restored
     shutil.rmtree(home / "state.sqlite.backups")
     result = run(home, "ledger", "import", str(dump))
-    assert result.stdout.startswith("3 exchanges read, 3 new")
+    # Marco's two NOTE lines are on his card: not stored a second time.
+    assert result.stdout.startswith("3 exchanges read, 1 new, 2 already there")
     assert run(home, "ledger", "export", "--format", fmt).stdout == exported
     assert "0 new, 3 already there" in run(home, "ledger", "import", str(dump)).stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "yaml"])
+def test_an_export_imported_back_adds_nothing_and_a_note_line_stays_the_cards(home, tmp_path,
+                                                                               fmt):
+    run(home, "log", "received", "laura", "book", "Dune", "--date", "2026-11-02")
+    dump = tmp_path / f"ledger.{fmt}"
+    dump.write_text(run(home, "ledger", "export", "--format", fmt).stdout)
+    assert run(home, "ledger", "import", str(dump)).stdout.startswith(
+        "3 exchanges read, 0 new, 3 already there")
+    # The NOTE line taken off the card takes its exchange away: the import stored no copy.
+    marco = home / "contacts" / "marco.vcf"
+    marco.write_text(marco.read_text().replace('\\ngave: intro "Laura" 2026-11-21', ""))
+    assert [h["item"] for h in balance(home, "marco")["history"]] == ["Zero to One"]
+    # Into another machine's ledger, whose card has no such line, it is kept, as imported.
+    assert "1 new" in run(home, "ledger", "import", str(dump)).stdout
+    [intro] = [h for h in balance(home, "marco")["history"] if h["kind"] == "intro"]
+    assert intro["source"] == "import"
+
+
+def test_csv_export_keeps_a_spreadsheet_from_running_card_text_and_imports_it_as_it_was(
+        home, tmp_path):
+    items = ['=HYPERLINK("http://example.org","x")', "+1 idea", "-5% voucher", "@SUM(A1)",
+             "'=already quoted", "'Tis the season", "two\nlines, \"quoted\""]
+    (home / "contacts" / "calc.vcf").write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nUID:calc\nFN:=cmd|' /C calc'!A0\nEND:VCARD\n")
+    typed = tmp_path / "typed.yaml"
+    typed.write_text(yaml.safe_dump([{"contact": "laura@example.org", "direction": "gave",
+                                      "kind": "gift", "item": item, "date": f"2026-10-{n:02}"}
+                                     for n, item in enumerate(items, 1)]))
+    run(home, "log", "gave", "calc", "book", "Dune", "--date", "2026-10-30")
+    run(home, "ledger", "import", str(typed))
+    exported = run(home, "ledger", "export").stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    cells = [row[key] for row in rows for key in ("item", "contact_name")]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+    assert "'=cmd|' /C calc'!A0" in cells and "''=already quoted" in cells
+    assert "'Tis the season" in cells
+    items.append("Dune")
+    dump = tmp_path / "ledger.csv"
+    dump.write_text(exported)
+    (home / "state.sqlite").unlink()
+    shutil.rmtree(home / "state.sqlite.backups")
+    assert f"{len(items)} new" in run(home, "ledger", "import", str(dump)).stdout
+    assert sorted(h["item"] for h in balance(home, "laura")["history"] + balance(
+        home, "calc")["history"]) == sorted(items)
+
+
+def test_log_takes_the_words_a_note_line_takes(home):
+    out = run(home, "log", "Ricevuto", "laura@example.org", "LIBRO", "Il nome della rosa",
+              "--date", "2026-11-25").stdout
+    assert "logged: received book “Il nome della rosa” from Laura Bianchi" in out
+    out = run(home, "log", "dato", "laura@example.org", "cena", "Pizza", "--date", "2026-11-26")
+    assert "logged: gave meal “Pizza” to Laura Bianchi" in out.stdout
+    result = run(home, "log", "gave", "laura@example.org", "ufo", "X", code=2)
+    assert "'ufo' is not a kind; one of book (libro), gift (regalo" in result.stderr
+    assert "meal (pranzo, cena)" in result.stderr
+    help_text = run(home, "log", "--help").stdout
+    assert "book (libro)" in help_text and "received (ricevuto" in help_text
+
+
+def test_import_by_name_or_email_with_italian_kinds_and_the_kinds_weight(home, tmp_path):
+    dump = tmp_path / "by-hand.csv"
+    dump.write_text("contact,direction,kind,item,date,weight\n"
+                    "Marco Rossi,ricevuto,Libro,Il Gattopardo,2026-11-01,\n"
+                    "laura@example.org,dato,cena,Risotto,2026-11-02,\n"
+                    "laura@example.org,gave,regalo,Vase,2026-11-03,3\n")
+    assert "3 exchanges read, 3 new" in run(home, "ledger", "import", str(dump)).stdout
+    marco = {h["item"]: h for h in balance(home, "marco")["history"]}
+    assert (marco["Il Gattopardo"]["kind"], marco["Il Gattopardo"]["weight"]) == ("book", 2.0)
+    laura = {h["item"]: (h["direction"], h["kind"], h["weight"])
+             for h in balance(home, "laura@example.org")["history"]}
+    assert laura == {"Risotto": ("gave", "meal", 1.0), "Vase": ("gave", "gift", 3.0)}
+    # As a spreadsheet in an Italian locale saves it: a byte order mark, semicolons, 1,5.
+    sheet = tmp_path / "foglio.csv"
+    sheet.write_bytes("contact;direction;kind;item;date;weight\r\n"
+                      "Marco Rossi;dato;Consiglio;Un buon medico;2026-11-05;1,5\r\n"
+                      .encode("utf-8-sig"))
+    assert "1 new" in run(home, "ledger", "import", str(sheet)).stdout
+    advice = [h for h in balance(home, "marco")["history"] if h["item"] == "Un buon medico"]
+    assert [(h["kind"], h["weight"]) for h in advice] == [("advice", 1.5)]
+    yaml_dump = tmp_path / "by-hand.yaml"
+    yaml_dump.write_text("- {contact: lb@example.org, direction: received, kind: favore,"
+                         " item: A lift, date: 2026-11-04}\n")
+    assert "1 new" in run(home, "ledger", "import", str(yaml_dump)).stdout
+    assert balance(home, "lb@example.org")["history"][0]["kind"] == "favour"
+
+
+def test_import_of_an_unknown_or_ambiguous_contact_names_the_row_and_writes_nothing(home,
+                                                                                    tmp_path):
+    dump = tmp_path / "by-hand.csv"
+    dump.write_text("contact,direction,kind,item,date\n"
+                    "laura@example.org,gave,book,Dune,2026-01-01\n"
+                    "laura bianchi,gave,book,Dune,2026-01-02\n"
+                    "Lora Nessuno,gave,book,Dune,2026-01-03\n"
+                    ",gave,book,Dune,2026-01-04\n")
+    result = run(home, "ledger", "import", str(dump), code=1)
+    assert f"{dump}:3: 'laura bianchi' matches 2 contacts" in result.stderr
+    assert f"{dump}:4: no contact matches 'Lora Nessuno'" in result.stderr
+    assert f"{dump}:5: missing contact_uid or contact" in result.stderr
+    assert balance(home, "laura@example.org")["history"] == []
 
 
 def test_import_with_a_bad_row_writes_nothing(home, tmp_path):
@@ -146,7 +251,7 @@ def test_import_with_a_bad_row_writes_nothing(home, tmp_path):
                     "laura,took,book,Dune,2026-01-01,2\n"
                     "laura,gave,book,Dune,2026-13-01,2\n")
     result = run(home, "ledger", "import", str(dump), code=1)
-    assert f"{dump}:3: direction 'took' is not gave or received" in result.stderr
+    assert f"{dump}:3: direction 'took' is not one of gave (given, dato" in result.stderr
     assert f"{dump}:4: " in result.stderr
     assert balance(home, "laura")["history"] == []
 
@@ -267,3 +372,23 @@ def test_ledger_remove_takes_an_entry_back_by_the_id_balance_shows(home):
     error = run(home, "ledger", "remove", from_note["id"], code=1).stderr
     assert "a line of the NOTE on Marco Rossi's card" in error and "marco.vcf" in error
     assert "Zero to One" in [h["item"] for h in balance(home, "marco")["history"]]
+
+
+def test_import_leaves_the_note_lines_of_a_source_not_read_on_their_cards(home, tmp_path):
+    other = home / "other"
+    other.mkdir()
+    (home / "contacts" / "marco.vcf").rename(other / "marco.vcf")
+    config = home / "config.yaml"
+    config.write_text(config.read_text().replace(
+        "contacts: [{type: vdir, path: contacts}]",
+        "contacts: [{type: vdir, path: contacts}, {type: vdir, path: other}]"))
+    dump = tmp_path / "ledger.csv"
+    dump.write_text(run(home, "ledger", "export").stdout)
+    (other / "marco.vcf").rename(tmp_path / "marco.vcf")
+    other.rmdir()  # the second address book is not there (an unmounted disk)
+    result = run(home, "ledger", "import", str(dump))
+    assert result.stdout.startswith("2 exchanges read, 0 new, 0 already there")
+    assert "2 NOTE lines of contacts not read now" in result.stderr
+    other.mkdir()
+    (tmp_path / "marco.vcf").rename(other / "marco.vcf")
+    assert "0 new, 2 already there" in run(home, "ledger", "import", str(dump)).stdout

@@ -194,3 +194,37 @@ def test_one_follow_up_a_week_per_person_the_strongest_reason_first():
     apart = plan([person(1, birthday=PartialDate(12, 20, 1980))], rules(), MONDAY,
                  last_contact={"u0001": MONDAY - 200 * DAY})
     assert sorted((f.reason, f.also) for f in apart) == [("birthday", ()), ("keep-in-touch", ())]
+
+
+def test_kept_out_by_category_name_email_or_uid_get_no_follow_up_of_any_reason():
+    from syncd.planner import kept_out
+    from syncd.reciprocity import Standing
+
+    owed = Standing(3.0, MONDAY - 8 * DAY, MONDAY - 8 * DAY, ())
+    people = [
+        person(1, categories=("Dentists", "No Followups")),  # the default list, case ignored
+        person(2, emails=("plumber@example.org",), birthday=PartialDate(12, 1, 1970)),
+        person(3),  # by name
+        person(4),  # by UID
+        person(5),  # kept
+    ]
+    skip = rules(skip=("PLUMBER@example.org", "person 0003", "u0004"))
+    out, problems = kept_out(people, skip)
+    assert out == {"u0001", "u0002", "u0003", "u0004"} and problems == []
+    followups = plan(people, skip, MONDAY, standings={p.uid: owed for p in people})
+    [kept] = followups
+    assert (kept.contact.uid, kept.reason, kept.also) == ("u0005", "give-back", ("keep-in-touch",))
+    # Without the lists, all five are planned.
+    assert len({f.contact.uid for f in plan(people, rules(skip_categories=()), MONDAY)}) == 5
+
+
+def test_a_skip_entry_that_names_no_one_or_two_keeps_no_one_out_and_says_so():
+    from syncd.planner import kept_out
+
+    twins = [Contact(uid="a", name="Mario Rossi", source="s", emails=("a@example.org",)),
+             Contact(uid="b", name="Mario Rossi", source="s", emails=("b@example.org",))]
+    out, problems = kept_out(twins, rules(skip=("mario rossi", "Nessuno")))
+    assert out == frozenset()
+    assert problems[0].startswith("rules.skip: 'mario rossi' matches 2 contacts; use a UID")
+    assert "a@example.org" in problems[0] and "b@example.org" in problems[0]
+    assert problems[1] == "rules.skip: 'Nessuno' matches no contact; nobody is kept out by it"
