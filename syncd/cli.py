@@ -110,7 +110,7 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
 
 @main.group("config")
 def config_group() -> None:
-    """Inspect the configuration."""
+    """Inspect the configuration, or print an example to start from."""
 
 
 @config_group.command("check")

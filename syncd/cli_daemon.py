@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 from syncd import service
 from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
 from syncd.config import default_config_path
+from syncd.config_types import current_profile
 from syncd.daemon import Daemon, StateLock
 from syncd.errors import SyncdError
 from syncd.state import OTHER_INSTANCE, OURS, State
@@ -101,7 +103,8 @@ def _place(target: str) -> str:
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
               default=Path("~/.config/systemd/user").expanduser(), show_default=True)
 @click.option("--profile", metavar="NAME",
-              help="Also let syncd@NAME.service write where ~/.config/syncd/NAME.yaml says.")
+              help="Let syncd@NAME.service write where ~/.config/syncd/NAME.yaml says "
+                   "(default: $SYNCD_PROFILE; without either, syncd.service and the timer's).")
 @click.pass_context
 def install_service(ctx: click.Context, dest: Path, profile: str | None) -> None:
     """Write the systemd user units into DEST, pointing at this syncd, and a drop-in that lets
@@ -111,18 +114,22 @@ def install_service(ctx: click.Context, dest: Path, profile: str | None) -> None
                          "one, or ~/.config/syncd/NAME.yaml with --profile NAME); --config does "
                          "not apply")
     executable = service.installed_executable()
+    profile = profile or current_profile()
     source = service.profile_config_path(profile) if profile else default_config_path()
+    if not profile and os.environ.get("SYNCD_CONFIG"):
+        click.echo(shown(f"reading $SYNCD_CONFIG, {source}: the units read it only if the user "
+                         "manager has SYNCD_CONFIG too (~/.config/environment.d/)"), err=True)
     config = service.read_config(source, profile)
     folders = service.writable_folders(config)
+    for folder in service.prepare_folders(folders):
+        click.echo(f"created {shown(str(folder))}")
     for name in service.UNITS:
         service.write_public(dest / name, service.unit_text(name, executable))
         click.echo(f"installed {shown(str(dest / name))}")
     for unit in service.units_for(profile):
         drop_in = dest / f"{unit}.d" / service.DROP_IN
-        service.write_public(drop_in, service.drop_in_text(folders, config and source))
+        service.write_public(drop_in, service.drop_in_text(folders, source if config else None))
         click.echo(f"installed {shown(str(drop_in))}")
-    for folder in service.prepare_folders(folders):
-        click.echo(f"created {shown(str(folder))}")
     click.echo(shown(f"syncd may write to: {', '.join(map(str, folders))}"))
     if config is None:
         click.echo(shown(f"{source}: no configuration yet; run `syncd install-service"

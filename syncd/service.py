@@ -14,7 +14,9 @@ from importlib import resources
 from pathlib import Path
 
 from syncd.config import Config, load_config
-from syncd.config_types import PROFILE_VARIABLE, checked_profile, default_calendar_path, default_state_path
+from syncd.config_types import (
+    PROFILE_VARIABLE, checked_profile, default_calendar_path, default_state_path,
+)
 from syncd.errors import SyncdError
 from syncd.state import create_private_folders
 from syncd.terminal import shown
@@ -26,13 +28,17 @@ FOLDER_MODE = 0o755
 DROP_IN = "paths.conf"
 
 
+def _shipped(*parts: str) -> str:
+    return resources.files("syncd").joinpath("data", *parts).read_text(encoding="utf-8")
+
+
 def shipped_unit(name: str) -> str:
-    return resources.files("syncd").joinpath("data", "systemd", name).read_text(encoding="utf-8")
+    return _shipped("systemd", name)
 
 
 def example_config() -> str:
     """The commented example configuration that ships with syncd."""
-    return resources.files("syncd").joinpath("data", "config-example.yaml").read_text(encoding="utf-8")
+    return _shipped("config-example.yaml")
 
 
 def installed_executable() -> Path:
@@ -46,7 +52,8 @@ def installed_executable() -> Path:
 
 
 def unit_text(name: str, executable: Path) -> str:
-    return shipped_unit(name).replace("ExecStart=syncd ", f"ExecStart={_word(str(executable), exec_line=True)} ")
+    command = _word(str(executable), exec_line=True)
+    return shipped_unit(name).replace("ExecStart=syncd ", f"ExecStart={command} ")
 
 
 def profile_config_path(profile: str) -> Path:
@@ -131,13 +138,20 @@ def prepare_folders(folders: Iterable[Path]) -> list[Path]:
 
 def write_public(path: Path, text: str) -> None:
     """Write `path` 0644 in folders made 0755, whatever the umask, replacing it atomically."""
-    _make_folders(path.parent)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        _make_folders(path.parent)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise SyncdError(f"{error.filename or path.parent}: cannot write the unit there: "
+                         f"{error.strerror or error}") from error
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             os.fchmod(handle.fileno(), FILE_MODE)
         os.replace(temp, path)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise SyncdError(f"{path}: cannot write it: {error.strerror or error}") from error
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

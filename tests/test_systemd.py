@@ -30,9 +30,9 @@ def environment(home):
             "XDG_DATA_HOME": None, "SYNCD_CONFIG": None, "SYNCD_PROFILE": None}
 
 
-def install(home, *args, code=0):
+def install(home, *args, code=0, **env):
     """`syncd install-service ARGS` in process, as the person living in `home`."""
-    result = CliRunner().invoke(main, ["install-service", *args], env=environment(home))
+    result = CliRunner().invoke(main, ["install-service", *args], env={**environment(home), **env})
     assert result.exit_code == code, (result.output, result.exception)
     return result
 
@@ -156,6 +156,11 @@ def test_a_profile_gets_its_own_state_file_and_drop_in(tmp_path):
     assert not (tmp_path / "units" / "syncd.service.d").exists()
     paths = rw_paths((tmp_path / "units" / "syncd@home.service.d" / "paths.conf").read_text())
     assert paths == [f"-{tmp_path}/.local/state/syncd", f"-{tmp_path}/.calendars/home"]
+    # $SYNCD_PROFILE, as for every other command, names the profile when --profile does not.
+    install(tmp_path, "--dest", str(tmp_path / "again"), SYNCD_PROFILE="home")
+    assert (tmp_path / "again" / "syncd@home.service.d" / "paths.conf").read_text() == \
+        (tmp_path / "units" / "syncd@home.service.d" / "paths.conf").read_text()
+    assert not (tmp_path / "again" / "syncd.service.d").exists()
 
 
 def test_the_profile_variable_picks_the_configuration_and_the_default_state(tmp_path, monkeypatch):
@@ -215,3 +220,10 @@ def test_the_shipped_units_name_syncd_plainly():
     for name in UNITS:
         if name.endswith(".service"):
             assert re.search(r"^ExecStart=syncd ", shipped_unit(name), re.MULTILINE), name
+
+
+def test_a_dest_that_cannot_be_written_is_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    result = install(tmp_path, "--dest", str(tmp_path / "a-file" / "units"), code=1)
+    assert result.output.strip().splitlines()[-1] == (
+        f"syncd: error: {tmp_path}/a-file/units: cannot write the unit there: Not a directory")
