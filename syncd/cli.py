@@ -22,6 +22,7 @@ from syncd.config import effective_yaml
 from syncd.errors import ConfigError, SyncdError, TargetError
 from syncd.model import Contact, FollowUp
 from syncd.render import summary
+from syncd.service import example_config
 from syncd.state import State
 from syncd.terminal import shown, shown_lines
 
@@ -109,7 +110,7 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
 
 @main.group("config")
 def config_group() -> None:
-    """Inspect the configuration."""
+    """Inspect the configuration, or print an example to start from."""
 
 
 @config_group.command("check")
@@ -120,6 +121,12 @@ def config_check(ctx: click.Context, config_path: Path | None) -> None:
     config = load(ctx, config_path)
     click.echo(f"# {config.path}: valid", err=True)
     click.echo(effective_yaml(config), nl=False)
+
+
+@config_group.command("example")
+def config_example() -> None:
+    """Print the commented example configuration: `syncd config example > ~/.config/syncd/config.yaml`."""
+    click.echo(example_config(), nl=False)
 
 
 @main.command()

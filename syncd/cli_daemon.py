@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
+import os
 import sys
 from collections import Counter
 from pathlib import Path
 
 import click
 
+from syncd import service
 from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
+from syncd.config import default_config_path
+from syncd.config_types import current_profile
 from syncd.daemon import Daemon, StateLock
 from syncd.errors import SyncdError
 from syncd.state import OTHER_INSTANCE, OURS, State
 from syncd.terminal import shown
-
-UNITS = ("syncd.service", "syncd@.service", "syncd-sync.service", "syncd-sync.timer")
 
 
 @click.command()
@@ -101,25 +102,41 @@ def _place(target: str) -> str:
 @click.command("install-service")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
               default=Path("~/.config/systemd/user").expanduser(), show_default=True)
-def install_service(dest: Path) -> None:
-    """Copy the systemd user units into DEST, pointing at this syncd."""
-    units = Path(__file__).resolve().parent.parent / "systemd"
-    if not (units / "syncd.service").exists():
-        raise SyncdError(f"{units}: the systemd units are not here; run from a syncd source "
-                         "checkout or copy its systemd/ folder by hand")
-    beside_python = Path(sys.executable).parent / "syncd"  # the venv or prefix syncd runs from
-    found = beside_python if beside_python.exists() else shutil.which("syncd")
-    if not found:
-        raise SyncdError("cannot find the syncd executable to point the units at; install syncd "
-                         "with pip or pipx first")
-    executable = Path(found).resolve()
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in UNITS:
-        text = (units / name).read_text()
-        text = text.replace("ExecStart=syncd ", f"ExecStart={executable} ")
-        (dest / name).write_text(text)
-        click.echo(f"installed {dest / name}")
-    click.echo("now: systemctl --user daemon-reload && systemctl --user enable --now syncd.service")
+@click.option("--profile", metavar="NAME",
+              help="Let syncd@NAME.service write where ~/.config/syncd/NAME.yaml says "
+                   "(default: $SYNCD_PROFILE; without either, syncd.service and the timer's).")
+@click.pass_context
+def install_service(ctx: click.Context, dest: Path, profile: str | None) -> None:
+    """Write the systemd user units into DEST, pointing at this syncd, and a drop-in that lets
+    them write the state and calendar folders of the configuration they read."""
+    if (ctx.find_root().obj or {}).get("config_path"):
+        raise SyncdError("install-service reads the configuration the units read (the default "
+                         "one, or ~/.config/syncd/NAME.yaml with --profile NAME); --config does "
+                         "not apply")
+    executable = service.installed_executable()
+    profile = profile or current_profile()
+    source = service.profile_config_path(profile) if profile else default_config_path()
+    if not profile and os.environ.get("SYNCD_CONFIG"):
+        click.echo(shown(f"reading $SYNCD_CONFIG, {source}: the units read it only if the user "
+                         "manager has SYNCD_CONFIG too (~/.config/environment.d/)"), err=True)
+    config = service.read_config(source, profile)
+    folders = service.writable_folders(config)
+    for folder in service.prepare_folders(folders):
+        click.echo(f"created {shown(str(folder))}")
+    for name in service.UNITS:
+        service.write_public(dest / name, service.unit_text(name, executable))
+        click.echo(f"installed {shown(str(dest / name))}")
+    for unit in service.units_for(profile):
+        drop_in = dest / f"{unit}.d" / service.DROP_IN
+        service.write_public(drop_in, service.drop_in_text(folders, source if config else None))
+        click.echo(f"installed {shown(str(drop_in))}")
+    click.echo(shown(f"syncd may write to: {', '.join(map(str, folders))}"))
+    if config is None:
+        click.echo(shown(f"{source}: no configuration yet; run `syncd install-service"
+                         f"{' --profile ' + profile if profile else ''}` again once it is "
+                         "written, so that the units may write where it says"))
+    unit = f"syncd@{profile}.service" if profile else "syncd.service"
+    click.echo(f"now: systemctl --user daemon-reload && systemctl --user enable --now {unit}")
 
 
 def register(main: click.Group) -> None:

@@ -28,6 +28,7 @@ from syncd.config_types import (
     Rules,
     SourceConfig,
     TagsConfig,
+    current_profile,
 )
 from syncd.config_values import INVALID, Context, format_duration, join, parse_duration
 from syncd.errors import ConfigError
@@ -56,10 +57,11 @@ MAX_NODES = 100_000
 
 
 def default_config_path() -> Path:
-    """`$SYNCD_CONFIG` if set, else `config.yaml` in the user config dir (`$XDG_CONFIG_HOME/syncd`)."""
+    """`$SYNCD_CONFIG` if set, else `config.yaml` in the user config dir (`$XDG_CONFIG_HOME/syncd`),
+    or `NAME.yaml` there for the profile `$SYNCD_PROFILE` names."""
     if os.environ.get("SYNCD_CONFIG"):
         return Path(os.environ["SYNCD_CONFIG"])
-    return platformdirs.user_config_path("syncd") / "config.yaml"
+    return platformdirs.user_config_path("syncd") / f"{current_profile() or 'config'}.yaml"
 
 
 def load_config(path: Path | str | None = None) -> Config:
@@ -70,7 +72,8 @@ def load_config(path: Path | str | None = None) -> Config:
     try:
         data = real.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([f"{file}: no such file; copy config/example.yaml there and edit it"]) from None
+        raise ConfigError([f"{file}: no such file; `syncd config example > {file}` writes a "
+                           "commented example there to edit"]) from None
     except OSError as error:
         raise ConfigError([f"{file}: cannot read it: {error.strerror or error}"]) from None
     try:

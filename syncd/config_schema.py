@@ -373,7 +373,7 @@ SCHEMA = Section(Config, (
     Key("daemon", DAEMON, "the background daemon, `syncd run`"),
     Key("timezone", TimeZone(), "the day changes (and the daemon re-plans) at midnight here; default: the system's"),
     Key("state", PathValue(), f"the SQLite state file; {_RELATIVE}",
-        default_doc="user state dir (`~/.local/state/syncd/syncd.sqlite` on Linux)"),
+        default_doc="user state dir (`~/.local/state/syncd/syncd.sqlite` on Linux; `NAME.sqlite` for the profile `$SYNCD_PROFILE` names, as `syncd@NAME` does)"),
 ))
 
 

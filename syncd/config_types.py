@@ -7,6 +7,8 @@ reads YAML; `syncd.config` re-exports these names.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from syncd.errors import ConfigError
 from syncd.model import EXCHANGE_KINDS
 
 _K = TypeVar("_K")
@@ -70,8 +73,30 @@ def default_calendar_path() -> Path:
     return platformdirs.user_data_path("syncd") / "calendar"
 
 
+# Set by the `syncd@NAME` unit to NAME; set it by hand to work with that profile from a shell.
+PROFILE_VARIABLE: Final = "SYNCD_PROFILE"
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+def checked_profile(name: str, where: str) -> str:
+    """`name` if it can name a profile's files (`NAME.yaml`, `NAME.sqlite`); `where` says in the
+    error where it came from."""
+    if not _PROFILE_NAME.fullmatch(name):
+        raise ConfigError([f"{where}: {name!r} is not a profile name: letters, digits, '_', '.'"
+                           " and '-', at most 64, not starting with '.' or '-'"])
+    return name
+
+
+def current_profile() -> str | None:
+    """The profile named by `$SYNCD_PROFILE`, or None."""
+    name = os.environ.get(PROFILE_VARIABLE)
+    return checked_profile(name, f"${PROFILE_VARIABLE}") if name else None
+
+
 def default_state_path() -> Path:
-    return platformdirs.user_state_path("syncd") / "syncd.sqlite"
+    """`syncd.sqlite` in the user state dir; `NAME.sqlite` there for a profile, so that two
+    profiles without `state:` do not share one ledger (and one daemon lock)."""
+    return platformdirs.user_state_path("syncd") / f"{current_profile() or 'syncd'}.sqlite"
 
 
 # How much one exchange of each kind counts towards a give-back: 2 for these, 1 for the others.

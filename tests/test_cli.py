@@ -10,8 +10,12 @@ import textwrap
 
 import icalendar
 import pytest
+import yaml
+from click.testing import CliRunner
 
 from sync_support import run_cli as run
+from syncd.cli import main
+from syncd.config import load_config
 
 TODAY = "2026-11-30"  # a Monday
 
@@ -206,6 +210,18 @@ def test_broken_yaml_names_file_and_line(home):
     (home / "config.yaml").write_text("contacts:\n  - type: vdir\n\tpath: x\n")
     result = run(home, "config", "check", code=2)
     assert result.stderr.startswith(f"{home / 'config.yaml'}:3: ")
+
+
+def test_config_example_is_the_shipped_example_and_loads(home):
+    result = CliRunner().invoke(main, ["config", "example"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# syncd configuration: `syncd config example > ")
+    assert yaml.safe_load(result.stdout)["contacts"][0]["type"] == "vdir"
+    assert "# state: " in result.stdout  # commented out: a copy for a profile gets its own
+    (home / "example.yaml").write_text(result.stdout)
+    config = load_config(home / "example.yaml")
+    assert [s.type for s in config.contacts] == ["vdir", "vcf"]
+    assert config.timezone == "Europe/Rome"
 
 
 def test_config_check_masks_the_password(home):

@@ -26,7 +26,7 @@ from syncd.config_schema import SCHEMA, Section, SectionList, reference_rows
 from syncd.errors import ConfigError
 from syncd.model import EXCHANGE_KINDS
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.yaml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "syncd" / "data" / "config-example.yaml"
 DAY = timedelta(days=1)
 
 
@@ -311,7 +311,7 @@ def test_missing_file_names_it_and_suggests_the_example():
         load_config(Path("nowhere/config.yaml"))
     [problem] = raised.value.problems
     assert problem.startswith("nowhere/config.yaml: ")
-    assert "config/example.yaml" in problem
+    assert "`syncd config example > nowhere/config.yaml`" in problem
 
 
 # --- aliases ---------------------------------------------------------------------------------
