@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from syncd import __version__, cli_daemon, cli_ideas, cli_ledger, cli_state, cycle
+from syncd import __version__, cli_daemon, cli_ideas, cli_init, cli_ledger, cli_state, cycle
 from syncd.cli_common import (
     config_option, json_option, load, resolve_today, table, today_option,
 )
@@ -281,3 +281,4 @@ cli_ledger.register(main)
 cli_ideas.register(main)
 cli_daemon.register(main)
 cli_state.register(main)
+cli_init.register(main)
