@@ -22,7 +22,7 @@ def sections(group: click.Group, ctx: click.Context) -> list[tuple[str, list[tup
         command = group.get_command(ctx, name)
         if command is not None and not command.hidden:
             visible[name] = command
-    out = []
+    out: list[tuple[str, list[tuple[str, click.Command]]]] = []
     for title, names in SECTIONS:
         listed = [(name, visible.pop(name)) for name in names if name in visible]
         if listed:

@@ -14,8 +14,11 @@ import yaml
 
 from syncd.cli_common import config_option
 from syncd.config import default_config_path
+from syncd.config_types import default_calendar_path
 from syncd.discover import Discovery, Found, discover, under_home
 from syncd.errors import SyncdError
+from syncd.state import create_private_folders
+from syncd.terminal import shown, shown_lines
 
 CALDAV_BLOCK = """\
   # To write into a CalDAV calendar (Nextcloud, Radicale, Fastmail, ...) instead:
@@ -120,13 +123,14 @@ def _choose_calendar(found: Discovery, home: Path, asks: bool) -> Path | None:
 def _described(found: Found, home: Path) -> str:
     noun = "object" if found.kind == "calendar" else "card"
     items = f"{found.items} {noun}{'' if found.items == 1 else 's'}"
-    return f"{under_home(found.path, home)}  ({'; '.join(found.origins)}; {items})"
+    return shown(f"{under_home(found.path, home)}  ({'; '.join(found.origins)}; {items})")
 
 
 def _write(path: Path, text: str, force: bool) -> Path | None:
     """Writes `text` (0600: a password may be added later) and returns where the file it
-    replaced was kept, if any. Without `force` an existing file is never touched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    replaced was kept, if any. Without `force` an existing file is never touched. The folders it
+    creates are 0700, whatever the umask."""
+    create_private_folders(path.parent)
     if not force:
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -174,14 +178,14 @@ def init_command(ctx: click.Context, config_path: Path | None, force: bool, assu
     home = Path.home()
     found = discover(home, os.environ)
     for problem in found.problems:
-        click.echo(f"syncd: warning: {problem}", err=True)
+        click.echo(shown_lines(f"syncd: warning: {problem}"), err=True)
     interactive = asks() and not assume
     click.echo("Found:" if found.addressbooks or found.calendars else
                "Found no address book and no calendar folder (khard, vdirsyncer, khal, ~/*.vcf).")
     for book in found.addressbooks:
         click.echo(f"  address book  {_described(book, home)}")
-    for calendar in found.calendars:
-        click.echo(f"  calendar      {_described(calendar, home)}")
+    for folder in found.calendars:
+        click.echo(f"  calendar      {_described(folder, home)}")
     books = _choose_books(found, home, interactive)
     if not books and interactive:
         answer = click.prompt("Where are your contacts (a folder of .vcf files, or a .vcf file)?",
@@ -191,11 +195,15 @@ def init_command(ctx: click.Context, config_path: Path | None, force: bool, assu
     calendar = _choose_calendar(found, home, interactive)
     text = starting_config(books, calendar, home, language=language_of(os.environ),
                            timezone=_valid_zone(found.timezone))
-    kept = _write(target, text, force)
-    click.echo(f"Wrote {target}" + (f" (the one it replaces is {kept.name})" if kept else ""))
+    try:
+        kept = _write(target, text, force)
+    except OSError as error:
+        raise InitError(f"{target}: cannot write it: {error.strerror or error}") from None
+    click.echo(shown(f"Wrote {target}" + (f" (the file it replaced is kept as {kept.name})" if kept else "")))
     for book in books:
-        click.echo(f"  contacts: {under_home(book.path, home)}")
-    click.echo(f"  calendar: {under_home(calendar, home) if calendar else 'syncd own folder, ~/.local/share/syncd/calendar'}")
+        click.echo(shown(f"  contacts: {under_home(book.path, home)}"))
+    own = f"syncd's own folder, {under_home(default_calendar_path(), home)}"
+    click.echo(shown(f"  calendar: {under_home(calendar, home) if calendar else own}"))
     if not books:
         click.echo(f"No address book: edit `contacts:` in {target} before going on.")
     if calendar is not None:
@@ -206,8 +214,9 @@ def init_command(ctx: click.Context, config_path: Path | None, force: bool, assu
 def _calendar_hints(found: Discovery, calendar: Path, home: Path) -> None:
     where = under_home(calendar, home)
     if found.khal_config and not found.khal_shows(calendar):
-        click.echo(f"For khal to show the follow-ups, add to {under_home(found.khal_config, home)}:")
-        click.echo(f"  [[{calendar.name}]]\n  path = {where}\n  type = calendar")
+        click.echo(shown(f"For khal to show the follow-ups, add under [calendars] in "
+                         f"{under_home(found.khal_config, home)}:"))
+        click.echo(shown_lines(f"  [[{calendar.name}]]\n  path = {where}\n  type = calendar"))
     if any(calendar.parent == root for root in found.vdirsyncer_calendar_roots):
         click.echo(f"vdirsyncer: `vdirsyncer discover` will offer to create {calendar.name} on your "
                    "server too, so that the follow-ups reach your phone.")

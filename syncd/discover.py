@@ -1,7 +1,8 @@
 """What a khard, vdirsyncer or khal user already has: their address books and calendar folders.
 
 Reads the three tools' own configuration files where they look for them (`$KHARD_CONFIG`,
-`$VDIRSYNCER_CONFIG`, `$XDG_CONFIG_HOME/...`) and the home folder, and never writes anything.
+`$VDIRSYNCER_CONFIG`, `~/.vdirsyncer/config`, `$XDG_CONFIG_HOME/...`, `~/.khal/khal.conf`) and the
+home folder, and never writes anything.
 khard's and khal's files are configobj ini (`[addressbooks]`, then `[[name]]` and `path = ...`);
 vdirsyncer's are `[storage NAME]` sections whose values are JSON (`path = "~/.contacts/"`). A
 file that cannot be read or parsed is one problem naming it (and the line), and the rest of the
@@ -158,11 +159,11 @@ def vdirsyncer_storages(text: str) -> tuple[list[tuple[str, str, str, bool]], li
     except configparser.Error as error:
         return [], [(getattr(error, "lineno", 1) or 1, error.message.splitlines()[0])]
     sections = {name: {k: _json(v) for k, v in parser.items(name)} for name in parser.sections()}
-    with_collections = set()
+    with_collections: set[str] = set()
     for name, options in sections.items():
         if name.startswith("pair ") and options.get("collections") is not None:
             with_collections.update(str(options.get(side)) for side in ("a", "b"))
-    storages = []
+    storages: list[tuple[str, str, str, bool]] = []
     for name, options in sections.items():
         kind, _, storage = name.partition(" ")
         path = options.get("path")
@@ -220,9 +221,11 @@ def _count(folder: Path, ext: str) -> int:
         return 0
 
 
-def _config_file(env: Mapping[str, str], home: Path, variable: str, *candidates: str) -> Path | None:
+def _config_file(env: Mapping[str, str], home: Path, variable: str | None, *candidates: str) -> Path | None:
+    """The tool's configuration file where the tool looks: `$variable`, else the first candidate
+    that exists (`$XDG` is `$XDG_CONFIG_HOME`, `~` the home folder)."""
     config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
-    if env.get(variable):
+    if variable and env.get(variable):
         return Path(env[variable])
     for candidate in candidates:
         path = Path(candidate.replace("$XDG", str(config_home)).replace("~", str(home), 1))
@@ -285,7 +288,7 @@ def discover(home: Path, env: Mapping[str, str]) -> Discovery:
                 if has_collections:
                     roots.append(path)
 
-    khal = _config_file(env, home, "KHAL_CONFIG", "$XDG/khal/config", "~/.khal/khal.conf")
+    khal = _config_file(env, home, None, "$XDG/khal/config", "$XDG/khal/khal.conf", "~/.khal/khal.conf")
     globs: list[str] = []
     timezone = None
     if (text := _read(khal, problems)) is not None and khal:

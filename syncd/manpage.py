@@ -37,8 +37,8 @@ ENVIRONMENT = (
     ("SYNCD_CONFIG", "The configuration file, instead of the default."),
     ("XDG_CONFIG_HOME, XDG_STATE_HOME, XDG_DATA_HOME", "Where the files above are (default "
      "~/.config, ~/.local/state, ~/.local/share)."),
-    ("KHARD_CONFIG, VDIRSYNCER_CONFIG, KHAL_CONFIG", "Where `syncd init` reads khard's, "
-     "vdirsyncer's and khal's configuration, as those tools do."),
+    ("KHARD_CONFIG, VDIRSYNCER_CONFIG", "Where `syncd init` reads khard's and vdirsyncer's "
+     "configuration, as those tools do (khal's is `$XDG_CONFIG_HOME/khal/config`)."),
     ("_SYNCD_COMPLETE", "Set to bash_source, zsh_source or fish_source, `syncd` prints its shell "
      "completion script for that shell (see SHELL COMPLETION)."),
     ("NOTIFY_SOCKET, WATCHDOG_USEC", "Set by systemd: `syncd run` reports readiness and pings the "

@@ -21,7 +21,7 @@ def home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     for variable in ("XDG_CONFIG_HOME", "SYNCD_CONFIG", "KHARD_CONFIG", "VDIRSYNCER_CONFIG",
-                     "KHAL_CONFIG", "LC_ALL", "LC_MESSAGES", "LANG"):
+                     "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(variable, raising=False)
     return home
 
@@ -144,7 +144,8 @@ def test_khal_calendars_listed_one_by_one_get_the_lines_to_add(home):
         path = ~/.local/share/contacts/default
         """)
     result = run("init")
-    assert "[[followups]]\n  path = ~/.calendars/followups" in result.stdout
+    assert "add under [calendars] in ~/.config/khal/config:\n  [[followups]]\n  path = ~/.calendars/followups" \
+        in result.stdout
     config = effective(home)
     assert config["contacts"][0]["path"] == str(home / ".local/share/contacts/default")  # khal's birthdays
     assert config["calendar"]["path"] == str(home / ".calendars/followups")
@@ -166,7 +167,7 @@ def test_an_existing_configuration_is_kept_unless_forced(home):
     assert "there is a configuration already; `syncd init --force` replaces it" in refused.stderr
     assert config.read_text() == "contacts: []  # mine\n"
     forced = run("--config", str(config), "init", "--force")
-    assert "(the one it replaces is elsewhere.yaml.bak)" in forced.stdout
+    assert "(the file it replaced is kept as elsewhere.yaml.bak)" in forced.stdout
     assert (home / "elsewhere.yaml.bak").read_text() == "contacts: []  # mine\n"
     assert "~/cards" in config.read_text()
 
@@ -192,9 +193,15 @@ def test_at_a_terminal_it_asks_which_address_books(home, monkeypatch):
     cards(home / "a", "ann")
     cards(home / "b", "bob")
     write(home / ".config/khard/khard.conf", "[addressbooks]\n[[a]]\npath = ~/a\n[[b]]\npath = ~/b\n")
-    result = run("init", stdin="7\n2\n")
+    (home / ".calendars/home").mkdir(parents=True)
+    write(home / ".config/khal/config", "[calendars]\n[[home]]\npath = ~/.calendars/home\n")
+    result = run("init", stdin="7\n2\nn\n")
     assert "Give numbers from 1 to 2, e.g. 1,2." in result.stdout
-    assert [c["path"] for c in effective(home)["contacts"]] == [str(home / "b")]
+    assert "Write follow-ups into a new calendar folder ~/.calendars/followups? [Y/n]" in result.stdout
+    config = effective(home)
+    assert [c["path"] for c in config["contacts"]] == [str(home / "b")]
+    assert config["calendar"]["path"] != str(home / ".calendars/followups")  # syncd's own folder
+    assert "For khal" not in result.stdout
 
 
 def test_the_parsers_read_the_tools_own_syntax():
@@ -216,3 +223,9 @@ def test_the_parsers_read_the_tools_own_syntax():
     assert storages == [("s", "~/plain", ".ics", False)]  # not JSON: a string, as vdirsyncer reads it
     _, problems = vdirsyncer_storages("[storage s]\ntype = x\n[storage s]\n")
     assert problems and problems[0][0] == 3
+
+
+def test_a_folder_it_cannot_write_to_is_one_message(home):
+    (home / "a-file").write_text("in the way")  # a file where the folder would be: root too gets refused
+    result = run("init", "--config", str(home / "a-file/config.yaml"), code=1)
+    assert result.stderr == f"syncd: error: {home}/a-file/config.yaml: cannot write it: Not a directory\n"
