@@ -94,7 +94,7 @@ def _valid_zone(name: str | None) -> str | None:
 
 def _choose_books(found: Discovery, home: Path, asks: bool) -> tuple[Found, ...]:
     chosen = found.default_addressbooks()
-    if not asks or len(found.addressbooks) < 2:
+    if not asks or len(found.addressbooks) <= 1:
         return chosen
     for number, book in enumerate(found.addressbooks, 1):
         click.echo(f"  {number}. {_described(book, home)}")

@@ -67,7 +67,7 @@ class Discovery:
         home = self.calendar_homes[0]
         for name in (FOLLOWUPS, f"syncd-{FOLLOWUPS}", f"syncd-{FOLLOWUPS}-2"):
             folder = home / name
-            if not folder.exists() or folder.is_dir() and ((folder / MARKER).exists() or _empty(folder)):
+            if not folder.exists() or (folder.is_dir() and ((folder / MARKER).exists() or _empty(folder))):
                 return folder
         return None
 
@@ -121,13 +121,19 @@ def _unquote(value: str) -> str:
     return value.split(" #", 1)[0].split("\t#", 1)[0].strip()
 
 
+def _subsections(options: list[tuple[tuple[str, ...], str, str, int]], parent: str) -> dict[str, dict[str, str]]:
+    """{name: {key: value}} of the `[[name]]` subsections of `[parent]`."""
+    found: dict[str, dict[str, str]] = {}
+    for section, key, value, _ in options:
+        if section[:-1] == (parent,):
+            found.setdefault(section[-1], {})[key] = value
+    return found
+
+
 def khard_addressbooks(text: str) -> tuple[list[tuple[str, str, bool]], list[tuple[int, str]]]:
     """(name, path, is a glob) for each `[addressbooks]` `[[name]]`; `type = discover` paths are globs."""
     options, problems = read_configobj(text)
-    books: dict[str, dict[str, str]] = {}
-    for section, key, value, _ in options:
-        if len(section) == 2 and section[0] == "addressbooks":
-            books.setdefault(section[1], {})[key] = value
+    books = _subsections(options, "addressbooks")
     return [(name, o["path"], o.get("type") == "discover") for name, o in books.items() if "path" in o], problems
 
 
@@ -135,13 +141,9 @@ def khal_calendars(text: str) -> tuple[list[tuple[str, str, str]], str | None, l
     """(name, path, type) for each `[calendars]` `[[name]]` (type: calendar, birthdays or
     discover, whose path is a glob), and `[locale] local_timezone`."""
     options, problems = read_configobj(text)
-    calendars: dict[str, dict[str, str]] = {}
-    timezone = None
-    for section, key, value, _ in options:
-        if len(section) == 2 and section[0] == "calendars":
-            calendars.setdefault(section[1], {})[key] = value
-        elif section == ("locale",) and key == "local_timezone" and value:
-            timezone = value
+    calendars = _subsections(options, "calendars")
+    timezone = next((value for section, key, value, _ in options
+                     if section == ("locale",) and key == "local_timezone" and value), None)
     found = [(name, o["path"], o.get("type", "calendar")) for name, o in calendars.items() if "path" in o]
     return found, timezone, problems
 
@@ -234,88 +236,111 @@ def _config_file(env: Mapping[str, str], home: Path, variable: str | None, *cand
     return None
 
 
-def _read(path: Path | None, problems: list[str]) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(f"{path}: cannot read it: {getattr(error, 'strerror', None) or error}")
-        return None
+class _Finds:
+    """What the readers below gather, each path once (with every tool that uses it)."""
 
+    def __init__(self, home: Path, env: Mapping[str, str]) -> None:
+        self.home, self.env = home, env
+        self.books: dict[Path, Found] = {}
+        self.calendars: dict[Path, Found] = {}
+        self.homes: list[Path] = []  # the best place for a new calendar folder first
+        self.roots: list[Path] = []
+        self.globs: list[str] = []
+        self.timezone: str | None = None
+        self.khal: Path | None = None
+        self.problems: list[str] = []
 
-def discover(home: Path, env: Mapping[str, str]) -> Discovery:
-    """Everything found in `home`'s khard, vdirsyncer and khal configurations and the home folder."""
-    problems: list[str] = []
-    books: dict[Path, Found] = {}
-    calendars: dict[Path, Found] = {}
-    homes: list[Path] = []
-    roots: list[Path] = []
-
-    def add(into: dict[Path, Found], kind: str, path: Path, origin: str, items: int) -> None:
+    def add(self, into: dict[Path, Found], kind: str, path: Path, origin: str, items: int) -> None:
         if path in into:
             into[path] = Found(kind, path, (*into[path].origins, origin), into[path].items)
         else:
             into[path] = Found(kind, path, (origin,), items)
 
-    def report(file: Path, found: list[tuple[int, str]]) -> None:
-        problems.extend(f"{file}:{line}: {message}" for line, message in found)
+    def read(self, file: Path | None) -> str | None:
+        if file is None:
+            return None
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            self.problems.append(f"{file}: cannot read it: {getattr(error, 'strerror', None) or error}")
+            return None
 
-    khard = _config_file(env, home, "KHARD_CONFIG", "$XDG/khard/khard.conf")
-    if (text := _read(khard, problems)) is not None and khard:
-        entries, found = khard_addressbooks(text)
-        report(khard, found)
-        for name, raw, is_glob in entries:
-            path = expand(raw, home, env, khard.parent)
-            for folder in _folders(path) if is_glob else [path]:
-                if folder.is_dir():
-                    add(books, "vdir", folder, f"khard address book {name}", _count(folder, CONTACTS_EXT))
+    def report(self, file: Path, found: list[tuple[int, str]]) -> None:
+        self.problems.extend(f"{file}:{line}: {message}" for line, message in found)
 
-    vdirsyncer = _config_file(env, home, "VDIRSYNCER_CONFIG", "~/.vdirsyncer/config", "$XDG/vdirsyncer/config")
-    if (text := _read(vdirsyncer, problems)) is not None and vdirsyncer:
-        entries_v, found = vdirsyncer_storages(text)
-        report(vdirsyncer, found)
-        for name, raw, ext, has_collections in entries_v:
-            path = expand(raw, home, env, vdirsyncer.parent)
-            folders = _collections(path) if has_collections else [path] if path.is_dir() else []
-            for folder in folders:
-                if ext == CONTACTS_EXT:
-                    add(books, "vdir", folder, f"vdirsyncer storage {name}", _count(folder, ext))
-                elif ext == CALENDAR_EXT:
-                    add(calendars, "calendar", folder, f"vdirsyncer storage {name}", _count(folder, ext))
-            if ext == CALENDAR_EXT and path.is_dir():
-                homes.append(path if has_collections else path.parent)
-                if has_collections:
-                    roots.append(path)
+    def expand(self, raw: str, config: Path) -> Path:
+        return expand(raw, self.home, self.env, config.parent)
 
-    khal = _config_file(env, home, None, "$XDG/khal/config", "$XDG/khal/khal.conf", "~/.khal/khal.conf")
-    globs: list[str] = []
-    timezone = None
-    if (text := _read(khal, problems)) is not None and khal:
-        entries_k, timezone, found = khal_calendars(text)
-        report(khal, found)
-        for name, raw, kind in entries_k:
-            path = expand(raw, home, env, khal.parent)
-            if kind == "discover":
-                globs.append(str(path))
-                homes.insert(0, _glob_base(str(path)))
-            for folder in _folders(path) if kind == "discover" else [path] if path.is_dir() else []:
-                if kind == "birthdays":
-                    add(books, "vdir", folder, f"khal birthdays {name}", _count(folder, CONTACTS_EXT))
-                else:
-                    add(calendars, "calendar", folder, f"khal calendar {name}", _count(folder, CALENDAR_EXT))
-                    if kind != "discover":
-                        homes.append(folder.parent)
 
+def _from_khard(finds: _Finds, config: Path) -> None:
+    if (text := finds.read(config)) is None:
+        return
+    entries, problems = khard_addressbooks(text)
+    finds.report(config, problems)
+    for name, raw, is_glob in entries:
+        path = finds.expand(raw, config)
+        for folder in _folders(path) if is_glob else [path]:
+            if folder.is_dir():
+                finds.add(finds.books, "vdir", folder, f"khard address book {name}", _count(folder, CONTACTS_EXT))
+
+
+def _from_vdirsyncer(finds: _Finds, config: Path) -> None:
+    if (text := finds.read(config)) is None:
+        return
+    entries, problems = vdirsyncer_storages(text)
+    finds.report(config, problems)
+    for name, raw, ext, has_collections in entries:
+        path = finds.expand(raw, config)
+        folders = _collections(path) if has_collections else [path] if path.is_dir() else []
+        if ext not in (CONTACTS_EXT, CALENDAR_EXT):
+            continue
+        into, kind = (finds.books, "vdir") if ext == CONTACTS_EXT else (finds.calendars, "calendar")
+        for folder in folders:
+            finds.add(into, kind, folder, f"vdirsyncer storage {name}", _count(folder, ext))
+        if ext == CALENDAR_EXT and path.is_dir():
+            finds.homes.append(path if has_collections else path.parent)
+            if has_collections:
+                finds.roots.append(path)
+
+
+def _from_khal(finds: _Finds, config: Path) -> None:
+    if (text := finds.read(config)) is None:
+        return
+    finds.khal = config
+    entries, finds.timezone, problems = khal_calendars(text)
+    finds.report(config, problems)
+    for name, raw, kind in entries:
+        path = finds.expand(raw, config)
+        if kind == "discover":
+            finds.globs.append(str(path))
+            finds.homes.insert(0, _glob_base(str(path)))  # khal shows a new folder there by itself
+        for folder in _folders(path) if kind == "discover" else [path] if path.is_dir() else []:
+            if kind == "birthdays":  # khal reads the birthdays of a folder of cards
+                finds.add(finds.books, "vdir", folder, f"khal birthdays {name}", _count(folder, CONTACTS_EXT))
+                continue
+            finds.add(finds.calendars, "calendar", folder, f"khal calendar {name}", _count(folder, CALENDAR_EXT))
+            if kind != "discover":
+                finds.homes.append(folder.parent)
+
+
+def discover(home: Path, env: Mapping[str, str]) -> Discovery:
+    """Everything found in `home`'s khard, vdirsyncer and khal configurations and the home folder."""
+    finds = _Finds(home, env)
+    if khard := _config_file(env, home, "KHARD_CONFIG", "$XDG/khard/khard.conf"):
+        _from_khard(finds, khard)
+    if vdirsyncer := _config_file(env, home, "VDIRSYNCER_CONFIG", "~/.vdirsyncer/config", "$XDG/vdirsyncer/config"):
+        _from_vdirsyncer(finds, vdirsyncer)
+    if khal := _config_file(env, home, None, "$XDG/khal/config", "$XDG/khal/khal.conf", "~/.khal/khal.conf"):
+        _from_khal(finds, khal)
     for file in sorted(home.glob("*" + CONTACTS_EXT)):
         if file.is_file():
-            add(books, "vcf", file, "home folder", _cards(file))
-
+            finds.add(finds.books, "vcf", file, "home folder", _cards(file))
     return Discovery(
-        addressbooks=tuple(books.values()), calendars=tuple(calendars.values()),
-        calendar_homes=tuple(dict.fromkeys(h for h in homes if h.is_dir())), khal_config=khal,
-        khal_globs=tuple(globs), vdirsyncer_calendar_roots=tuple(roots), timezone=timezone,
-        problems=tuple(problems),
+        addressbooks=tuple(finds.books.values()), calendars=tuple(finds.calendars.values()),
+        calendar_homes=tuple(dict.fromkeys(h for h in finds.homes if h.is_dir())),
+        khal_config=finds.khal, khal_globs=tuple(finds.globs),
+        vdirsyncer_calendar_roots=tuple(finds.roots), timezone=finds.timezone,
+        problems=tuple(finds.problems),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from syncd import __version__
+from syncd.cli import main as cli
 from syncd.cli_help import sections
 
 PROG = "syncd"
@@ -87,7 +88,7 @@ def _options(command: click.Command, ctx: click.Context,
         terms = [f"\\fB{escape(t)}\\fR" if t.startswith("-") else f"\\fI{escape(t)}\\fR"
                  for t in re.split(r"(, | )", names) if t not in (", ", " ")]
         separators = re.findall(r", | ", names)
-        term = terms[0] + "".join(sep + t for sep, t in zip(separators, terms[1:]))
+        term = terms[0] + "".join(sep + t for sep, t in zip(separators, terms[1:], strict=True))
         yield ".TP"
         yield term
         yield _marked(_home_as_tilde(help_text)) if help_text else ""
@@ -101,7 +102,8 @@ def _home_as_tilde(text: str) -> str:
     return re.sub(re.escape(home) + r"(?=/|\b|$)", "~", text)
 
 
-def _commands(group: click.Group, ctx: click.Context, prefix: str) -> Iterator[tuple[str, click.Command, click.Context]]:
+def _commands(group: click.Group, ctx: click.Context,
+              prefix: str) -> Iterator[tuple[str, click.Command, click.Context]]:
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
         if command is None or command.hidden:
@@ -187,8 +189,6 @@ def page(main: click.Group) -> str:
 
 
 def main() -> None:
-    from syncd.cli import main as cli
-
     print(page(cli), end="")
 
 
