@@ -229,3 +229,17 @@ def test_a_folder_it_cannot_write_to_is_one_message(home):
     (home / "a-file").write_text("in the way")  # a file where the folder would be: root too gets refused
     result = run("init", "--config", str(home / "a-file/config.yaml"), code=1)
     assert result.stderr == f"syncd: error: {home}/a-file/config.yaml: cannot write it: Not a directory\n"
+
+
+def test_a_khard_discover_glob_finds_every_address_book_and_odd_names_survive_the_yaml(home):
+    cards(home / "My Books: 2026" / "work", "ann")
+    cards(home / "My Books: 2026" / "#club", "bob")
+    write(home / ".config/khard/khard.conf", """\
+        [addressbooks]
+        [[all]]
+        path = "~/My Books: 2026/*"
+        type = discover
+        """)
+    run("init")
+    assert sorted(c["path"] for c in effective(home)["contacts"]) == [
+        str(home / "My Books: 2026/#club"), str(home / "My Books: 2026/work")]
