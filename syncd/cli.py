@@ -88,8 +88,8 @@ class _Group(click.Group):
             ctx.exit(error.exit_code)
 
 
-@click.group(cls=_Group, epilog="New here? `syncd init`, then `syncd config check` and `syncd plan`. "
-                                 "More in `man syncd` and the README.")
+@click.group(cls=_Group, epilog="New here? Run syncd init, then syncd config check and syncd plan. "
+                                 "More in man syncd and the README.")
 @config_option
 @click.option(
     "--log-level",

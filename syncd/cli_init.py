@@ -164,7 +164,7 @@ def asks() -> bool:
 @config_option
 @click.option("--force", is_flag=True, help="Replace an existing configuration (kept as .bak).")
 @click.option("--yes", "-y", "assume", is_flag=True,
-              help="Ask nothing: take what was found (as without a terminal).")
+              help="Ask nothing, even at a terminal: take what was found.")
 @click.pass_context
 def init_command(ctx: click.Context, config_path: Path | None, force: bool, assume: bool) -> None:
     """Write a starting configuration from what khard, vdirsyncer and khal already use.
