@@ -2,9 +2,8 @@
 
 Reads the three tools' own configuration files where they look for them (`$KHARD_CONFIG`,
 `$VDIRSYNCER_CONFIG`, `~/.vdirsyncer/config`, `$XDG_CONFIG_HOME/...`, `~/.khal/khal.conf`) and the
-home folder, and never writes anything.
-khard's and khal's files are configobj ini (`[addressbooks]`, then `[[name]]` and `path = ...`);
-vdirsyncer's are `[storage NAME]` sections whose values are JSON (`path = "~/.contacts/"`). A
+home folder, and never writes anything. khard's and khal's files are configobj ini
+(`[addressbooks]`, then `[[name]]` and `path = ...`); vdirsyncer's are `[storage NAME]` sections whose values are JSON (`path = "~/.contacts/"`). A
 file that cannot be read or parsed is one problem naming it (and the line), and the rest of the
 discovery goes on. The parsers take text and return values; `discover` does the reading.
 """
