@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from syncd import __version__, cli_daemon, cli_ideas, cli_ledger, cli_state, cycle
+from syncd import __version__, cli_daemon, cli_help, cli_ideas, cli_init, cli_ledger, cli_state, cycle
 from syncd.cli_common import (
     config_option, json_option, load, resolve_today, table, today_option,
 )
@@ -70,7 +70,11 @@ def _message(record: logging.LogRecord) -> str:
 
 
 class _Group(click.Group):
-    """Turns every SyncdError into clear lines on stderr and its exit code: the one place."""
+    """Turns every SyncdError into clear lines on stderr and its exit code: the one place. Its
+    help lists the commands by section (`syncd.cli_help`)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        cli_help.format_sections(self, ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -85,7 +89,8 @@ class _Group(click.Group):
             ctx.exit(error.exit_code)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, epilog="New here? Run syncd init, then syncd config check and syncd plan. "
+                                 "More in man syncd and the README.")
 @config_option
 @click.option(
     "--log-level",
@@ -288,3 +293,4 @@ cli_ledger.register(main)
 cli_ideas.register(main)
 cli_daemon.register(main)
 cli_state.register(main)
+cli_init.register(main)
