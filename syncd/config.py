@@ -72,8 +72,9 @@ def load_config(path: Path | str | None = None) -> Config:
     try:
         data = real.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([f"{file}: no such file; `syncd config example > {file}` writes a "
-                           "commented example there to edit"]) from None
+        raise ConfigError([f"{file}: no such file; `syncd init` writes one from the address "
+                           "books and calendars on this machine (`syncd config example > "
+                           f"{file}`: the commented example)"]) from None
     except OSError as error:
         raise ConfigError([f"{file}: cannot read it: {error.strerror or error}"]) from None
     try:

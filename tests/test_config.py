@@ -311,7 +311,7 @@ def test_missing_file_names_it_and_suggests_the_example():
         load_config(Path("nowhere/config.yaml"))
     [problem] = raised.value.problems
     assert problem.startswith("nowhere/config.yaml: ")
-    assert "`syncd config example > nowhere/config.yaml`" in problem
+    assert "`syncd init` writes one" in problem and "`syncd config example > nowhere/config.yaml`" in problem
 
 
 # --- aliases ---------------------------------------------------------------------------------
