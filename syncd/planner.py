@@ -64,14 +64,15 @@ def _category_key(name: str) -> str:
 
 
 def kept_out(contacts: Sequence[Contact], rules: Rules) -> tuple[frozenset[str], list[str]]:
-    """The contacts that get no follow-up and are introduced to no one: those in one of
-    `rules.skip_categories` (compared as the cadence categories are) and those `rules.skip`
+    """The contacts that get no follow-up and are introduced to no one: those without a name,
+    those in one of `rules.skip_categories` (compared as the cadence categories are) and those `rules.skip`
     names (a UID, an email or a name, found as `syncd log` finds one). Returns their uids and,
     for each entry of `rules.skip` that names no one or several contacts (then none is kept
     out: say which), what is wrong with it."""
     skipped = {key for key in map(_category_key, rules.skip_categories) if key}
-    out = {c.uid for c in contacts
-           if skipped and any(_category_key(name) in skipped for name in c.categories)}
+    # A card with no name of any kind (the reader said so) would get "Get to know ": none.
+    out = {c.uid for c in contacts if not c.name.strip()
+           or (skipped and any(_category_key(name) in skipped for name in c.categories))}
     problems = []
     directory = lookup.Directory(contacts) if rules.skip else None
     for query in rules.skip:

@@ -228,3 +228,12 @@ def test_a_skip_entry_that_names_no_one_or_two_keeps_no_one_out_and_says_so():
     assert problems[0].startswith("rules.skip: 'mario rossi' matches 2 contacts; use a UID")
     assert "a@example.org" in problems[0] and "b@example.org" in problems[0]
     assert problems[1] == "rules.skip: 'Nessuno' matches no contact; nobody is kept out by it"
+
+
+def test_a_contact_without_a_name_gets_no_follow_up():
+    from syncd.planner import kept_out
+
+    nameless = Contact(uid="x", name="", source="s", emails=())
+    named = Contact(uid="y", name="Anna", source="s")
+    assert kept_out([nameless, named], rules())[0] == {"x"}
+    assert [f.contact.uid for f in plan([nameless, named], rules(), MONDAY)] == ["y"]

@@ -250,5 +250,5 @@ def test_a_card_with_no_name_at_all_is_read_and_said(caplog):
     with caplog.at_level(logging.INFO):
         [contact] = read(card("BDAY:1980-04-15", "NOTE:#sailing", uid="nameless"))
     assert (contact.uid, contact.name, contact.note) == ("nameless", "", "#sailing")
-    assert f"{SRC}:1: card has no name (no FN, N, ORG, NICKNAME, email, phone or chat handle)" \
+    assert f"{SRC}:1: card has no name (no FN, N, ORG, NICKNAME, email, phone or chat handle): read, but it gets no follow-up" \
         in caplog.text

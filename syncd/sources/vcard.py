@@ -444,7 +444,7 @@ def card_to_contact(card: RawCard, source: str) -> Contact | None:
             name = name or _handle(prop.values()[0] if prop.name == "NICKNAME" else prop.text())
     if not name:  # read all the same (its ledger lines, its dates); said, not warned of
         log.info("%s:%d: card has no name (no FN, N, ORG, NICKNAME, email, phone or chat "
-                 "handle)", source, card.line)
+                 "handle): read, but it gets no follow-up", source, card.line)
     details = ""
     if not uid:  # an id from who the person is, not from where the card is (`identity`)
         uid = derived_uid(name, emails, [phone for _, _, phone in phones])
