@@ -31,7 +31,8 @@ _SHORT_ERROR = 60  # characters of an error kept in the one-line form
 @today_option
 @json_option
 @click.option("--short", is_flag=True,
-              help="One line for a status bar: `syncd: ok 14:05 · 3 due · next Maria Rossi 12-03`.")
+              help="One line for a status bar: "
+                   "`syncd: ok 14:05 · 3 due · next Maria Rossi 12-03`.")
 @click.pass_context
 def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | None,
            as_json: bool, short: bool) -> None:

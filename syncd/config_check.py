@@ -27,7 +27,8 @@ def path_problems(config: Config) -> list[str]:
             check = _folder_to_read if source.type == "vdir" else _file_to_read
             found.append((f"contacts[{index}].path", source.path, check(source.path)))
     if config.calendar.type == "local":
-        found.append(("calendar.path", config.calendar.path, _folder_to_write(config.calendar.path)))
+        path = config.calendar.path
+        found.append(("calendar.path", path, _folder_to_write(path)))
     found.append(("state", config.state, _file_to_write(config.state)))
     file = config.path or "configuration"
     return [f"{file}: {key}: {_printable(path)}: {problem}" for key, path, problem in found

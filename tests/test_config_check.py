@@ -66,7 +66,8 @@ def test_unreadable_sources_and_unwritable_folders_are_problems():
         (home / "contacts").mkdir()
         (home / "export.vcf").write_text(CARD)
         (home / "locked").mkdir()
-        config = write_config(home, "- {type: vdir, path: contacts}\n- {type: vcf, path: export.vcf}",
+        config = write_config(home, "- {type: vdir, path: contacts}\n"
+                                    "- {type: vcf, path: export.vcf}",
                               calendar="locked/deeper/calendar", state="locked/syncd.sqlite")
         loaded = load_config(config)
         # Denied to the owner and to others alike: the test means the same as root (checked as

@@ -459,7 +459,8 @@ def _note_lines(notes: list[str], starts: list[int]) -> tuple[int, ...]:
     if len(notes) == 1:
         return (starts[0],) * len(notes[0].splitlines())
     offsets = list(accumulate((len(text) + 1 for text in notes[:-1]), initial=0))
-    numbers, offset = [], 0
+    numbers: list[int] = []
+    offset = 0
     for piece in "\n".join(notes).splitlines(keepends=True):
         numbers.append(starts[bisect_right(offsets, offset) - 1])
         offset += len(piece)
