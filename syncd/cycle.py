@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from syncd import backups, engine, identity, render
+from syncd import backups, engine, render
 from syncd.apply import COUNTED, Applying, apply
 from syncd.config import Config
 from syncd.errors import SourceError, StateError, TargetError, TargetMissing
@@ -21,6 +21,7 @@ from syncd.gather import (  # noqa: F401 (the names commands and tests use throu
     Contacts, RunContext, ledger_view, load_ideas, make_plan, my_interests, plan_followups,
     read_contacts, with_ledgers,
 )
+from syncd.identity import Known
 from syncd.ledger import Ledger
 from syncd.model import Contact
 from syncd.rules import LedgerView  # noqa: F401
@@ -109,7 +110,7 @@ def _remember_owners(state: State, contacts: list[Contact], today: dt.date) -> N
     address book (a CardDAV request, or every card, at each refresh of a status bar)."""
     ledger = Ledger(state)
     owners, day = ledger.owners(), today.isoformat()
-    ledger.remember({contact.uid: identity.Known.of(contact, day) for contact in contacts
+    ledger.remember({contact.uid: Known.of(contact, day) for contact in contacts
                      if contact.uid in owners})
 
 
