@@ -113,7 +113,8 @@ def _print(data: dict[str, Any]) -> None:
     for server, message in data["errors"].items():
         click.echo(shown(f"last error at {server}: {message}"))
     counts = ", ".join(f"{n} {reason}" for reason, n in data["open_followups"].items())
-    click.echo(f"open follow-ups: {counts or 'none'} ({data['overdue']} overdue)")
+    click.echo(f"open follow-ups: {counts or 'none'} ({data['overdue']} overdue, "
+               f"{data['due_today']} due today)")
     for host, count in data["other_instances"].items():
         click.echo(f"also in this calendar: {count} follow-ups written by syncd on "
                    f"{shown(host)} (another state file); left to it")
@@ -132,15 +133,22 @@ def _last_cycle(data: dict[str, Any]) -> str:
     """`2026-12-02 14:05 CET, by syncd sync: ok: 1 created, …`, or `never`."""
     if not data["last_cycle"]:
         return "never"
-    moment = dt.datetime.fromisoformat(data["last_cycle"]).astimezone(clock.zone(data["timezone"]))
+    moment = dt.datetime.fromisoformat(data["last_cycle"])
+    moment = moment.astimezone(clock.zone(data["timezone"]))  # its zone's name, not an offset
     kind = data["last_kind"]
     by = f", by {_KIND_NAMES.get(kind, f'syncd {kind}')}" if kind else ""
     result = data["last_result"] or "-"
     if data["last_ok"] is True:
         result = f"ok: {result}"
-    elif data["last_ok"] is False and not result.startswith(("failed", "stopped")):
+    elif not _failed(data) and data["last_ok"] is False:
         result = f"with errors: {result}"
     return f"{moment.strftime('%Y-%m-%d %H:%M %Z').rstrip()}{by}: {result}"
+
+
+def _failed(data: dict[str, Any]) -> bool:
+    """The cycle failed as a whole (also as an earlier syncd, which did not record `last_ok`,
+    said it)."""
+    return (data["last_result"] or "").startswith(("failed", "stopped"))
 
 
 def short_line(data: dict[str, Any], today: dt.date, now: dt.datetime) -> str:
@@ -152,7 +160,7 @@ def short_line(data: dict[str, Any], today: dt.date, now: dt.datetime) -> str:
     else:
         moment = dt.datetime.fromisoformat(data["last_cycle"])
         when = moment.strftime("%H:%M" if moment.date() == now.date() else "%m-%d %H:%M")
-        if data["last_ok"] is False:
+        if data["last_ok"] is False or _failed(data):
             error = next(iter(data["errors"].values()), None) or data["last_result"] or ""
             if len(error) > _SHORT_ERROR:
                 error = error[:_SHORT_ERROR - 1] + "…"

@@ -127,3 +127,17 @@ def test_the_daemons_cycle_is_told_apart(home):
     assert (data["last_kind"], data["last_ok"]) == ("daemon", True)
     assert [n["contact_name"] for n in data["next_due"]] == ["Marco Rossi", "Laura Bianchi"]
     assert "by the daemon: ok: 2 created," in run(home, "status").stdout
+
+
+def test_a_cycle_an_earlier_syncd_recorded_is_still_told(home):
+    from syncd.state import State
+
+    (home / "state").mkdir()
+    with State(home / "state" / "syncd.sqlite") as state:  # no last_kind, no last_ok
+        state.set_status({"last_cycle": "2026-11-29T08:00:00+00:00",
+                          "last_result": "failed: the server is down", "errors": "{}"})
+    data = status_json(home)
+    assert (data["last_kind"], data["last_ok"]) == (None, None)
+    assert "last cycle: " in run(home, "status").stdout
+    assert ": failed: the server is down" in run(home, "status").stdout
+    assert run(home, "status", "--short").stdout.startswith("syncd: error ")
