@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -14,11 +15,14 @@ from typing import Any
 
 import click
 
-from syncd import __version__, cli_daemon, cli_help, cli_ideas, cli_init, cli_ledger, cli_state, cycle
+from syncd import (
+    __version__, cli_daemon, cli_help, cli_ideas, cli_init, cli_ledger, cli_state, cli_status, cycle,
+)
 from syncd.cli_common import (
     config_option, json_option, load, resolve_today, table, today_option,
 )
 from syncd.config import effective_yaml
+from syncd.config_check import path_problems
 from syncd.errors import ConfigError, SyncdError, TargetError
 from syncd.model import Contact, FollowUp
 from syncd.render import summary
@@ -122,8 +126,13 @@ def config_group() -> None:
 @config_option
 @click.pass_context
 def config_check(ctx: click.Context, config_path: Path | None) -> None:
-    """Validate the configuration and print it with every default filled in."""
+    """Validate the configuration and print it with every default filled in. Also checks that
+    every contact folder and file is there and readable, and that the calendar folder and the
+    state file can be made (a CardDAV source or calendar: its settings only, no request)."""
     config = load(ctx, config_path)
+    problems = path_problems(config)
+    if problems:
+        raise ConfigError(problems)
     click.echo(f"# {config.path}: valid", err=True)
     click.echo(effective_yaml(config), nl=False)
 
@@ -139,15 +148,19 @@ def config_example() -> None:
 @json_option
 @click.pass_context
 def contacts(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
-    """List the contacts read from every source, with their interest tags."""
+    """List the contacts read from every source, with their interest tags. Exit 1 when a source
+    could not be read (the contacts of the others are listed)."""
     config = load(ctx, config_path)
-    people = cycle.read_contacts(config).contacts
+    read = cycle.read_contacts(config)
+    people = read.contacts
     if as_json:
         click.echo(json.dumps([_contact_json(c) for c in people], ensure_ascii=False, indent=2))
-        return
-    rows = [(c.name, " ".join(f"#{t}" for t in c.interests), c.birthday.iso() if c.birthday else "",
-             c.where) for c in people]
-    table(("name", "interests", "birthday", "source"), rows)
+    else:
+        rows = [(c.name, " ".join(f"#{t}" for t in c.interests),
+                 c.birthday.iso() if c.birthday else "", c.where) for c in people]
+        table(("name", "interests", "birthday", "source"), rows)
+    if read.failed:
+        sys.exit(1)
 
 
 @main.command("plan")
@@ -158,7 +171,8 @@ def contacts(ctx: click.Context, config_path: Path | None, as_json: bool) -> Non
 def plan_command(
     ctx: click.Context, config_path: Path | None, today: dt.datetime | None, as_json: bool
 ) -> None:
-    """Show the follow-ups that would be in the calendar, without writing to it."""
+    """Show the follow-ups that would be in the calendar, without writing to it. Exit 1 when a
+    contact source could not be read (the plan of the contacts read is shown)."""
     config = load(ctx, config_path)
     read = cycle.read_contacts(config)
     state = State(config.state) if config.state.exists() else None
@@ -172,10 +186,12 @@ def plan_command(
     if as_json:
         data = [_followup_json(f, language) for f in followups]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    rows = [(f.due.isoformat(), " + ".join((f.reason, *f.also)), f.contact.name,
-             summary(f, language)) for f in followups]
-    table(("due", "reason", "contact", "summary"), rows)
+    else:
+        rows = [(f.due.isoformat(), " + ".join((f.reason, *f.also)), f.contact.name,
+                 summary(f, language)) for f in followups]
+        table(("due", "reason", "contact", "summary"), rows)
+    if read.failed:
+        sys.exit(1)
 
 
 @main.command("sync")
@@ -204,16 +220,30 @@ def sync_command(
                 accept_dismissals=accept_dismissals, new_ledger=new_ledger,
                 progress=_progress_bar() if sys.stderr.isatty() else None,
             )
-        except TargetError as error:
+        except SyncdError as error:
             if not dry_run:
-                cycle.record_outcome(state, f"failed: {error}", {target.description: str(error)})
+                where = target.description if isinstance(error, TargetError) else "cycle"
+                _record(state, f"failed: {error}", {where: str(error)}, ok=False)
             raise
         if not dry_run:
-            cycle.record_outcome(state, report.summary(),
-                                 {"cycle": report.errors[-1]} if report.errors else {})
+            _record(state, report.summary(), {"cycle": report.errors[-1]} if report.errors else {},
+                    ok=not report.errors)
     click.echo(report.summary())
     if report.errors:
         sys.exit(1)
+
+
+def _record(state: State, result: str, errors: dict[str, str], ok: bool) -> None:
+    """The outcome for `syncd status`; `timer` when syncd-sync.timer started this `syncd sync`
+    (systemd ≥ 250 names the timer in $TRIGGER_UNIT)."""
+    by_timer = os.environ.get("TRIGGER_UNIT", "").endswith(".timer")
+    try:
+        cycle.record_outcome(state, result, errors, kind=cycle.TIMER if by_timer else cycle.SYNC,
+                             ok=ok)
+    except SyncdError as error:  # a state file that cannot be written
+        # After a failed cycle its own error is the one message; after a good one, say this.
+        log.log(logging.ERROR if ok else logging.DEBUG,
+                "cannot record the outcome for `syncd status`: %s", error)
 
 
 def _progress_bar() -> Callable[[int], Callable[[], None]]:
@@ -292,5 +322,6 @@ def demo(samples: Path, today: dt.datetime | None) -> None:
 cli_ledger.register(main)
 cli_ideas.register(main)
 cli_daemon.register(main)
+cli_status.register(main)
 cli_state.register(main)
 cli_init.register(main)

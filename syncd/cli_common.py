@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import click
@@ -20,6 +21,27 @@ config_option = click.option(
 )
 
 
+class Day(click.ParamType):
+    """A day as `YYYY-MM-DD`, given as a midnight `datetime` (what click.DateTime gave). A day
+    the calendar does not have (`2026-02-30`) is named as such, not as a format error."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text, re.ASCII)
+        if not match:
+            self.fail(f"{text!r} is not a day YYYY-MM-DD", param, ctx)
+        try:
+            day = dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            self.fail(f"no such date: {text}", param, ctx)
+        return dt.datetime.combine(day, dt.time())
+
+
 def _supported_day(ctx: click.Context, param: click.Parameter,
                    value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and not clock.FIRST_DAY <= value.date() <= clock.LAST_DAY:
@@ -30,7 +52,7 @@ def _supported_day(ctx: click.Context, param: click.Parameter,
 
 today_option = click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=Day(),
     default=None,
     callback=_supported_day,
     help=f"Act as if today were this day (YYYY-MM-DD, {clock.FIRST_DAY.year} to {clock.LAST_DAY.year}).",

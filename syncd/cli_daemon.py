@@ -1,24 +1,21 @@
-"""`syncd run`, `syncd status` and `syncd install-service`: the daemon and its systemd units."""
+"""`syncd run` and `syncd install-service`: the daemon and its systemd units (`syncd status` is
+in `syncd.cli_status`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
 
 from syncd import service
-from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
+from syncd.cli_common import config_option, load
 from syncd.config import default_config_path
 from syncd.config_types import current_profile
-from syncd.daemon import Daemon, StateLock
-from syncd.errors import SyncdError
-from syncd.state import OTHER_INSTANCE, OURS, State
+from syncd.daemon import Daemon
 from syncd.terminal import shown
+from syncd.errors import SyncdError
 
 
 @click.command()
@@ -29,74 +26,6 @@ def run(ctx: click.Context, config_path: Path | None) -> None:
     SIGHUP reloads the configuration; SIGTERM finishes the current write and exits."""
     config = load(ctx, config_path)
     sys.exit(Daemon(config.path).run())
-
-
-@click.command()
-@config_option
-@today_option
-@json_option
-@click.pass_context
-def status(ctx: click.Context, config_path: Path | None, today: dt.datetime | None,
-           as_json: bool) -> None:
-    """Is a daemon running, how did its last cycle go, what is due next."""
-    config = load(ctx, config_path)
-    day = resolve_today(today, config)
-    pid = StateLock.holder(config.state)
-    recorded: dict[str, str] = {}
-    written = {}
-    targets: dict[str, dict[str, int]] = {}
-    if config.state.exists():
-        with State(config.state) as state:
-            recorded = state.status()
-            current = recorded.get("target")
-            written = state.written(current) if current else state.written()
-            targets = {t: owners for t, owners in state.targets().items()
-                       if current and t not in (current, "") and owners.get(OURS)}
-    open_ = [w for w in written.values() if w.owner == OURS]
-    others = Counter(w.writer.rpartition("@")[2] for w in written.values()
-                     if w.owner == OTHER_INSTANCE)
-    upcoming = sorted((w for w in open_ if w.due >= day), key=lambda w: (w.due, w.reason))[:10]
-    data = {
-        "running": pid is not None,
-        "pid": pid,
-        "last_cycle": recorded.get("last_cycle"),
-        "last_result": recorded.get("last_result"),
-        "errors": json.loads(recorded.get("errors", "{}")),
-        "open_followups": dict(sorted(Counter(w.reason for w in open_).items())),
-        "overdue": sum(1 for w in open_ if w.due < day),
-        "next_due": [{"due": w.due.isoformat(), "reason": w.reason, "contact_uid": w.contact_uid}
-                     for w in upcoming],
-        "calendar": recorded.get("target"),
-        "earlier_calendars": {t: owners[OURS] for t, owners in sorted(targets.items())},
-        "other_instances": dict(sorted(others.items())),
-    }
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    click.echo(f"daemon: {'running, pid ' + str(pid) if pid else 'not running'}")
-    click.echo(shown(f"last cycle: {data['last_cycle'] or 'never'}: {data['last_result'] or '-'}"))
-    for server, message in data["errors"].items():
-        click.echo(shown(f"last error at {server}: {message}"))
-    counts = ", ".join(f"{n} {reason}" for reason, n in data["open_followups"].items())
-    click.echo(f"open follow-ups: {counts or 'none'} ({data['overdue']} overdue)")
-    for host, count in data["other_instances"].items():
-        click.echo(f"also in this calendar: {count} follow-ups written by syncd on "
-                   f"{shown(host)} (another state file); left to it")
-    for target, count in data["earlier_calendars"].items():
-        click.echo(f"earlier calendar {shown(_place(target))}: {count} follow-ups syncd wrote "
-                   "there and now leaves alone; delete them there (or the whole calendar) if "
-                   "you no longer want them")
-    if upcoming:
-        click.echo("next due:")
-        table(("due", "reason", "contact"),
-              [(w.due.isoformat(), w.reason, w.contact_uid) for w in upcoming])
-
-
-def _place(target: str) -> str:
-    """A target's identity as a person knows it: the folder without syncd's marker id."""
-    if not target.startswith("local:"):
-        return target
-    return target.removeprefix("local:").rpartition("#")[0]
 
 
 @click.command("install-service")
@@ -140,5 +69,5 @@ def install_service(ctx: click.Context, dest: Path, profile: str | None) -> None
 
 
 def register(main: click.Group) -> None:
-    for command in (run, status, install_service):
+    for command in (run, install_service):
         main.add_command(command)

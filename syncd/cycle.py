@@ -21,6 +21,9 @@ from syncd.gather import (  # noqa: F401 (the names commands and tests use throu
     Contacts, RunContext, ledger_view, load_ideas, make_plan, my_interests, plan_followups,
     read_contacts, with_ledgers,
 )
+from syncd.identity import Known
+from syncd.ledger import Ledger
+from syncd.model import Contact
 from syncd.rules import LedgerView  # noqa: F401
 from syncd.sources import make_source  # noqa: F401
 from syncd.state import OTHER_INSTANCE, UNASSIGNED, State, Written
@@ -47,12 +50,19 @@ class Report:
         return ("dry run: " + text) if self.dry_run else text
 
 
+# Who ran a cycle, as `syncd status` says it: the daemon, a `syncd sync` typed or scripted,
+# or the `syncd sync` that syncd-sync.timer starts.
+DAEMON, SYNC, TIMER = "daemon", "sync", "timer"
+
+
 def record_outcome(state: State, result: str, errors: dict[str, str],
-                   more: dict[str, str] | None = None) -> None:
-    """What `syncd status` shows of the last cycle, the daemon's or a `syncd sync`'s."""
+                   more: dict[str, str] | None = None, *, kind: str, ok: bool) -> None:
+    """What `syncd status` shows of the last cycle of any `kind`, and whether it went `ok`."""
     state.set_status({
         "last_cycle": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "last_result": result,
+        "last_kind": kind,
+        "last_ok": "1" if ok else "0",
         "errors": json.dumps(errors, ensure_ascii=False),
         **(more or {}),
     })
@@ -89,7 +99,19 @@ def sync(config: Config, state: State, target: Target, today: dt.date, now: dt.d
     report.counts.update(counts)
     if not dry_run:
         state.set_status({"target": identity})
+        if read.trusted and not read.suspect:
+            _remember_owners(state, read.contacts, today)
     return report
+
+
+def _remember_owners(state: State, contacts: list[Contact], today: dt.date) -> None:
+    """Who the people with follow-ups just written are, kept now rather than at the next
+    cycle's `with_ledgers`: `syncd status` names them from the state file, without reading the
+    address book (a CardDAV request, or every card, at each refresh of a status bar)."""
+    ledger = Ledger(state)
+    owners, day = ledger.owners(), today.isoformat()
+    ledger.remember({contact.uid: Known.of(contact, day) for contact in contacts
+                     if contact.uid in owners})
 
 
 def _open(target: Target, state: State, dry_run: bool, accept: bool) -> tuple[str, bool]:

@@ -408,7 +408,9 @@ class Daemon:
                 "failures": str(self.health.failures)}
         try:
             with State(self.config.state) as state:
-                cycle.record_outcome(state, self.status_line(), self.health.errors, more)
+                ok = not self.health.failures and not self.health.errors
+                cycle.record_outcome(state, self.status_line(), self.health.errors, more,
+                                     kind=cycle.DAEMON, ok=ok)
         except SyncdError as error:
             log.error("cannot record the status: %s", error)
 

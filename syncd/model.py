@@ -63,10 +63,18 @@ class Contact:
     # The id this person's follow-ups were first written under, when their id changed and their
     # ledger was relinked to this card (`identity.relinks`): the calendar objects stay the same.
     linked_from: str = ""
+    # The line in `source` of the NOTE property that each line of `note` (`str.splitlines`)
+    # comes from; () when not known (the card's own line is named then).
+    note_lines: tuple[int, ...] = ()
 
     @property
     def where(self) -> str:
         return f"{self.source}:{self.line}"
+
+    def where_in_note(self, index: int) -> str:
+        """The file and line of the NOTE property holding line `index` of `note`."""
+        line = self.note_lines[index] if index < len(self.note_lines) else self.line
+        return f"{self.source}:{line}"
 
     @property
     def followups_key(self) -> str:

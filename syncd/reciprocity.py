@@ -93,9 +93,11 @@ class NoteProblem:
     contact: Contact
     text: str
     reason: str
+    index: int = 0  # of the line in the contact's NOTE text
 
     def __str__(self) -> str:
-        return f"{self.contact.where}: NOTE ledger line {self.text.strip()!r}: {self.reason}; skipped"
+        return (f"{self.contact.where_in_note(self.index)}: NOTE ledger line "
+                f"{self.text.strip()!r}: {self.reason}; skipped")
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,10 @@ def note_exchanges(
     `gave:`, `ricevuto:`, `dato:`, an optional `weight 2`). A line that starts with a direction
     word but does not parse is a problem; every other NOTE line is just text."""
     exchanges, problems = [], []
-    for line in contact.note.splitlines():
+    for index, line in enumerate(contact.note.splitlines()):
         parsed = parse_line(line)
         if isinstance(parsed, str):
-            problems.append(NoteProblem(contact, line, parsed))
+            problems.append(NoteProblem(contact, line, parsed, index))
         elif parsed is not None:
             assert parsed.date is not None
             weight = parsed.weight if parsed.weight is not None else weights[parsed.kind]

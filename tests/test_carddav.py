@@ -266,7 +266,9 @@ def test_what_radicale_does_to_an_uploaded_card(address_book):
         address_book.put(name, text)
         [sent] = parse_cards(text, "x")
         [back] = parse_cards(address_book.get(name), "x")
-        assert back == sent, name
+        # The same values; the lines of the NOTEs are where Radicale's sorting put them.
+        assert (dataclasses.replace(back, note_lines=())
+                == dataclasses.replace(sent, note_lines=())), name
     response = address_book.client.request(address_book.url + "again.vcf", "PUT",
                                            card("sample-sam-okafor", "Sam Again"),
                                            {"Content-Type": "text/vcard"})
@@ -301,7 +303,8 @@ def test_a_radicale_book_gives_the_same_follow_ups_as_a_folder(address_book, tmp
         assert read.failed == []
         followups = cycle.make_plan(config, read.contacts, TODAY, None)
         return read.contacts, [dataclasses.replace(
-            f, contact=dataclasses.replace(f.contact, source="", line=1)) for f in followups]
+            f, contact=dataclasses.replace(f.contact, source="", line=1, note_lines=()))
+            for f in followups]
 
     folder_contacts, from_folder = plan("folder.yaml")
     book_contacts, from_book = plan("book.yaml")

@@ -163,3 +163,19 @@ def test_the_kinds_a_follow_up_names_parse_in_both_languages():
         for kind in ("book", "webinar", "course", "event", "podcast", "tool", "article", "other"):
             word = wording.TEXT[language]["idea_kinds"].get(kind, kind)
             assert kind_of(word) in EXCHANGE_KINDS, (language, word)
+
+
+def test_a_malformed_note_line_names_the_line_of_its_note_property():
+    from syncd.sources.vcard import parse_cards
+
+    text = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:laura\r\nFN:Laura\r\n"
+            "NOTE:Met in Genoa.\\nreceived: book Zero 2026-03-01\r\n"  # line 5, two NOTE lines
+            "EMAIL:laura@example.org\r\n"
+            "NOTE:gave: intro \"Marco\"\r\n  2026-02-30\r\n"  # line 7, folded onto line 8
+            "NOTE:received: book \"Y\" 2026-03-01\r\nEND:VCARD\r\n")  # line 9, fine
+    (card,) = parse_cards(text, "cards/laura.vcf")
+    assert card.note_lines == (5, 5, 7, 9)
+    exchanges, problems = note_exchanges(card, WEIGHTS)
+    assert [e.item for e in exchanges] == ["Y"]
+    assert [str(p).split(": NOTE ")[0] for p in problems] == ["cards/laura.vcf:5",
+                                                              "cards/laura.vcf:7"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
@@ -374,6 +375,7 @@ def card_to_contact(card: RawCard, source: str) -> Contact | None:
     declared: list[str] = []
     languages: list[tuple[int, int, str]] = []
     notes: list[str] = []
+    note_starts: list[int] = []
     dates: dict[str, PartialDate | None] = {"birthday": None, "anniversary": None}
     abdates: list[Property] = []
     for prop in card.properties(source, USED_PROPERTIES):
@@ -396,6 +398,7 @@ def card_to_contact(card: RawCard, source: str) -> Contact | None:
             n_prop = n_prop or prop
         elif name == "NOTE":
             notes.append(prop.text())
+            note_starts.append(prop.line)
         elif name == "CATEGORIES":
             for category in prop.values():
                 category = category.strip()
@@ -462,10 +465,24 @@ def card_to_contact(card: RawCard, source: str) -> Contact | None:
         birthday=dates["birthday"],
         anniversary=dates["anniversary"],
         note="\n".join(notes),
+        note_lines=_note_lines(notes, note_starts) if notes else (),
         languages=tuple(language for _, _, language in sorted(languages)),
         declared_interests=tuple(declared),
         details=details,
     )
+
+
+def _note_lines(notes: list[str], starts: list[int]) -> tuple[int, ...]:
+    """For each line of the joined note, the line of the NOTE property it comes from."""
+    if len(notes) == 1:
+        return (starts[0],) * len(notes[0].splitlines())
+    offsets = list(accumulate((len(text) + 1 for text in notes[:-1]), initial=0))
+    numbers: list[int] = []
+    offset = 0
+    for piece in "\n".join(notes).splitlines(keepends=True):
+        numbers.append(starts[bisect_right(offsets, offset) - 1])
+        offset += len(piece)
+    return tuple(numbers)
 
 
 def parse_cards(text: str, source: str, unread: list[int] | None = None) -> list[Contact]:
