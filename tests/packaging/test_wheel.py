@@ -167,3 +167,23 @@ def test_systemd_accepts_the_installed_units(units: Path, tmp_path: Path) -> Non
                               env=env)
         level = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", done.stdout).group(1))
         assert level <= 2.5, (name, level)
+
+
+def test_init_finds_the_khard_address_book_and_what_it_writes_passes_config_check(person):
+    """Issue 16's first "done when": from the wheel, `syncd init` in a home with khard set up."""
+    home = person["home"]
+    khard = home / ".config" / "khard" / "khard.conf"
+    khard.parent.mkdir(parents=True, exist_ok=True)
+    khard.write_text("[addressbooks]\n[[default]]\npath = ~/.local/share/contacts/default/\n")
+    config = home / "init-test" / "config.yaml"
+    said = syncd(person, "init", "--config", config).stdout
+    assert "khard" in said and "syncd config check" in said, said
+    written = yaml.safe_load(config.read_text())
+    # written as khard's file says it, under the home folder
+    assert written["contacts"] == [{"type": "vdir", "path": "~/.local/share/contacts/default"}]
+    check = subprocess.run([str(person["venv"] / "bin" / "syncd"), "config", "check",
+                            "--config", str(config)], capture_output=True, text=True,
+                           env=env_of(person), cwd=person["cwd"], timeout=60)
+    assert check.returncode == 0 and check.stderr.strip().endswith(": valid"), check.stderr
+    contacts = syncd(person, "contacts", "--config", config).stdout
+    assert "Laura Bianchi" in contacts
