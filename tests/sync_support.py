@@ -5,6 +5,7 @@ target wrappers that crash or lose a race at a chosen write."""
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,6 +56,15 @@ def make_config(home: Path, *sources: Path | SourceConfig, rules: Rules | None =
         rules=rules or Rules(),
         state=home / "state.sqlite",
     )
+
+
+LOCAL_HEAD = "contacts:\n  - type: vdir\n    path: contacts\ncalendar:\n  type: local\n  path: calendar\n"
+
+
+def local_config(rest: str = "state: state/syncd.sqlite\n") -> str:
+    """A config.yaml's text: the folder `contacts` to the calendar folder `calendar`, then
+    `rest` (dedented), relative to the config's folder."""
+    return LOCAL_HEAD + textwrap.dedent(rest)
 
 
 def run_cli(home: Path, *args: str, code: int = 0):

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sync_support import run_cli as run
+from sync_support import local_config, run_cli as run
 from syncd.cli import main
 from syncd.config import load_config
 
@@ -54,13 +54,7 @@ def home(tmp_path):
     for name, text in CARDS.items():
         (contacts / name).write_text(textwrap.dedent(text).replace("\n", "\r\n"))
     config = tmp_path / "config.yaml"
-    config.write_text(textwrap.dedent("""\
-        contacts:
-          - type: vdir
-            path: contacts
-        calendar:
-          type: local
-          path: calendar
+    config.write_text(local_config("""\
         me:
           interests: [sailing]
         tags:

@@ -9,11 +9,10 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-from sync_support import run_cli as run
+from sync_support import local_config, run_cli as run
 
 from syncd.cli import RedactingFormatter
 from syncd.terminal import shown, shown_lines
@@ -65,13 +64,7 @@ def home(tmp_path):
     for name, lines in CARDS.items():
         (contacts / name).write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\n{lines}\r\nEND:VCARD\r\n",
                                      encoding="utf-8")
-    (tmp_path / "config.yaml").write_text(textwrap.dedent("""\
-        contacts:
-          - type: vdir
-            path: contacts
-        calendar:
-          type: local
-          path: calendar
+    (tmp_path / "config.yaml").write_text(local_config("""\
         me:
           interests: [sailing]
         state: state/syncd.sqlite

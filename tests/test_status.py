@@ -4,11 +4,10 @@ real files: a vdir of cards, a local calendar folder, a real SQLite state file."
 import datetime as dt
 import json
 import sqlite3
-import textwrap
 
 import pytest
 
-from sync_support import run_cli as run
+from sync_support import local_config, run_cli as run
 from syncd.daemon import Daemon
 
 TODAY = "2026-11-30"  # Marco's get-to-know is due 12-01, Laura's birthday follow-up 12-02
@@ -24,13 +23,7 @@ def write_home(tmp_path, extra=""):
     contacts.mkdir()
     for name, body in CARDS.items():
         (contacts / name).write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\n{body}\r\nEND:VCARD\r\n")
-    (tmp_path / "config.yaml").write_text(textwrap.dedent("""\
-        contacts:
-          - type: vdir
-            path: contacts
-        calendar:
-          type: local
-          path: calendar
+    (tmp_path / "config.yaml").write_text(local_config("""\
         state: state/syncd.sqlite
         """) + extra)
     return tmp_path

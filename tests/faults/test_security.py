@@ -71,6 +71,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sync_support import local_config
 
 from syncd import render as syncd_render
 from syncd.cli import main
@@ -315,15 +316,9 @@ def test_state_and_calendar_files_are_private_whatever_the_umask(umask, tmp_path
 
 def test_the_daemon_creates_its_files_private_under_umask_000(tmp_path):
     shutil.copytree(SAMPLES, tmp_path / "contacts")
-    write_config(tmp_path, """\
-        contacts:
-          - type: vdir
-            path: contacts
-        calendar:
-          type: local
-          path: calendar
+    write_config(tmp_path, local_config("""\
         state: st/deeper/syncd.sqlite
-        """)
+        """))
     environ = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "xdg")}
     daemon = subprocess.Popen(
         [sys.executable, "-m", "syncd", "--config", str(tmp_path / "config.yaml"), "run"],

@@ -25,7 +25,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import textwrap
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 import icalendar
 from lxml import etree
 
-from sync_support import write_card
+from sync_support import local_config, write_card
 from syncd.model import followup_of
 
 TODAY = "2026-11-30"  # a Monday
@@ -280,13 +279,7 @@ def test_local_folder_gone_for_one_cycle_and_back(tmp_path):
     for number, (name, tag) in enumerate(PEOPLE):
         write_card(contacts, f"field-{number}", name, interests=tag)
     config = tmp_path / "config.yaml"
-    config.write_text(textwrap.dedent("""\
-        contacts:
-          - type: vdir
-            path: contacts
-        calendar:
-          type: local
-          path: calendar
+    config.write_text(local_config("""\
         me:
           interests: [sailing, literature]
         state: state/syncd.sqlite
