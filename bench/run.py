@@ -66,7 +66,7 @@ def check(met: bool) -> str:
 
 
 def compare(args: argparse.Namespace) -> None:
-    started = time.monotonic()
+    started, load_before = time.monotonic(), os.getloadavg()[0]
     peers = side_by_side.find_peers(args.peers)
     versions = {name: side_by_side.version_of(tool) for name, tool in peers.items()}
     light, heavy = args.light_runs, args.runs
@@ -98,9 +98,15 @@ def compare(args: argparse.Namespace) -> None:
         f"median), {light} of each light one (listing, `--help`), after one warm-up run each "
         "for the listing (todoman and khal build their caches on the first run); every run is "
         "a whole process.",
-        "- **noisy figures**: other engineers' tests and benchmarks shared the 2 cores during "
-        "the run, so a single figure can be off by a factor of 2; the ratios, measured in the "
-        "same minutes, are the figures to read, and min / max show the spread.",
+        "- **noisy figures**: other engineers' tests and benchmarks share these 2 cores (load "
+        f"average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end), so a "
+        "single figure can be off by a factor of 2; the ratios, measured in the same minutes, "
+        "are the figures to read, and min / max show the spread.",
+        "- not like for like: `syncd plan` reads every card and plans from them, `todo list` "
+        "and `khal list` read their own caches of the calendar folder (built in the warm-up) "
+        "and `khal list` shows events only, so it lists none of the to-dos; vdirsyncer's "
+        "collection is made before its run (syncd's first sync makes its own), and its "
+        "`discover` is not timed.",
         "",
         side_by_side.table(rows),
     ]
