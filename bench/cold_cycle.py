@@ -57,11 +57,12 @@ def child(config_path: str) -> None:
     now = dt.datetime.combine(TODAY, dt.time(9), dt.timezone.utc)
     with State(config.state) as state:
         marks = {"start": time.perf_counter()}
-        read = cycle.read_contacts(config, state)
+        context = cycle.RunContext(config)  # one catalog load for reading and planning, as a cycle
+        read = cycle.read_contacts(config, state, context=context)
         marks["read"] = time.perf_counter()
-        followups = cycle.make_plan(config, read.contacts, TODAY, state)
+        followups = cycle.make_plan(config, read.contacts, TODAY, state, context)
         marks["plan"] = time.perf_counter()
-        desired = cycle.desire(config, followups, MemoryTarget(), now)
+        desired = context.desire(followups, MemoryTarget(), now, state.instance())
         marks["render"] = time.perf_counter()
     # VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the peak of the parent this process was
     # forked from (before exec), which measured the benchmark runner instead of the cycle.
