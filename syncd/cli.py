@@ -16,10 +16,23 @@ from typing import Any
 import click
 
 from syncd import (
-    __version__, cli_daemon, cli_help, cli_ideas, cli_init, cli_ledger, cli_state, cli_status, cycle,
+    __version__,
+    cli_daemon,
+    cli_help,
+    cli_ideas,
+    cli_init,
+    cli_ledger,
+    cli_state,
+    cli_status,
+    cycle,
 )
 from syncd.cli_common import (
-    config_option, json_option, load, resolve_today, table, today_option,
+    config_option,
+    json_option,
+    load,
+    resolve_today,
+    table,
+    today_option,
 )
 from syncd.config import effective_yaml
 from syncd.config_check import path_problems
@@ -43,7 +56,7 @@ class RedactingFormatter(logging.Formatter):
     line is `shown`: a text argument escaped whole (its line breaks too: a name cannot forge a
     log line), the rest of the message but for the line breaks syncd put in it."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = shown_lines(_message(record))
         return super().formatMessage(record)
 
@@ -216,7 +229,7 @@ def sync_command(
         try:
             report = cycle.sync(
                 config, state, target, resolve_today(today, config),
-                dt.datetime.now(dt.timezone.utc), dry_run=dry_run,
+                dt.datetime.now(dt.UTC), dry_run=dry_run,
                 accept_dismissals=accept_dismissals, new_ledger=new_ledger,
                 progress=_progress_bar() if sys.stderr.isatty() else None,
             )

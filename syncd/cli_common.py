@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from syncd import clock
-from syncd.terminal import shown
 from syncd.config import Config, load_config
+from syncd.terminal import shown
 
 config_option = click.option(
     "--config",

@@ -34,12 +34,12 @@ from syncd.config_values import INVALID, Context, format_duration, join, parse_d
 from syncd.errors import ConfigError
 
 __all__ = [
+    "MAX_NODES",
     "CalendarConfig",
     "Config",
     "DaemonConfig",
     "FrozenMap",
     "IdeasConfig",
-    "MAX_NODES",
     "MeConfig",
     "Rules",
     "SourceConfig",

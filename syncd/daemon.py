@@ -284,7 +284,7 @@ class Daemon:
         return 0
 
     def _loop(self) -> None:
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         next_poll = self.clock()  # the first cycle runs at once
         next_ping = self.clock()
         day = None
@@ -339,7 +339,7 @@ class Daemon:
                 # A server that fails one request (unreachable, stalled, 5xx, 429) would fail
                 # the next ones too, or make each wait the whole timeout: stop, back off.
                 report = cycle.sync(self.config, state, target, today,
-                                    dt.datetime.now(dt.timezone.utc), context=self._context,
+                                    dt.datetime.now(dt.UTC), context=self._context,
                                     stop=lambda: (self._keep_alive() or self._stop
                                                   or target.failure is not None))
         except TargetError as error:

@@ -30,8 +30,15 @@ from caldav.lib import error as caldav_error
 from lxml import etree
 
 from syncd.dav_failures import (
-    body_text, connection_reason, dav_reason, dropped, is_connection_error, is_timeout, not_dav,
-    phrase, precondition,
+    body_text,
+    connection_reason,
+    dav_reason,
+    dropped,
+    is_connection_error,
+    is_timeout,
+    not_dav,
+    phrase,
+    precondition,
 )
 
 log = logging.getLogger(__name__)

@@ -245,7 +245,7 @@ def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None
             for person in people:
                 echo(f"  {person.name:<16} " + " ".join(f"#{t}" for t in person.interests))
             target = cycle.make_target(config.calendar)
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             with State(config.state) as state:
                 echo(f"\nsyncd sync --today {today}: "
                      + cycle.sync(config, state, target, today, now).summary())

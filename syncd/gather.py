@@ -152,7 +152,7 @@ def read_contacts(config: Config, state: State | None = None, now: dt.datetime |
                                        "cycle" for where in reader.changed_during_read)]
         if state is not None:
             verdict = _judge(reader.description, len(found), reader.complete, state,
-                             now or dt.datetime.now(dt.timezone.utc), config.daemon.poll)
+                             now or dt.datetime.now(dt.UTC), config.daemon.poll)
             if isinstance(verdict, SourceError):
                 log.error("%s", verdict)
                 result.failed.append(verdict)

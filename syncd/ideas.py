@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+
 from syncd.config_types import FrozenMap
 from syncd.interests import normalise
 from syncd.model import Contact, Introduction

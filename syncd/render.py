@@ -208,7 +208,7 @@ def render_with_hash(
     cleaned = {key: clean(value) for key, value in values.items()}
     reason = _text(cleaned[MARK_REASON])
     props: list[tuple[str, str, tuple[str, str]]] = [  # (name, parameters, (written, hashed))
-        ("DTSTAMP", "", _plain(now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))),
+        ("DTSTAMP", "", _plain(now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))),
         ("CATEGORIES", "", ("syncd," + reason[0], "syncd," + reason[1])),
         *((key, "", _text(value) if not key.startswith("X-") else _mark(value))
           for key, value in cleaned.items()),

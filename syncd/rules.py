@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 
 from syncd import reciprocity
 from syncd.config_types import Rules
-from syncd.model import GAVE, Contact, Exchange, Idea, Proposal
 from syncd.inspire import EXCHANGE_KIND_OF_IDEA
+from syncd.model import GAVE, Contact, Exchange, Idea, Proposal
 from syncd.planner import GIVE_BACK
 
 

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from syncd.config import Config, load_config
 from syncd.config_types import (
-    PROFILE_VARIABLE, checked_profile, default_calendar_path, default_state_path,
+    PROFILE_VARIABLE,
+    checked_profile,
+    default_calendar_path,
+    default_state_path,
 )
 from syncd.errors import SyncdError
 from syncd.state import create_private_folders

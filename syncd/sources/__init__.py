@@ -22,8 +22,8 @@ from syncd.errors import SourceError
 from syncd.model import Contact
 
 if TYPE_CHECKING:
-    from syncd.config_types import SourceConfig
     from syncd.cache import ListingCache
+    from syncd.config_types import SourceConfig
 
 log = logging.getLogger(__name__)
 

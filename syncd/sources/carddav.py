@@ -37,13 +37,13 @@ from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 from syncd import dav
+from syncd.cache import ListingCache, MemoryListingCache
 from syncd.dav import CARDDAV, DAV, XML, normalize_href, public_url
 from syncd.errors import SourceError
 from syncd.model import Contact, PartialDate
 from syncd.passwords import resolve_password
 from syncd.sources import SOURCE_TYPES, ContactSource, dedupe
 from syncd.sources.vcard import parse_checked
-from syncd.cache import ListingCache, MemoryListingCache
 
 if TYPE_CHECKING:
     from syncd.config_types import SourceConfig

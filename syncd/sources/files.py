@@ -18,8 +18,8 @@ from syncd.sources import SOURCE_TYPES, ContactSource, dedupe
 from syncd.sources.vcard import parse_checked
 
 if TYPE_CHECKING:
-    from syncd.config_types import SourceConfig
     from syncd.cache import ListingCache
+    from syncd.config_types import SourceConfig
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from syncd.cache import ListingCache
 from syncd.config_types import CalendarConfig
 from syncd.errors import PreconditionFailed, TargetError
-from syncd.cache import ListingCache
 
 
 class Target(ABC):

@@ -45,9 +45,9 @@ from caldav.lib.url import URL
 from lxml import etree
 
 from syncd import dav
+from syncd.cache import ListingCache, MemoryListingCache
 from syncd.dav import normalize_href, public_url
 from syncd.errors import PreconditionFailed, TargetError, TargetMissing
-from syncd.cache import ListingCache, MemoryListingCache
 from syncd.targets import Target
 from syncd.targets.local import safe_name
 
