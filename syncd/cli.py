@@ -36,6 +36,7 @@ from syncd.cli_common import (
 )
 from syncd.config import effective_yaml
 from syncd.config_check import path_problems
+from syncd.demo import run_demo
 from syncd.errors import ConfigError, SyncdError, TargetError
 from syncd.model import Contact, FollowUp
 from syncd.render import summary
@@ -327,8 +328,6 @@ def _followup_json(followup: FollowUp, language: str) -> dict[str, Any]:
 @today_option
 def demo(samples: Path, today: dt.datetime | None) -> None:
     """Sync the sample contacts into a throwaway Radicale on 127.0.0.1 and show the result."""
-    from syncd.demo import run_demo
-
     run_demo(samples, resolve_today(today), click.echo)
 
 

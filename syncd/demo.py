@@ -27,7 +27,10 @@ from typing import IO
 
 import icalendar
 
+from syncd import cycle
+from syncd.config import load_config
 from syncd.errors import SyncdError
+from syncd.state import State
 
 log = logging.getLogger(__name__)
 
@@ -222,10 +225,6 @@ state: {folder}/syncd.sqlite
 
 def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None:
     """Start a throwaway Radicale, sync the sample contacts into it twice, show what it holds."""
-    from syncd import cycle
-    from syncd.config import load_config
-    from syncd.state import State
-
     if not (samples / "contacts").is_dir():
         raise SyncdError(f"{samples / 'contacts'}: no sample contacts here; run the demo from "
                          "the syncd source folder or pass --samples")

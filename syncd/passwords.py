@@ -60,7 +60,7 @@ def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calend
 def _keyring_password(url: str, key: str) -> str | None:
     """`keyring.get_password("syncd", url)` if the optional `keyring` package is installed."""
     try:
-        import keyring  # type: ignore[import-not-found]
+        import keyring  # type: ignore[import-not-found]  # noqa: PLC0415 (an optional package)
     except ImportError:
         return None
     try:

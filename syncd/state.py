@@ -208,7 +208,7 @@ def _instance_id(path: str) -> str:
 
 class State(CacheTables):
     def __init__(self, path: Path | str):
-        from syncd import backups
+        from syncd import backups  # noqa: PLC0415 (backups imports this module)
 
         self.path = str(path)
         new = False
@@ -230,7 +230,7 @@ class State(CacheTables):
 
     def close(self) -> None:
         """Closes the file, after a backup when the ledger changed (`syncd.backups`)."""
-        from syncd import backups
+        from syncd import backups  # noqa: PLC0415 (backups imports this module)
 
         if self.path != ":memory:" and backups.fingerprint(self.db) != self._ledger_when_opened:
             try:
