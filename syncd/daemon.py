@@ -328,7 +328,7 @@ class Daemon:
         midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
         return max(1.0, (midnight - now).total_seconds())
 
-    def cycle(self, today: dt.date) -> float:
+    def cycle(self, today: dt.date) -> float:  # noqa: PLR0911 (a return per kind of failure)
         """Run one cycle; returns the seconds until the next poll (the backoff after a failure)."""
         try:
             if self._target is None:

@@ -322,7 +322,7 @@ class _Scoring:
     crowded: Mapping[str, int]
     seed: int
 
-    def score(self, entry: _Entry) -> Candidate | None:
+    def score(self, entry: _Entry) -> Candidate | None:  # noqa: PLR0912 (each way to match)
         """What the idea scores for the contact, or None when it shares nothing with them, not
         even a related tag."""
         best: dict[str, tuple[float, str, tuple[str, ...]]] = {}  # their tag -> its reason

@@ -87,7 +87,7 @@ def kept_out(contacts: Sequence[Contact], rules: Rules) -> tuple[frozenset[str],
     return frozenset(out), problems
 
 
-def plan(
+def plan(  # noqa: PLR0915 (the whole plan, step by step, in one place)
     contacts: Iterable[Contact],
     rules: Rules,
     today: dt.date,

@@ -132,8 +132,9 @@ def _other(stored: Stored | None, instance: str) -> bool:
             and bool(stored.instance) and stored.instance != instance)
 
 
-def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored],
-         instance: str) -> Action:
+def _new(  # noqa: PLR0911 (the decision table: a return per row)
+    want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored], instance: str
+) -> Action:
     if want.href not in listing:
         return Action(CREATE, want.uid, want.href, want)
     stored = fetched.get(want.href)
@@ -154,7 +155,7 @@ def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored
     return Action(UPDATE, want.uid, want.href, want, etag=etag)
 
 
-def _known(
+def _known(  # noqa: PLR0911, PLR0912 (the decision table: a return per row)
     want: Desired | None,
     entry: Written,
     listing: Mapping[str, str],

@@ -364,7 +364,8 @@ def _check_outside(text: str, source: str, line: int, unread: list[int] | None) 
         unread.append(lines[0])  # a card whose BEGIN:VCARD line is mangled or lost
 
 
-def card_to_contact(card: RawCard, source: str) -> Contact | None:
+# Exempt from the size rules: a branch per vCard property, in one pass over the card (the hot loop).
+def card_to_contact(card: RawCard, source: str) -> Contact | None:  # noqa: PLR0912, PLR0915
     """One card's used properties to a `Contact`; None for a group card (Apple's
     X-ADDRESSBOOKSERVER-KIND:group, vCard 4 KIND:group), which lists people but is none."""
     uid = fn = ""

@@ -171,7 +171,7 @@ class CalDAVTarget(dav.OnSession, Target):
             self.description = public_url(collection)
         return self._collection
 
-    def _find(self) -> str:
+    def _find(self) -> str:  # noqa: PLR0912 (a branch per step of calendar discovery)
         """The calendar at `url` when that is a calendar collection; else the one named
         `self.calendar_name`, created if the principal has none."""
         name = self.calendar_name
