@@ -260,9 +260,12 @@ def _record(state: State, result: str, errors: dict[str, str], ok: bool) -> None
                 "cannot record the outcome for `syncd status`: %s", error)
 
 
+PROGRESS_FROM = 50  # actions in a cycle before a progress bar is worth showing
+
+
 def _progress_bar() -> Callable[[int], Callable[[], None]]:
     def start(total: int) -> Callable[[], None]:
-        if total < 50:
+        if total < PROGRESS_FROM:
             return lambda: None
         bar = click.progressbar(length=total, label="syncing", file=sys.stderr)
         bar.__enter__()

@@ -79,4 +79,5 @@ def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     rows = [tuple(shown(cell) for cell in row) for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in (headers, *rows):
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+                   .rstrip())

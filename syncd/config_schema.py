@@ -203,12 +203,17 @@ def _parse_value(kind: ValueType | Section | SectionList, node: Node, key: str, 
         return kind.parse(node, key, ctx)
     except (ValueError, OverflowError) as error:
         where, path, digits = _longest_number(node, key)
-        if digits < 10:  # not a number's fault: say what Python said
+        if digits < _TOO_MANY_DIGITS:  # not a number's fault: say what Python said
             ctx.add(where, path, f"cannot be read: {error}")
             return INVALID
-        shown = where.value if len(where.value) <= 20 else where.value[:16] + "..."
+        shown = where.value if len(where.value) <= _SHOWN else where.value[:_SHOWN - 4] + "..."
         ctx.add(where, path, f"{shown!r} is too large ({digits} digits)")
         return INVALID
+
+
+# A failed parse is blamed on a number from this many digits; the value is shown up to _SHOWN
+# characters; the search for it goes _MAX_DEPTH levels deep.
+_TOO_MANY_DIGITS, _SHOWN, _MAX_DEPTH = 10, 20, 50
 
 
 def _longest_number(node: Node, key: str) -> tuple[Node, str, int]:
@@ -222,9 +227,9 @@ def _longest_number(node: Node, key: str) -> tuple[Node, str, int]:
             digits = max(map(len, re.findall(r"[0-9]+", item.value)), default=0)
             if digits > best[2]:
                 best = (item, path, digits)
-        elif depth < 50 and isinstance(item, SequenceNode):
+        elif depth < _MAX_DEPTH and isinstance(item, SequenceNode):
             stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item.value))
-        elif depth < 50 and isinstance(item, MappingNode):
+        elif depth < _MAX_DEPTH and isinstance(item, MappingNode):
             for key_node, value_node in item.value:
                 name = key_node.value if isinstance(key_node, ScalarNode) else "?"
                 stack.append((value_node, join(path, name), depth + 1))

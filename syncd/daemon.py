@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 WATCHED_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
 MAX_BACKOFF = 15 * 60.0
 MAX_DEBOUNCE = 60.0
+UNHEALTHY = 10  # failed cycles in a row after which the watchdog pings stop: systemd acts
 
 
 @dataclass
@@ -308,7 +309,7 @@ class Daemon:
                 self.notifier.status(self.status_line())
                 self.save_status(started)
             interval = self.notifier.watchdog_interval
-            if interval and self.clock() >= next_ping and self.health.failures < 10:
+            if interval and self.clock() >= next_ping and self.health.failures < UNHEALTHY:
                 self.notifier.watchdog()
                 next_ping = self.clock() + interval
             wait = next_poll - self.clock()
@@ -317,7 +318,7 @@ class Daemon:
             elif self._dirty_since is not None and self._first_change is not None:
                 wait = min(wait, self._dirty_since + self.timing.debounce - self.clock(),
                            self._first_change + MAX_DEBOUNCE - self.clock())
-            if interval and self.health.failures < 10:  # unhealthy: let systemd's watchdog act
+            if interval and self.health.failures < UNHEALTHY:
                 wait = min(wait, next_ping - self.clock())
             wait = min(wait, self._seconds_to_midnight())
             self._wake.wait(max(0.0, wait))
@@ -380,7 +381,7 @@ class Daemon:
         """Between the actions of a long cycle: the watchdog ping systemd expects (at most one
         per half interval). Never asks to stop."""
         interval = self.notifier.watchdog_interval
-        if interval and self.health.failures < 10 and self.clock() >= self._next_alive:
+        if interval and self.health.failures < UNHEALTHY and self.clock() >= self._next_alive:
             self.notifier.watchdog()
             self._next_alive = self.clock() + interval
         return False

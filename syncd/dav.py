@@ -1,9 +1,10 @@
 """WebDAV plumbing shared by the CalDAV target and the CardDAV source.
 
 `DavSession` is caldav's authenticated `DAVClient` (Basic straight away, so no unauthenticated
-first request; Digest when the server's 401 offers only that), counting every request and turning every failure into one message that names
-the URL without credentials and the status, never a password or a header; reads are retried
-with a short backoff on connection errors and 5xx answers, writes never are.
+first request; Digest when the server's 401 offers only that), counting every request and
+turning every failure into one message that names the URL without credentials and the status,
+never a password or a header; reads are retried with a short backoff on connection errors and
+5xx answers, writes never are.
 
 `sync_collection` is the RFC 6578 REPORT (Depth 0, sync-level 1, getetag only): the hrefs
 changed and removed since a token, following truncated (507) pages. A server that refuses it

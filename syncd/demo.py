@@ -136,7 +136,7 @@ class RadicaleServer:
     def _start_once(self) -> None:
         # A restart keeps its port, so that clients see the same server come back.
         self.port = self.port or free_port()
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (open while the server runs)
         env = dict(os.environ, RADICALE_CONFIG="")  # "" = no configuration files at all
         self._process = subprocess.Popen(
             self._command(), stdin=subprocess.DEVNULL, stdout=self._stderr,

@@ -245,7 +245,7 @@ def _memory(saved: str | None, legacy: str | None) -> rules.SourceMemory:
 
 def _duration(span: dt.timedelta) -> str:
     seconds = int(span.total_seconds())
-    return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
+    return f"{seconds // 60} min" if seconds >= 2 * 60 else f"{seconds} s"
 
 
 def note_exchanges(config: Config, contacts: list[Contact]) -> list[Exchange]:

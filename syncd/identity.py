@@ -33,6 +33,7 @@ CLOSE_NAME = 0.9
 # Above this many orphan × newcomer pairs the close-name pass is skipped (a whole address book
 # re-imported: its people match by email, phone or exact name, and the pass would be slow).
 _MAX_PAIRS = 250_000
+_PHONE_DIGITS = 5  # fewer digits are an extension or a typo, not a number to match on
 
 
 def name_key(name: str) -> str:
@@ -52,7 +53,7 @@ def email_key(email: str) -> str:
 def phone_key(phone: str) -> str:
     """The last nine digits: "+39 333 123 4567", "0039 3331234567" and "333-1234567" agree."""
     digits = _NOT_A_DIGIT.sub("", phone)
-    return digits[-9:] if len(digits) >= 5 else ""
+    return digits[-9:] if len(digits) >= _PHONE_DIGITS else ""
 
 
 def derived_uid(name: str, emails: Iterable[str], phones: Iterable[str]) -> str:

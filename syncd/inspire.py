@@ -148,11 +148,12 @@ def occasion(followup: FollowUp, inspiration: Inspiration,
 # (`Inspiration.build`), and a new catalog or vocabulary object (a reload) starts afresh.
 _MATCHED: dict[tuple, tuple[Suggestion, ...]] = {}
 _MATCHED_FOR: list[tuple] = [()]
+_MATCHED_MAX = 200_000  # entries before the cache starts afresh: a bound on its memory
 
 
 def _cache_for(inspiration: Inspiration) -> None:
     owner = (id(inspiration.catalog_source), id(inspiration.vocabulary), inspiration.crowded)
-    if _MATCHED_FOR[0] != owner or len(_MATCHED) > 200_000:
+    if _MATCHED_FOR[0] != owner or len(_MATCHED) > _MATCHED_MAX:
         _MATCHED.clear()
         _MATCHED_FOR[0] = owner
 

@@ -54,6 +54,7 @@ PURPOSE = 0.5
 CROWDED = 0.1  # taken off per person it was proposed to lately, at most MAX_CROWDED
 MAX_CROWDED = 0.9
 SEASON_MONTHS = 3  # an event is proposed in the three months before it
+SEASON_UNTIL_DAY = 10  # and in its own month until this day
 
 KEPT, DIRECT, DIRECT_OTHER_LANGUAGE, RELATED_TIER, RELATED_OTHER_LANGUAGE = range(5)
 PROPOSED_BEFORE = 4  # added to the tier of an idea proposed to them in another follow-up
@@ -159,7 +160,7 @@ def index_for(catalog: Sequence[Idea], vocabulary: Vocabulary) -> CatalogIndex:
     for index in _INDEXES:
         if index.catalog is catalog and index.vocabulary is vocabulary:
             return index
-    _INDEXES[:] = _INDEXES[-3:] + [CatalogIndex(catalog, vocabulary)]
+    _INDEXES[:] = [*_INDEXES[-3:], CatalogIndex(catalog, vocabulary)]
     return _INDEXES[-1]
 
 
@@ -305,7 +306,8 @@ def _fits(idea: Idea, occasion: Occasion) -> bool:
     if idea.kind == "event" and idea.months and occasion.day is not None:
         day = occasion.day
         ahead = [(month - day.month) % 12 for month in idea.months]
-        return any(1 <= n <= SEASON_MONTHS or (n == 0 and day.day <= 10) for n in ahead)
+        return any(1 <= n <= SEASON_MONTHS or (n == 0 and day.day <= SEASON_UNTIL_DAY)
+                   for n in ahead)
     return True
 
 

@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+_LEAP_DAY = (2, 29)  # (month, day)
+
 
 @dataclass(frozen=True, order=True)
 class PartialDate:
@@ -27,7 +29,7 @@ class PartialDate:
         common years, as most calendar apps show it."""
         for year in (today.year, today.year + 1):
             day = self.day
-            if self.month == 2 and day == 29 and not _is_leap(year):
+            if (self.month, day) == _LEAP_DAY and not _is_leap(year):
                 day = 28
             occurrence = dt.date(year, self.month, day)
             if occurrence >= today:

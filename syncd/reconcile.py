@@ -89,7 +89,7 @@ def to_fetch(
 ) -> set[str]:
     """Hrefs whose content must be read before deciding."""
     hrefs = set()
-    for uid, entry in written.items():
+    for entry in written.values():
         if (entry.owner in (OURS, DELETING, OTHER_INSTANCE, DONE) and entry.href in listing
                 and listing[entry.href] != entry.etag):
             hrefs.add(entry.href)
@@ -212,7 +212,7 @@ def _known(  # noqa: PLR0911, PLR0912 (the decision table: a return per row)
                           writer=stored.instance)
         if stored.status == "COMPLETED":
             return Action(COMPLETED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
-        if not stored.means(entry.hash):
+        if not stored.means(entry.hash):  # noqa: SIM102 (the comment below is the other case)
             if not (stored.is_ours and _names(stored, uid) and stored.untouched):
                 return Action(PERSON_EDITED, uid, href, want, etag=etag, hash=stored.hash,
                               written=entry)

@@ -142,6 +142,11 @@ _NUMBER = re.compile(r"(\+?[\d\s().\-/]+)"
                      r"(?:(?:;ext=|\s*(?:ext\.?|x)\s*)(\d+))?", re.IGNORECASE)
 
 
+_PHONE_DIGITS = 3  # fewer are not a number a phone can call
+_FOLD_OCTETS = 75  # RFC 5545 §3.1: the longest physical line
+_UTF8_CONTINUATION = 0x80  # 10xxxxxx (under the mask 0xC0): a byte inside a UTF-8 sequence
+
+
 def tel_link(value: str) -> str | None:
     """The RFC 3966 `tel:` URI of a phone number (`+39 333 123 4567` → `tel:+393331234567`;
     a TEL that is a URI already is read as one), None when it is not a number: only digits,
@@ -153,7 +158,7 @@ def tel_link(value: str) -> str | None:
     if found is None:
         return None
     digits = re.sub(r"\D", "", found.group(1))
-    if len(digits) < 3:
+    if len(digits) < _PHONE_DIGITS:
         return None
     plus = "+" if found.group(1).lstrip().startswith("+") else ""
     return f"tel:{plus}{digits}" + (f";ext={found.group(2)}" if found.group(2) else "")
@@ -302,12 +307,12 @@ def _legacy_digest(calendar: list[tuple[str, str, tuple[str, str]]], name: str,
 def _fold(line: str) -> str:
     """RFC 5545 folding: physical lines of at most 75 octets, never inside a UTF-8 sequence."""
     data = line.encode()
-    if len(data) <= 75:
+    if len(data) <= _FOLD_OCTETS:
         return line
-    chunks, start, limit = [], 0, 75
+    chunks, start, limit = [], 0, _FOLD_OCTETS
     while start < len(data):
         end = min(start + limit, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte
+        while end < len(data) and (data[end] & 0xC0) == _UTF8_CONTINUATION:
             end -= 1
         chunks.append(data[start:end].decode())
         start, limit = end, 74  # a continuation line starts with the folding space

@@ -133,7 +133,7 @@ def idea_left(done: Completed, ideas: Mapping[str, Idea]) -> Idea | None:
     (every line kept, none kept, or an idea no longer in the catalog, whose line cannot be
     told). An idea's line starts with its title, in any of its languages (wording.idea_line)."""
     proposed = [ideas.get(uid) for uid in dict.fromkeys(done.ideas)]
-    if len(proposed) < 2 or None in proposed:
+    if len(proposed) <= 1 or None in proposed:
         return None
     starts = [reciprocity.item_key(_BULLET.sub("", line)) for line in done.description.splitlines()]
     starts = [line for line in starts if line]
@@ -156,6 +156,7 @@ COMPLETE = "complete"  # every card read: missing contacts are gone
 INCOMPLETE = "incomplete"  # some card unreadable, or a file changed while read
 SUSPECT = "suspect"  # far fewer cards than the last complete read: wait for a second look
 EMPTIED = "emptied"  # no card, where there were some: an error
+_FEW_CARDS = 3  # a fall of this many cards or fewer is never suspect
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def source_verdict(memory: SourceMemory, cards: int, complete: bool, now: dt.dat
         return EMPTIED, memory
     if not complete:
         return INCOMPLETE, memory
-    fell = cards * 2 < memory.cards and memory.cards - cards > 3
+    fell = cards * 2 < memory.cards and memory.cards - cards > _FEW_CARDS
     if fell:
         if memory.pending == cards and memory.pending_since is not None:
             if now - memory.pending_since >= poll:

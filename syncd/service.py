@@ -119,7 +119,7 @@ def _word(text: str, exec_line: bool = False) -> str:
     for char in escaped:
         if char in '\\"':
             out.append("\\" + char)
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
+        elif char < " " or char == "\x7f":
             out.append(f"\\x{ord(char):02x}")
         else:
             out.append(char)

@@ -19,7 +19,7 @@ import socket
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,10 +261,8 @@ class State(CacheTables):
             self.db.execute("COMMIT")
         except BaseException as error:
             if self.db.in_transaction:  # a failed COMMIT (disk full) leaves it open
-                try:
+                with suppress(sqlite3.Error):
                     self.db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
             if isinstance(error, sqlite3.Error):
                 raise self.storage_error(error) from error
             raise

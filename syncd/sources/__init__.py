@@ -145,7 +145,7 @@ def tell_apart(contacts: list[Contact]) -> list[Contact]:
         if contact.details and not contact.emails and not contact.phones:
             groups.setdefault(contact.uid, []).append(index)
     for members in groups.values():
-        if len(members) < 2:
+        if len(members) <= 1:
             continue
         taken: dict[str, int] = {}
         for index in members:

@@ -141,7 +141,7 @@ class RawCard:
                 chunk.replace("\n ", "").replace("\n\t", "") if "\n" in chunk else chunk
                 for chunk in chunks
             ]
-            return zip(numbers, lines)
+            return zip(numbers, lines, strict=False)
         return self._qp_logical_lines(chunks)
 
     def _qp_logical_lines(self, chunks: list[str]) -> Iterator[tuple[int, str]]:
@@ -230,7 +230,7 @@ def _param_values(raw: str) -> tuple[str, ...]:
     if '"' not in raw:
         return tuple(raw.split(","))
     return tuple(
-        value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+        value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
         for value in _split_outside_quotes(raw, ",")
     )
 
@@ -420,10 +420,9 @@ def card_to_contact(card: RawCard, source: str) -> Contact | None:  # noqa: PLR0
                                         f"{source}:{prop.line}")
         elif name == "X-ABDATE":
             abdates.append(prop)
-        elif name in _KIND_PROPERTIES:
-            if prop.text().strip().lower() == "group":
-                log.debug("%s:%d: a group card, not a contact; skipped", source, card.line)
-                return None
+        elif name in _KIND_PROPERTIES and prop.text().strip().lower() == "group":
+            log.debug("%s:%d: a group card, not a contact; skipped", source, card.line)
+            return None
     # Rarer properties are read only for the cards that need them (a second look at the card,
     # where reading them for every card made the reader 10% slower).
     labels: dict[str, str] = {}  # group → X-ABLabel, for Apple's and Google's dated X-ABDATE

@@ -30,7 +30,7 @@ class Target(ABC):
     absence: str = ""  # after `identity()` gave None: why (for messages)
     read_only: bool = False  # a dry run: nothing is made, not even a missing calendar
 
-    def use_cache(self, cache: ListingCache) -> None:
+    def use_cache(self, cache: ListingCache) -> None:  # noqa: B027 (by default: no cache)
         """Keep listings, tokens and discoveries in `cache` (the state file during a sync)."""
 
     def place(self) -> str:
