@@ -153,7 +153,8 @@ def config_check(ctx: click.Context, config_path: Path | None) -> None:
 
 @config_group.command("example")
 def config_example() -> None:
-    """Print the commented example configuration: `syncd config example > ~/.config/syncd/config.yaml`."""
+    """Print the commented example configuration:
+    `syncd config example > ~/.config/syncd/config.yaml`."""
     click.echo(example_config(), nl=False)
 
 

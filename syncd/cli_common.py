@@ -55,7 +55,8 @@ today_option = click.option(
     type=Day(),
     default=None,
     callback=_supported_day,
-    help=f"Act as if today were this day (YYYY-MM-DD, {clock.FIRST_DAY.year} to {clock.LAST_DAY.year}).",
+    help=f"Act as if today were this day (YYYY-MM-DD, {clock.FIRST_DAY.year} to "
+         f"{clock.LAST_DAY.year}).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 

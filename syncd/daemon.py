@@ -301,7 +301,8 @@ class Daemon:
                 self._rewatch = False
                 self._watch()
             debounced = self._debounced(now)
-            if self.health.blocked is None and (now >= next_poll or debounced or self.today() != day):
+            due = now >= next_poll or debounced or self.today() != day
+            if self.health.blocked is None and due:
                 self._dirty_since = self._first_change = None
                 day = self.today()
                 delay = self.cycle(day)
@@ -389,7 +390,8 @@ class Daemon:
     def _failed(self, error: ServerError) -> float:
         self.health.failures += 1
         if isinstance(error, TargetError):
-            self.health.errors[self.config.calendar.url or str(self.config.calendar.path)] = str(error)
+            calendar = self.config.calendar.url or str(self.config.calendar.path)
+            self.health.errors[calendar] = str(error)
         if error.auth:
             self.health.blocked = f"{error}; fix the configuration, then reload (SIGHUP)"
             self.health.last_summary = f"stopped writing: {self.health.blocked}"

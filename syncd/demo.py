@@ -257,5 +257,6 @@ def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None
                     echo(f"\n  {todo['DUE'].dt}  {todo['SUMMARY']}")
                     for line in str(todo["DESCRIPTION"]).splitlines():
                         echo(f"      {line}")
-                echo("\nsyncd sync again: " + cycle.sync(config, state, target, today, now).summary())
+                again = cycle.sync(config, state, target, today, now)
+                echo("\nsyncd sync again: " + again.summary())
         echo("Radicale stopped; the temporary folder is gone.")

@@ -196,8 +196,8 @@ def with_ledgers(read: Contacts, state: State | None, today: dt.date, *,
                                      since=(today - GONE_LATELY).isoformat())
             for link in found:
                 moved = ledger.relink(link.old, link.new.uid, link.why, today)
-                log.warning("%s: the ledger of id %s is now %s's (id %s), by %s: %s", link.new.where,
-                            link.old, link.new.name, link.new.uid, link.why,
+                log.warning("%s: the ledger of id %s is now %s's (id %s), by %s: %s",
+                            link.new.where, link.old, link.new.name, link.new.uid, link.why,
                             ", ".join(f"{count} {what}" for what, count in moved.items() if count)
                             or "no rows")
                 owners.add(link.new.uid)

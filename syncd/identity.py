@@ -75,9 +75,9 @@ NO_DETAILS = details_digest([])  # a card without UID and without any of the det
 
 
 def legacy_uids(contacts: Iterable[Contact]) -> dict[str, str]:
-    """The id that syncd, before state schema 8, gave each card without UID (from the file it was in and its name,
-    a second card of that name in that file suffixed "-2"), to the contact's id now: the state
-    files of those versions keep their ledgers on upgrade."""
+    """The id that syncd, before state schema 8, gave each card without UID (from the file it
+    was in and its name, a second card of that name in that file suffixed "-2"), to the
+    contact's id now: the state files of those versions keep their ledgers on upgrade."""
     found: dict[str, str] = {}
     seen: dict[str, int] = defaultdict(int)
     for contact in contacts:
@@ -131,7 +131,8 @@ def relinks(orphans: Mapping[str, Known | None], newcomers: Iterable[Contact],
         ("same name", lambda k: {name_key(k.name)}, lambda c: {name_key(c.name)}),
     ]
     matched = _unique(legacy_of, {uid: {uid} for uid in pool})
-    found += [Relink(old, pool.pop(new), "the id an earlier syncd gave it from its file") for old, new, _ in matched]
+    found += [Relink(old, pool.pop(new), "the id an earlier syncd gave it from its file")
+              for old, new, _ in matched]
     for old, _, _ in matched:
         left.pop(old)
     for why, of_known, of_contact in passes:

@@ -83,7 +83,8 @@ class Inspiration:
     @cached_property
     def catalog_tags(self) -> frozenset[str]:
         """Every canonical tag some catalog idea carries."""
-        return frozenset(self.vocabulary.canonical(tag) for idea in self.catalog for tag in idea.tags)
+        return frozenset(self.vocabulary.canonical(tag)
+                         for idea in self.catalog for tag in idea.tags)
 
 
 def enrich(followups: Iterable[FollowUp], inspiration: Inspiration) -> list[FollowUp]:

@@ -18,8 +18,8 @@ with me and a kind that suits the purpose; ideas proposed to many people lately 
 much. Ties break by a per-contact seed, so that people with the same interests get different
 ideas. A gift follow-up (give-back, birthday) proposes gifts only, and a give-back answers in
 kind first (after a book, a book); events only in the months before they happen. Picks serve
-each of their interests before a second idea for one, then vary the kinds. Never an idea already exchanged with them, matched by title
-(`title_key`).
+each of their interests before a second idea for one, then vary the kinds. Never an idea
+already exchanged with them, matched by title (`title_key`).
 """
 
 from __future__ import annotations
@@ -377,7 +377,8 @@ def pick(pool: list[Candidate], limit: int, occasion: Occasion) -> list[Candidat
     picks (`_varied`). An idea proposed to them in another follow-up within a year is never
     picked again: fewer ideas rather than the same one twice."""
     ranked = sorted(pool, key=rank)
-    chosen = sorted((found for found in pool if found.tier == KEPT), key=lambda f: f.tiebreak)[:limit]
+    kept = sorted((found for found in pool if found.tier == KEPT), key=lambda f: f.tiebreak)
+    chosen = kept[:limit]
     rest = [found for found in ranked if found.tier != KEPT and not proposed_before(found.tier)]
     if occasion.in_kind and not chosen and limit > 0:
         first = next((found for found in rest if found.idea.kind == occasion.in_kind), None)

@@ -176,7 +176,8 @@ class Idea:
 @dataclass(frozen=True)
 class Suggestion:
     idea: Idea
-    why: str  # short English reason: "#sailing", "related to #sailing via #ocean; also yours: #history"
+    # A short English reason: "#sailing", "related to #sailing via #ocean; also yours: #history".
+    why: str
     score: float
 
 

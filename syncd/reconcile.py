@@ -14,9 +14,10 @@
 (`meaning.py`: a server that re-serialises, splits CATEGORIES, adds CLASS:PUBLIC or restamps an
 object has not changed it, nor has a client that saved it unchanged). Rows and objects of syncd
 before 0.2 carry the legacy content-line hash: they count as unchanged by either hash, and a row
-whose object still means what is wanted is given the new hash without a write (REFRESH). An object at a syncd href that the
-state file does not know (a crash after the PUT, before the state write) is adopted when it is
-still exactly as syncd wrote it, by the hash syncd embedded in it; anything else is left alone.
+whose object still means what is wanted is given the new hash without a write (REFRESH). An
+object at a syncd href that the state file does not know (a crash after the PUT, before the
+state write) is adopted when it is still exactly as syncd wrote it, by the hash syncd embedded
+in it; anything else is left alone.
 An object that another syncd instance wrote (its `X-SYNCD-INSTANCE` mark names another state
 file: the person's other laptop) is never adopted, updated, dismissed or deleted: it is
 remembered as the other instance's, and looked at again only when its etag changes or it goes.

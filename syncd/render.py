@@ -74,7 +74,8 @@ def description(followup: FollowUp, language: str) -> str:
     if contact.interests:
         lines.append(f"{text['interests']}: " + " ".join(f"#{tag}" for tag in contact.interests))
     if followup.common_ground:
-        lines.append(f"{text['common_ground']}: " + " ".join(f"#{t}" for t in followup.common_ground))
+        tags = " ".join(f"#{t}" for t in followup.common_ground)
+        lines.append(f"{text['common_ground']}: {tags}")
     if followup.ideas:
         lines.append(f"{text['ideas']}:")
         lines.extend(wording.idea_line(s.idea, wording.why(s.why, language), language)
@@ -396,7 +397,8 @@ def _read(item: str) -> Stored:
     completed = get("COMPLETED")
     completed_day = None
     if completed is not None and isinstance(completed.dt, dt.date):
-        completed_day = completed.dt.date() if isinstance(completed.dt, dt.datetime) else completed.dt
+        completed_day = (completed.dt.date() if isinstance(completed.dt, dt.datetime)
+                         else completed.dt)
     return Stored(
         uid=str(uid) if uid is not None else None,
         hash=meaning.of_calendar(calendar),

@@ -94,8 +94,9 @@ def completion_exchanges(done: Completed, today: dt.date, ideas: Mapping[str, Id
       ticked)`, of kind other and weight 0 — they were in touch, which restarts the clock and
       settles nothing.
 
-    A give-back ticked off (or a follow-up a give-back was merged into) settles what was owed: its first exchange weighs at least the
-    balance less the others (a give-back that names nothing weighs at least `other`'s weight).
+    A give-back ticked off (or a follow-up a give-back was merged into) settles what was owed:
+    its first exchange weighs at least the balance less the others (a give-back that names
+    nothing weighs at least `other`'s weight).
     """
     day = min(done.day or today, today)
     note = f"completed {done.reason} follow-up {done.followup_uid}"

@@ -166,7 +166,8 @@ class RawCard:
                 line = line[:-1] + following
             yield start, line
 
-    def properties(self, source: str | None, names: Collection[str] | None = None) -> list[Property]:
+    def properties(self, source: str | None,
+                   names: Collection[str] | None = None) -> list[Property]:
         """Every property (or only those named, upper case). A line with no `:` or no name is
         skipped, with a warning unless `source` is None."""
         found: list[Property] = []
@@ -278,8 +279,8 @@ def iter_cards(text: str, source: str, unread: list[int] | None = None) -> Itera
     is part of the outer one, never a card of its own. A card without its END:VCARD and text
     outside cards are skipped with a warning; blank lines between cards are not. `unread`, when
     given, gets the line of every card skipped: unterminated, or whose BEGIN:VCARD line is
-    mangled or lost (text outside cards with one, or with lines before an END:VCARD). Lazy, so that a caller reading each card as it
-    comes logs every warning in line order."""
+    mangled or lost (text outside cards with one, or with lines before an END:VCARD). Lazy, so
+    that a caller reading each card as it comes logs every warning in line order."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:  # CR CR LF (iOS 5 and 6) is one line end too
