@@ -55,7 +55,7 @@ class Applying:
     ideas: Mapping[str, Idea]
 
 
-def apply(action: Action, how: Applying) -> str:
+def apply(action: Action, how: Applying) -> str:  # noqa: PLR0912 (a branch per kind of action)
     """Carry out one action; returns what to count it as. A TargetError other than a lost race
     is raised for the caller to report."""
     kind, want, state, target = action.kind, action.desired, how.state, how.target

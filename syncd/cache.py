@@ -19,7 +19,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Protocol
 
@@ -102,10 +102,8 @@ def _open(db: sqlite3.Connection, path: str) -> None:
 
 
 def _detach(db: sqlite3.Connection) -> None:
-    try:
+    with suppress(sqlite3.Error):
         db.execute("DETACH DATABASE cache")
-    except sqlite3.Error:
-        pass
 
 
 class ListingCache(Protocol):

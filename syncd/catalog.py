@@ -116,7 +116,8 @@ class Language(Text):
             return code
         guess = _LANGUAGE_NAMES.get(code)
         hint = f"; did you mean {guess!r}?" if guess else ""
-        ctx.add(node, key, f"{value!r} is not a two-letter ISO 639-1 language code like 'en' or 'it'{hint}")
+        ctx.add(node, key, f"{value!r} is not a two-letter ISO 639-1 language code like 'en' "
+                           f"or 'it'{hint}")
         return INVALID
 
 
@@ -146,7 +147,8 @@ class Isbn13(Text):
             return INVALID
         right = isbn13_check_digit(digits[:12])
         if int(digits[12]) != right:
-            ctx.add(node, key, f"{value!r} has a wrong check digit: after {digits[:12]} it is {right}, not {digits[12]}")
+            ctx.add(node, key, f"{value!r} has a wrong check digit: after {digits[:12]} it is "
+                               f"{right}, not {digits[12]}")
             return INVALID
         return digits
 
@@ -158,7 +160,8 @@ class Months(ValueType):
 
     def parse(self, node: Node, key: str, ctx: Context) -> Any:
         if not isinstance(node, SequenceNode):
-            ctx.add(node, key, f"expected a list of months like [10] or [6, 7], got {describe(node)}")
+            ctx.add(node, key,
+                    f"expected a list of months like [10] or [6, 7], got {describe(node)}")
             return INVALID
         months = ListOf(WholeNumber(1, 12), "months").parse(node, key, ctx)
         if months is INVALID:
@@ -219,7 +222,8 @@ def is_shipped(file: str) -> bool:
     return os.path.realpath(Path(file).expanduser()) in _shipped()
 
 
-def _check_idea(idea: Idea, pairs: dict[str, tuple[Node, Node]], where: Node | int, key: str, ctx: Context) -> bool:
+def _check_idea(idea: Idea, pairs: dict[str, tuple[Node, Node]], where: Node | int, key: str,
+                ctx: Context) -> bool:
     """The rules between keys: what a book, an event, a kind without a default shape need.
     Only the shipped catalog must give them all: a person's own file written before they
     existed (a book without its ISBN, an event without its months) still loads, its book
@@ -227,10 +231,12 @@ def _check_idea(idea: Idea, pairs: dict[str, tuple[Node, Node]], where: Node | i
     ok = True
     if not is_shipped(ctx.file):
         if idea.kind != "book" and idea.isbn13 is not None:
-            ctx.add(pairs["isbn13"][0], f"{key}.isbn13", f"only for a book (this one is kind: {idea.kind})")
+            ctx.add(pairs["isbn13"][0], f"{key}.isbn13",
+                    f"only for a book (this one is kind: {idea.kind})")
             return False
         if idea.titles and not idea.source:
-            ctx.add(where, f"{key}.source", "required with titles: the page confirming that edition")
+            ctx.add(where, f"{key}.source",
+                    "required with titles: the page confirming that edition")
             return False
         return True
 
@@ -242,10 +248,12 @@ def _check_idea(idea: Idea, pairs: dict[str, tuple[Node, Node]], where: Node | i
     if idea.kind == "book" and idea.isbn13 is None:
         need("isbn13", "required for a book: its ISBN-13 as a quoted string")
     if idea.kind != "book" and idea.isbn13 is not None:
-        ctx.add(pairs["isbn13"][0], f"{key}.isbn13", f"only for a book (this one is kind: {idea.kind})")
+        ctx.add(pairs["isbn13"][0], f"{key}.isbn13",
+                f"only for a book (this one is kind: {idea.kind})")
         ok = False
     if idea.kind in _NEEDS_SHAPE and "shape" not in pairs:
-        need("shape", f"required for kind: {idea.kind}: gift (something you give) or share (something free you send)")
+        need("shape", f"required for kind: {idea.kind}: gift (something you give) or share "
+                      "(something free you send)")
     if idea.kind == "event" and not idea.months:
         need("months", "required for an event: the month(s) it usually takes place, e.g. [10]")
     if idea.kind == "event" and idea.city is None:
@@ -258,7 +266,8 @@ def _check_idea(idea: Idea, pairs: dict[str, tuple[Node, Node]], where: Node | i
 
 
 IDEA = Section(Idea, (
-    Key("id", Slug(), "unique name of the idea, used in the ledger and the calendar", required=True),
+    Key("id", Slug(), "unique name of the idea, used in the ledger and the calendar",
+        required=True),
     Key("kind", Choice(*IDEA_KINDS), "what sort of idea", required=True),
     Key("title", Text(), "title as people would log it", required=True),
     Key("by", Text(), "author or organiser", required=True),
@@ -268,7 +277,8 @@ IDEA = Section(Idea, (
     Key("year", WholeNumber(-3000, 2100), "year of publication or first edition"),
     Key("price", Text(), "what it costs, as text (`free`, `€25`)"),
     Key("note", Text(), "anything else worth a line"),
-    Key("shape", Choice(*SHAPES), "gift (you give it) or share (free, you send it or talk about it); "
+    Key("shape", Choice(*SHAPES),
+        "gift (you give it) or share (free, you send it or talk about it); "
         "by default a book is a gift, a podcast, article or webinar a share"),
     Key("months", Months(), "events: the month(s) it usually takes place (1-12)"),
     Key("city", Text(), "events: the city it takes place in, or `online`"),
@@ -307,7 +317,8 @@ def _entries(root: Node, ctx: Context) -> Iterator[tuple[int, Node]]:
     if isinstance(root, SequenceNode):
         yield from enumerate(root.value)
     else:
-        ctx.add(root, "", f"expected a list of ideas, each starting with '- id:', got {describe(root)}")
+        ctx.add(root, "",
+                f"expected a list of ideas, each starting with '- id:', got {describe(root)}")
 
 
 def _id_node(node: Node) -> Node | None:
@@ -337,7 +348,8 @@ def load_catalog(paths: Sequence[Path], include_shipped: bool = True) -> list[Id
                 id_node = _id_node(node) or node
                 line = id_node.start_mark.line + 1
                 if idea.id in first:
-                    ctx.add(id_node, f"[{index}].id", f"duplicate id {idea.id!r}; first given at {first[idea.id]}")
+                    ctx.add(id_node, f"[{index}].id",
+                            f"duplicate id {idea.id!r}; first given at {first[idea.id]}")
                     continue
                 first[idea.id] = f"{path}:{line}"
                 ideas.append(idea)
@@ -357,8 +369,10 @@ class _VocabularyFile:
 
 
 VOCABULARY = Section(_VocabularyFile, (
-    Key("synonyms", MapOf(Text(), "mapping alias → tag"), "aliases of tags, e.g. `{vela: sailing}`"),
-    Key("related", MapOf(TextList(), "mapping tag → list of tags"), "tags close to a tag, both ways"),
+    Key("synonyms", MapOf(Text(), "mapping alias → tag"),
+        "aliases of tags, e.g. `{vela: sailing}`"),
+    Key("related", MapOf(TextList(), "mapping tag → list of tags"),
+        "tags close to a tag, both ways"),
 ))
 
 
@@ -392,7 +406,8 @@ def _check(files: list[tuple[Context, Node]]) -> None:
             elif alias in aliases:
                 first_tag, file, line = aliases[alias]
                 first = f"line {line}" if file == ctx.file else f"{file}:{line}"
-                ctx.add(key_node, where, f"{alias!r} is defined twice; first at {first} (as {first_tag!r})")
+                ctx.add(key_node, where,
+                        f"{alias!r} is defined twice; first at {first} (as {first_tag!r})")
             else:
                 aliases[alias] = (tag, ctx.file, key_node.start_mark.line + 1)
                 entries.append((ctx, key_node, value_node, tag))

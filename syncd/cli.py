@@ -16,13 +16,27 @@ from typing import Any
 import click
 
 from syncd import (
-    __version__, cli_daemon, cli_help, cli_ideas, cli_init, cli_ledger, cli_state, cli_status, cycle,
+    __version__,
+    cli_daemon,
+    cli_help,
+    cli_ideas,
+    cli_init,
+    cli_ledger,
+    cli_state,
+    cli_status,
+    cycle,
 )
 from syncd.cli_common import (
-    config_option, json_option, load, resolve_today, table, today_option,
+    config_option,
+    json_option,
+    load,
+    resolve_today,
+    table,
+    today_option,
 )
 from syncd.config import effective_yaml
 from syncd.config_check import path_problems
+from syncd.demo import run_demo
 from syncd.errors import ConfigError, SyncdError, TargetError
 from syncd.model import Contact, FollowUp
 from syncd.render import summary
@@ -43,7 +57,7 @@ class RedactingFormatter(logging.Formatter):
     line is `shown`: a text argument escaped whole (its line breaks too: a name cannot forge a
     log line), the rest of the message but for the line breaks syncd put in it."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = shown_lines(_message(record))
         return super().formatMessage(record)
 
@@ -139,7 +153,8 @@ def config_check(ctx: click.Context, config_path: Path | None) -> None:
 
 @config_group.command("example")
 def config_example() -> None:
-    """Print the commented example configuration: `syncd config example > ~/.config/syncd/config.yaml`."""
+    """Print the commented example configuration:
+    `syncd config example > ~/.config/syncd/config.yaml`."""
     click.echo(example_config(), nl=False)
 
 
@@ -216,7 +231,7 @@ def sync_command(
         try:
             report = cycle.sync(
                 config, state, target, resolve_today(today, config),
-                dt.datetime.now(dt.timezone.utc), dry_run=dry_run,
+                dt.datetime.now(dt.UTC), dry_run=dry_run,
                 accept_dismissals=accept_dismissals, new_ledger=new_ledger,
                 progress=_progress_bar() if sys.stderr.isatty() else None,
             )
@@ -246,9 +261,12 @@ def _record(state: State, result: str, errors: dict[str, str], ok: bool) -> None
                 "cannot record the outcome for `syncd status`: %s", error)
 
 
+PROGRESS_FROM = 50  # actions in a cycle before a progress bar is worth showing
+
+
 def _progress_bar() -> Callable[[int], Callable[[], None]]:
     def start(total: int) -> Callable[[], None]:
-        if total < 50:
+        if total < PROGRESS_FROM:
             return lambda: None
         bar = click.progressbar(length=total, label="syncing", file=sys.stderr)
         bar.__enter__()
@@ -314,8 +332,6 @@ def _followup_json(followup: FollowUp, language: str) -> dict[str, Any]:
 @today_option
 def demo(samples: Path, today: dt.datetime | None) -> None:
     """Sync the sample contacts into a throwaway Radicale on 127.0.0.1 and show the result."""
-    from syncd.demo import run_demo
-
     run_demo(samples, resolve_today(today), click.echo)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from syncd import clock
-from syncd.terminal import shown
 from syncd.config import Config, load_config
+from syncd.terminal import shown
 
 config_option = click.option(
     "--config",
@@ -55,7 +55,8 @@ today_option = click.option(
     type=Day(),
     default=None,
     callback=_supported_day,
-    help=f"Act as if today were this day (YYYY-MM-DD, {clock.FIRST_DAY.year} to {clock.LAST_DAY.year}).",
+    help=f"Act as if today were this day (YYYY-MM-DD, {clock.FIRST_DAY.year} to "
+         f"{clock.LAST_DAY.year}).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
@@ -79,4 +80,5 @@ def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     rows = [tuple(shown(cell) for cell in row) for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in (headers, *rows):
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+                   .rstrip())

@@ -14,8 +14,8 @@ from syncd.cli_common import config_option, load
 from syncd.config import default_config_path
 from syncd.config_types import current_profile
 from syncd.daemon import Daemon
-from syncd.terminal import shown
 from syncd.errors import SyncdError
+from syncd.terminal import shown
 
 
 @click.command()

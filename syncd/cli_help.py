@@ -14,7 +14,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 OTHER = "Other"  # a command added without a place above still shows, here
 
 
-def sections(group: click.Group, ctx: click.Context) -> list[tuple[str, list[tuple[str, click.Command]]]]:
+def sections(group: click.Group,
+             ctx: click.Context) -> list[tuple[str, list[tuple[str, click.Command]]]]:
     """(title, [(name, command)]) for each section that has a visible command, in SECTIONS order,
     then every other visible command under OTHER, by name."""
     visible: dict[str, click.Command] = {}
@@ -40,6 +41,7 @@ def format_sections(group: click.Group, ctx: click.Context, formatter: click.Hel
     width = max(len(name) for _, commands in grouped for name, _ in commands)
     limit = formatter.width - 6 - width
     for title, commands in grouped:
-        rows = [(name.ljust(width), command.get_short_help_str(limit)) for name, command in commands]
+        rows = [(name.ljust(width), command.get_short_help_str(limit))
+                for name, command in commands]
         with formatter.section(title):
             formatter.write_dl(rows)

@@ -12,8 +12,10 @@ import click
 
 from syncd import cycle, matching
 from syncd.cli_common import config_option, json_option, load, resolve_today, table, today_option
+from syncd.inspire import Inspiration, enrich, occasion
 from syncd.lookup import find_contact
 from syncd.model import FollowUp
+from syncd.planner import kept_out
 from syncd.state import State
 from syncd.terminal import shown
 
@@ -45,8 +47,6 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, t
     """Every idea for CONTACT, ranked, with its score and the reason: as a gift (give-back,
     birthday) and as something to share (keep-in-touch); the ones a follow-up would propose
     are marked, then the common ground, the introductions and the questions."""
-    from syncd.inspire import Inspiration, enrich, occasion
-    from syncd.planner import kept_out
 
     config = load(ctx, config_path)
     read = cycle.read_contacts(config)

@@ -44,7 +44,8 @@ def _scalar(text: str) -> str:
 
 
 def language_of(env: Mapping[str, str]) -> str:
-    """`it` for an Italian locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, in the order libc reads them)."""
+    """`it` for an Italian locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, in the order libc reads
+    them)."""
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(variable):
             return "it" if env[variable].startswith("it") else "en"
@@ -77,7 +78,8 @@ def starting_config(books: Sequence[Found], calendar: Path | None, home: Path, *
         out += ["  # path: ~/.local/share/syncd/calendar (the default)", CALDAV_BLOCK.rstrip("\n")]
     out += ["  component: todo                       # todo (tasks, VTODO) or event (VEVENT)", "",
             "# About you: shared interests become ideas for a follow-up.", "me:",
-            f"  language: {language}                          # en or it: the language follow-ups are written in",
+            f"  language: {language}                          "
+            "# en or it: the language follow-ups are written in",
             "  interests: []                         # e.g. [sailing, leadership]"]
     if timezone:
         out += ["", "# The day changes at midnight here (from khal's local_timezone).",
@@ -199,7 +201,8 @@ def init_command(ctx: click.Context, config_path: Path | None, force: bool, assu
         kept = _write(target, text, force)
     except OSError as error:
         raise InitError(f"{target}: cannot write it: {error.strerror or error}") from None
-    click.echo(shown(f"Wrote {target}" + (f" (the file it replaced is kept as {kept.name})" if kept else "")))
+    replaced = f" (the file it replaced is kept as {kept.name})" if kept else ""
+    click.echo(shown(f"Wrote {target}{replaced}"))
     for book in books:
         click.echo(shown(f"  contacts: {under_home(book.path, home)}"))
     own = f"syncd's own folder, {under_home(default_calendar_path(), home)}"
@@ -218,8 +221,8 @@ def _calendar_hints(found: Discovery, calendar: Path, home: Path) -> None:
                          f"{under_home(found.khal_config, home)}:"))
         click.echo(shown_lines(f"  [[{calendar.name}]]\n  path = {where}\n  type = calendar"))
     if any(calendar.parent == root for root in found.vdirsyncer_calendar_roots):
-        click.echo(f"vdirsyncer: `vdirsyncer discover` will offer to create {calendar.name} on your "
-                   "server too, so that the follow-ups reach your phone.")
+        click.echo(f"vdirsyncer: `vdirsyncer discover` will offer to create {calendar.name} "
+                   "on your server too, so that the follow-ups reach your phone.")
 
 
 def register(main: click.Group) -> None:

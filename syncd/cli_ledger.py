@@ -22,6 +22,7 @@ from syncd.model import RECEIVED, Contact, Exchange
 from syncd.state import State
 from syncd.terminal import shown
 
+
 class _Word(click.ParamType):
     """A word of one of reciprocity's tables (a kind, a direction), as NOTE lines take it:
     `libro` is book, case ignored."""

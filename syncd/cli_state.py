@@ -34,7 +34,8 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
     else:
         verdict, counts = _inspect(path, {
             "version": "SELECT version FROM schema_version",
-            **{table: f"SELECT count(*) FROM {table}" for table in ("exchanges", "events", "written")},
+            **{table: f"SELECT count(*) FROM {table}"
+               for table in ("exchanges", "events", "written")},
         }, "cannot be read: ")
         version = counts.pop("version", None)
         if verdict != ["ok"]:
@@ -57,7 +58,8 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
     sys.exit(1 if problems else 0)
 
 
-def _inspect(path: Path, queries: dict[str, str], failed: str = "") -> tuple[list[str], dict[str, int]]:
+def _inspect(path: Path, queries: dict[str, str],
+             failed: str = "") -> tuple[list[str], dict[str, int]]:
     """SQLite's integrity check of `path` and the value of each one-value query, the file opened
     read-only (so a read-only or damaged file is looked at as it is)."""
     try:

@@ -34,12 +34,12 @@ from syncd.config_values import INVALID, Context, format_duration, join, parse_d
 from syncd.errors import ConfigError
 
 __all__ = [
+    "MAX_NODES",
     "CalendarConfig",
     "Config",
     "DaemonConfig",
     "FrozenMap",
     "IdeasConfig",
-    "MAX_NODES",
     "MeConfig",
     "Rules",
     "SourceConfig",
@@ -205,10 +205,12 @@ def _check_expansion(root: Node, ctx: Context) -> None:
             open_nodes.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
             if sizes[id(node)] > MAX_NODES:
-                ctx.add(node, "", f"aliases expand this to more than {MAX_NODES} values; refusing to read it")
+                ctx.add(node, "", f"aliases expand this to more than {MAX_NODES} values; "
+                                  "refusing to read it")
                 return
         elif id(node) in open_nodes:
-            ctx.add(node, "", "an *alias refers to the &anchor that contains it; refusing to read it")
+            ctx.add(node, "",
+                    "an *alias refers to the &anchor that contains it; refusing to read it")
             return
         elif id(node) not in sizes:
             open_nodes.add(id(node))
@@ -229,5 +231,6 @@ def effective_yaml(config: Config) -> str:
     """The configuration as YAML with every default filled in; passwords shown as '********'."""
     source = f" of {config.path}" if config.path else ""
     header = f"# Effective configuration{source}: defaults filled in, passwords masked.\n"
-    body = yaml.safe_dump(SCHEMA.dump(config), sort_keys=False, allow_unicode=True, default_flow_style=False)
+    body = yaml.safe_dump(SCHEMA.dump(config), sort_keys=False, allow_unicode=True,
+                          default_flow_style=False)
     return header + body

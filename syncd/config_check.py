@@ -59,7 +59,7 @@ def _file_to_read(path: Path) -> str | None:
     return None if _allowed(path, os.R_OK) else "cannot be read (permission denied)"
 
 
-def _folder_to_write(path: Path) -> str | None:
+def _folder_to_write(path: Path) -> str | None:  # noqa: PLR0911 (a return per problem)
     """The folder exists and files can be made in it, or the nearest folder above it that
     exists lets syncd create the rest."""
     mode, error = _mode(path)

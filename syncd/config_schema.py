@@ -98,6 +98,10 @@ def _field_default(cls: type, name: str) -> Any:
     raise KeyError(f"{cls.__name__} has no field {name!r}")
 
 
+# (built dataclass, its key nodes by name, where, key, context) -> whether it is valid
+SectionCheck = Callable[[Any, dict[str, tuple[Node, Node]], Node | int, str, Context], bool]
+
+
 @dataclass(frozen=True)
 class Section:
     """A mapping of keys filling `cls`. With a `prefix`, the keys fill fields `prefix + name` of
@@ -110,12 +114,13 @@ class Section:
     one_of: tuple[tuple[str, ...], ...] = ()  # at most one key of each group may be set
     doc: str = "mapping"
     # Checks the built dataclass as a whole, reporting to the context; False makes it INVALID.
-    check: Callable[[Any, dict[str, tuple[Node, Node]], Node | int, str, Context], bool] | None = None
+    check: SectionCheck | None = None
 
     def default(self, key: Key) -> Any:
         return _field_default(self.cls, self.prefix + key.field_name)
 
-    def parse(self, node: Node | None, key: str, ctx: Context) -> Any:
+    # Exempt from the size rules: the one parser of every section, a branch per schema rule.
+    def parse(self, node: Node | None, key: str, ctx: Context) -> Any:  # noqa: PLR0912, PLR0915
         """The built dataclass (a dict of fields when flattened into the parent), or INVALID."""
         if is_null(node):
             pairs: dict[str, tuple[Node, Node]] = {}
@@ -140,8 +145,10 @@ class Section:
             path = join(key, k.name)
             key_node, value_node = pairs.get(k.name, (None, None))
             applies = k.applies(variant)
-            if k.only_for and value_node is not None and variant not in (None, INVALID) and not applies:
-                ctx.add(key_node, path, f"only valid with type: {k.types_text} (this one is type: {variant})")
+            if (k.only_for and value_node is not None and variant not in (None, INVALID)
+                    and not applies):
+                ctx.add(key_node, path,
+                        f"only valid with type: {k.types_text} (this one is type: {variant})")
                 rejected.add(k.name)
                 ok = False
                 continue
@@ -194,7 +201,8 @@ class Section:
         return out
 
 
-def _parse_value(kind: ValueType | Section | SectionList, node: Node, key: str, ctx: Context) -> Any:
+def _parse_value(kind: ValueType | Section | SectionList, node: Node, key: str,
+                 ctx: Context) -> Any:
     """`kind.parse`, with a number too big for Python's int, float or timedelta (`weekly_cap:
     9999...` of 5,000 digits, `horizon: 99999999999d`) reported on the line holding it instead
     of escaping as a ValueError or OverflowError."""
@@ -202,12 +210,17 @@ def _parse_value(kind: ValueType | Section | SectionList, node: Node, key: str, 
         return kind.parse(node, key, ctx)
     except (ValueError, OverflowError) as error:
         where, path, digits = _longest_number(node, key)
-        if digits < 10:  # not a number's fault: say what Python said
+        if digits < _TOO_MANY_DIGITS:  # not a number's fault: say what Python said
             ctx.add(where, path, f"cannot be read: {error}")
             return INVALID
-        shown = where.value if len(where.value) <= 20 else where.value[:16] + "..."
+        shown = where.value if len(where.value) <= _SHOWN else where.value[:_SHOWN - 4] + "..."
         ctx.add(where, path, f"{shown!r} is too large ({digits} digits)")
         return INVALID
+
+
+# A failed parse is blamed on a number from this many digits; the value is shown up to _SHOWN
+# characters; the search for it goes _MAX_DEPTH levels deep.
+_TOO_MANY_DIGITS, _SHOWN, _MAX_DEPTH = 10, 20, 50
 
 
 def _longest_number(node: Node, key: str) -> tuple[Node, str, int]:
@@ -221,9 +234,10 @@ def _longest_number(node: Node, key: str) -> tuple[Node, str, int]:
             digits = max(map(len, re.findall(r"[0-9]+", item.value)), default=0)
             if digits > best[2]:
                 best = (item, path, digits)
-        elif depth < 50 and isinstance(item, SequenceNode):
-            stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item.value))
-        elif depth < 50 and isinstance(item, MappingNode):
+        elif depth < _MAX_DEPTH and isinstance(item, SequenceNode):
+            stack.extend((child, f"{path}[{index}]", depth + 1)
+                         for index, child in enumerate(item.value))
+        elif depth < _MAX_DEPTH and isinstance(item, MappingNode):
             for key_node, value_node in item.value:
                 name = key_node.value if isinstance(key_node, ScalarNode) else "?"
                 stack.append((value_node, join(path, name), depth + 1))
@@ -238,12 +252,14 @@ class SectionList:
 
     def parse(self, node: Node, key: str, ctx: Context) -> Any:
         if not isinstance(node, SequenceNode):
-            ctx.add(node, key, f"expected a list (each entry starting with '- type:'), got {describe(node)}")
+            ctx.add(node, key,
+                    f"expected a list (each entry starting with '- type:'), got {describe(node)}")
             return INVALID
         if len(node.value) < self.min_items:
             ctx.add(node, key, f"needs at least {self.min_items} entry")
             return INVALID
-        items = [self.section.parse(item, f"{key}[{index}]", ctx) for index, item in enumerate(node.value)]
+        items = [self.section.parse(item, f"{key}[{index}]", ctx)
+                 for index, item in enumerate(node.value)]
         return INVALID if INVALID in items else tuple(items)
 
     def dump(self, value: Any) -> list[Any]:
@@ -294,7 +310,8 @@ CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), check=check_password_so
         "`local`: a folder of .ics files; `caldav`: a calendar on a CalDAV server"),
     Key("path", PathValue(), f"folder of the local calendar; {_RELATIVE}", only_for="local",
         default_doc="user data dir (`~/.local/share/syncd/calendar` on Linux)"),
-    Key("url", Url(), "the CalDAV server (or calendar collection) URL", only_for="caldav", required=True),
+    Key("url", Url(), "the CalDAV server (or calendar collection) URL", only_for="caldav",
+        required=True),
     Key("calendar", Text(), "name of the calendar the follow-ups go into"),
     *_server_keys("caldav", "CalDAV"),
     Key("component", Choice("todo", "event"),
@@ -303,14 +320,16 @@ CALENDAR = Section(CalendarConfig, one_of=(_PASSWORDS,), check=check_password_so
 
 ME = Section(MeConfig, (
     Key("name", Text(), "your name, for the wording of follow-ups"),
-    Key("interests", TextList(), "your own interests: common ground with a contact makes a follow-up idea"),
+    Key("interests", TextList(),
+        "your own interests: common ground with a contact makes a follow-up idea"),
     Key("language", Choice("en", "it"),
         "language of the follow-ups written into the calendar, and of a contact whose card "
         "gives no language of its own"),
 ))
 
 TAGS = Section(TagsConfig, (
-    Key("markers", TextList(), "NOTE lines `Marker: a, b; c / d and e` give a contact the tags a to e "
+    Key("markers", TextList(),
+        "NOTE lines `Marker: a, b; c / d and e` give a contact the tags a to e "
         "(items split on `,` `;` `/` and the words and, e, &)"),
     Key("synonyms", MapOf(Text(), "mapping alias → tag"),
         "tags to rename, e.g. `{ml: machine-learning, vela: sailing}`"),
@@ -326,19 +345,23 @@ RULES = Section(Rules, (
     Key("keep_in_touch", Section(Rules, prefix="keep_in_touch_", keys=(
         Key("default", Duration(whole_days=True), "how often to get in touch with anyone"),
         Key("categories", MapOf(Duration(whole_days=True), "mapping category → duration"),
-            "per vCard CATEGORIES value, e.g. `{close-friends: 30d}`; the shortest matching one wins"),
+            "per vCard CATEGORIES value, e.g. `{close-friends: 30d}`; "
+            "the shortest matching one wins"),
     )), "how often to get in touch"),
     Key("birthday", Section(Rules, prefix="birthday_", keys=(
         Key("lead", Duration(whole_days=True), "how long before a birthday its follow-up is due"),
     )), "birthday follow-ups"),
     Key("weekly_cap", Count(), "at most this many keep-in-touch follow-ups per week"),
     Key("working_days", Weekdays(), "days follow-ups may fall on"),
-    Key("horizon", Duration(whole_days=True), "follow-ups due further ahead than this are not written yet"),
+    Key("horizon", Duration(whole_days=True),
+        "follow-ups due further ahead than this are not written yet"),
     Key("give_back", Section(Rules, prefix="give_back_", keys=(
         Key("threshold", PositiveNumber(),
             "a give-back follow-up is due once the weights received minus those given reach this"),
-        Key("window", Duration(whole_days=True), "only exchanges within this long before today count"),
-        Key("after", Duration(whole_days=True), "the give-back is due this long after the last exchange received"),
+        Key("window", Duration(whole_days=True),
+            "only exchanges within this long before today count"),
+        Key("after", Duration(whole_days=True),
+            "the give-back is due this long after the last exchange received"),
         Key("weights", MapOf(PositiveNumber(), "mapping kind → positive number", EXCHANGE_KINDS,
                              what="exchange kind"),
             "weight per exchange kind, e.g. `{book: 3}`; the kinds not given keep their default"),
@@ -352,12 +375,15 @@ RULES = Section(Rules, (
 ))
 
 IDEAS = Section(IdeasConfig, (
-    Key("per_followup", WholeNumber(0, 10), "at most this many catalog ideas in one follow-up; 0 for none"),
+    Key("per_followup", WholeNumber(0, 10),
+        "at most this many catalog ideas in one follow-up; 0 for none"),
 ))
 
 DAEMON = Section(DaemonConfig, (
     Key("poll", Duration(), "how often `syncd run` polls the CalDAV/CardDAV servers"),
-    Key("debounce", Duration(), "how long the contact files must be quiet before `syncd run` reads them (at most a minute after the first change), so a burst or an export being rewritten is one cycle"),
+    Key("debounce", Duration(),
+        "how long the contact files must be quiet before `syncd run` reads them (at most a "
+        "minute after the first change), so a burst or an export being rewritten is one cycle"),
 ))
 
 SCHEMA = Section(Config, (
@@ -371,9 +397,11 @@ SCHEMA = Section(Config, (
     Key("catalog", ListOf(PathValue(), "list of paths"),
         f"more catalog YAML files, added to the one shipped with syncd; {_RELATIVE}"),
     Key("daemon", DAEMON, "the background daemon, `syncd run`"),
-    Key("timezone", TimeZone(), "the day changes (and the daemon re-plans) at midnight here; default: the system's"),
+    Key("timezone", TimeZone(),
+        "the day changes (and the daemon re-plans) at midnight here; default: the system's"),
     Key("state", PathValue(), f"the SQLite state file; {_RELATIVE}",
-        default_doc="user state dir (`~/.local/state/syncd/syncd.sqlite` on Linux; `NAME.sqlite` for the profile `$SYNCD_PROFILE` names, as `syncd@NAME` does)"),
+        default_doc="user state dir (`~/.local/state/syncd/syncd.sqlite` on Linux; "
+                    "`NAME.sqlite` for the profile `$SYNCD_PROFILE` names, as `syncd@NAME` does)"),
 ))
 
 
@@ -392,7 +420,8 @@ def _cell(value: Any) -> str:
     return f"`{value}`"
 
 
-def reference_rows(section: Section = SCHEMA, parent: str = "") -> Iterator[tuple[str, str, str, str]]:
+def reference_rows(section: Section = SCHEMA,
+                   parent: str = "") -> Iterator[tuple[str, str, str, str]]:
     """(key, type, default, meaning) for every key, parents before children."""
     for key in section.keys:
         path = join(parent, key.name)

@@ -167,7 +167,8 @@ class TagsConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "synonyms", FrozenMap(self.synonyms))
         object.__setattr__(self, "not_interests", tuple(self.not_interests))
-        object.__setattr__(self, "related", FrozenMap({tag: tuple(more) for tag, more in self.related.items()}))
+        related = {tag: tuple(more) for tag, more in self.related.items()}
+        object.__setattr__(self, "related", FrozenMap(related))
 
 
 @dataclass(frozen=True)
@@ -182,19 +183,22 @@ class Rules:
     give_back_window: timedelta = timedelta(days=365)
     give_back_after: timedelta = timedelta(days=7)
     # Always every kind of EXCHANGE_KINDS: the kinds given here override the defaults.
-    give_back_weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_GIVE_BACK_WEIGHTS)
+    give_back_weights: Mapping[str, float] = field(
+        default_factory=lambda: DEFAULT_GIVE_BACK_WEIGHTS)
     # Contacts kept out: no follow-up, never introduced (`planner.kept_out`).
     skip_categories: tuple[str, ...] = ("no-followups",)  # CATEGORIES values, compared as groups
     skip: tuple[str, ...] = ()  # UIDs, emails or names, as `syncd log` finds a contact
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "keep_in_touch_categories", FrozenMap(self.keep_in_touch_categories))
+        object.__setattr__(self, "keep_in_touch_categories",
+                           FrozenMap(self.keep_in_touch_categories))
         object.__setattr__(self, "skip_categories", tuple(self.skip_categories))
         object.__setattr__(self, "skip", tuple(self.skip))
         unknown = sorted(set(self.give_back_weights) - set(EXCHANGE_KINDS))
         if unknown:
             raise ValueError(f"give_back_weights: unknown exchange kind {unknown[0]!r}")
-        weights = {**DEFAULT_GIVE_BACK_WEIGHTS, **{kind: float(w) for kind, w in self.give_back_weights.items()}}
+        given = {kind: float(w) for kind, w in self.give_back_weights.items()}
+        weights = {**DEFAULT_GIVE_BACK_WEIGHTS, **given}
         object.__setattr__(self, "give_back_weights", FrozenMap(weights))
 
 

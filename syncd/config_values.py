@@ -253,7 +253,8 @@ class WholeNumber(ValueType):
             number = yaml.constructor.SafeConstructor().construct_yaml_int(node)
             if self.low <= number <= self.high:
                 return number
-        ctx.add(node, key, f"expected a whole number from {self.low} to {self.high}, got {describe(node)}")
+        ctx.add(node, key,
+                f"expected a whole number from {self.low} to {self.high}, got {describe(node)}")
         return INVALID
 
 
@@ -300,7 +301,8 @@ def format_duration(value: timedelta) -> str:
 class Duration(ValueType):
     def __init__(self, whole_days: bool = False) -> None:
         self.whole_days = whole_days
-        self.doc = "duration in days (`30d`, `2w`)" if whole_days else "duration (`30d`, `12h`, `90m`)"
+        self.doc = ("duration in days (`30d`, `2w`)" if whole_days
+                    else "duration (`30d`, `12h`, `90m`)")
 
     def parse(self, node: Node, key: str, ctx: Context) -> Any:
         text = node.value if isinstance(node, ScalarNode) else ""
@@ -346,7 +348,8 @@ class Weekdays(ValueType):
             if name is INVALID:
                 ok = False
             elif name.lower() not in WEEKDAYS:
-                ctx.add(item, f"{key}[{index}]", f"{name!r} is not a weekday; use {', '.join(WEEKDAYS)}")
+                ctx.add(item, f"{key}[{index}]",
+                        f"{name!r} is not a weekday; use {', '.join(WEEKDAYS)}")
                 ok = False
             elif WEEKDAYS.index(name.lower()) in days:
                 ctx.add(item, f"{key}[{index}]", f"{name!r} is listed twice")
@@ -370,7 +373,8 @@ class ListOf(ValueType):
         if not isinstance(node, SequenceNode):
             ctx.add(node, key, f"expected a list like [a, b], got {describe(node)}")
             return INVALID
-        items = [self.items.parse(item, f"{key}[{index}]", ctx) for index, item in enumerate(node.value)]
+        items = [self.items.parse(item, f"{key}[{index}]", ctx)
+                 for index, item in enumerate(node.value)]
         return INVALID if INVALID in items else tuple(items)
 
     def dump(self, value: Any) -> Any:
@@ -386,7 +390,8 @@ class MapOf(ValueType):
     """A mapping from names (categories, aliases) to values of one type. Any name goes, unless
     `names` are given: then a name outside them is an "unknown {what}"."""
 
-    def __init__(self, values: ValueType, doc: str, names: tuple[str, ...] = (), what: str = "name") -> None:
+    def __init__(self, values: ValueType, doc: str, names: tuple[str, ...] = (),
+                 what: str = "name") -> None:
         self.values = values
         self.doc = doc
         self.names = names
@@ -400,7 +405,8 @@ class MapOf(ValueType):
         for name, (key_node, value) in mapping_pairs(node, key, ctx).items():
             if self.names and name not in self.names:
                 close = difflib.get_close_matches(name, self.names, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(self.names)}"
+                hint = (f"did you mean {close[0]!r}?" if close
+                        else f"use one of {', '.join(self.names)}")
                 ctx.add(key_node, join(key, name), f"unknown {self.what}; {hint}")
                 result[name] = INVALID
             else:

@@ -17,17 +17,31 @@ from syncd import backups, engine, render
 from syncd.apply import COUNTED, Applying, apply
 from syncd.config import Config
 from syncd.errors import SourceError, StateError, TargetError, TargetMissing
-from syncd.gather import (  # noqa: F401 (the names commands and tests use through the cycle)
-    Contacts, RunContext, ledger_view, load_ideas, make_plan, my_interests, plan_followups,
-    read_contacts, with_ledgers,
+from syncd.gather import (
+    Contacts,
+    RunContext,
+    ledger_view,
+    load_ideas,
+    make_plan,
+    my_interests,
+    plan_followups,
+    read_contacts,
+    with_ledgers,
 )
 from syncd.identity import Known
 from syncd.ledger import Ledger
 from syncd.model import Contact
-from syncd.rules import LedgerView  # noqa: F401
-from syncd.sources import make_source  # noqa: F401
+from syncd.rules import LedgerView
+from syncd.sources import make_source
 from syncd.state import OTHER_INSTANCE, UNASSIGNED, State, Written
-from syncd.targets import Target, make_target  # noqa: F401
+from syncd.targets import Target, make_target
+
+# The cycle's own names and those commands, benchmarks and tests use through it.
+__all__ = [
+    "DAEMON", "SYNC", "TIMER", "Contacts", "LedgerView", "Report", "RunContext", "ledger_view",
+    "load_ideas", "lost_key", "make_plan", "make_source", "make_target", "my_interests",
+    "plan_followups", "read_contacts", "record_outcome", "sync", "with_ledgers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +73,7 @@ def record_outcome(state: State, result: str, errors: dict[str, str],
                    more: dict[str, str] | None = None, *, kind: str, ok: bool) -> None:
     """What `syncd status` shows of the last cycle of any `kind`, and whether it went `ok`."""
     state.set_status({
-        "last_cycle": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "last_cycle": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "last_result": result,
         "last_kind": kind,
         "last_ok": "1" if ok else "0",

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 WATCHED_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
 MAX_BACKOFF = 15 * 60.0
 MAX_DEBOUNCE = 60.0
+UNHEALTHY = 10  # failed cycles in a row after which the watchdog pings stop: systemd acts
 
 
 @dataclass
@@ -284,7 +285,7 @@ class Daemon:
         return 0
 
     def _loop(self) -> None:
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         next_poll = self.clock()  # the first cycle runs at once
         next_ping = self.clock()
         day = None
@@ -300,7 +301,8 @@ class Daemon:
                 self._rewatch = False
                 self._watch()
             debounced = self._debounced(now)
-            if self.health.blocked is None and (now >= next_poll or debounced or self.today() != day):
+            due = now >= next_poll or debounced or self.today() != day
+            if self.health.blocked is None and due:
                 self._dirty_since = self._first_change = None
                 day = self.today()
                 delay = self.cycle(day)
@@ -308,7 +310,7 @@ class Daemon:
                 self.notifier.status(self.status_line())
                 self.save_status(started)
             interval = self.notifier.watchdog_interval
-            if interval and self.clock() >= next_ping and self.health.failures < 10:
+            if interval and self.clock() >= next_ping and self.health.failures < UNHEALTHY:
                 self.notifier.watchdog()
                 next_ping = self.clock() + interval
             wait = next_poll - self.clock()
@@ -317,7 +319,7 @@ class Daemon:
             elif self._dirty_since is not None and self._first_change is not None:
                 wait = min(wait, self._dirty_since + self.timing.debounce - self.clock(),
                            self._first_change + MAX_DEBOUNCE - self.clock())
-            if interval and self.health.failures < 10:  # unhealthy: let systemd's watchdog act
+            if interval and self.health.failures < UNHEALTHY:
                 wait = min(wait, next_ping - self.clock())
             wait = min(wait, self._seconds_to_midnight())
             self._wake.wait(max(0.0, wait))
@@ -328,7 +330,7 @@ class Daemon:
         midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
         return max(1.0, (midnight - now).total_seconds())
 
-    def cycle(self, today: dt.date) -> float:
+    def cycle(self, today: dt.date) -> float:  # noqa: PLR0911 (a return per kind of failure)
         """Run one cycle; returns the seconds until the next poll (the backoff after a failure)."""
         try:
             if self._target is None:
@@ -339,7 +341,7 @@ class Daemon:
                 # A server that fails one request (unreachable, stalled, 5xx, 429) would fail
                 # the next ones too, or make each wait the whole timeout: stop, back off.
                 report = cycle.sync(self.config, state, target, today,
-                                    dt.datetime.now(dt.timezone.utc), context=self._context,
+                                    dt.datetime.now(dt.UTC), context=self._context,
                                     stop=lambda: (self._keep_alive() or self._stop
                                                   or target.failure is not None))
         except TargetError as error:
@@ -380,7 +382,7 @@ class Daemon:
         """Between the actions of a long cycle: the watchdog ping systemd expects (at most one
         per half interval). Never asks to stop."""
         interval = self.notifier.watchdog_interval
-        if interval and self.health.failures < 10 and self.clock() >= self._next_alive:
+        if interval and self.health.failures < UNHEALTHY and self.clock() >= self._next_alive:
             self.notifier.watchdog()
             self._next_alive = self.clock() + interval
         return False
@@ -388,7 +390,8 @@ class Daemon:
     def _failed(self, error: ServerError) -> float:
         self.health.failures += 1
         if isinstance(error, TargetError):
-            self.health.errors[self.config.calendar.url or str(self.config.calendar.path)] = str(error)
+            calendar = self.config.calendar.url or str(self.config.calendar.path)
+            self.health.errors[calendar] = str(error)
         if error.auth:
             self.health.blocked = f"{error}; fix the configuration, then reload (SIGHUP)"
             self.health.last_summary = f"stopped writing: {self.health.blocked}"

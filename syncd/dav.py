@@ -1,9 +1,10 @@
 """WebDAV plumbing shared by the CalDAV target and the CardDAV source.
 
 `DavSession` is caldav's authenticated `DAVClient` (Basic straight away, so no unauthenticated
-first request; Digest when the server's 401 offers only that), counting every request and turning every failure into one message that names
-the URL without credentials and the status, never a password or a header; reads are retried
-with a short backoff on connection errors and 5xx answers, writes never are.
+first request; Digest when the server's 401 offers only that), counting every request and
+turning every failure into one message that names the URL without credentials and the status,
+never a password or a header; reads are retried with a short backoff on connection errors and
+5xx answers, writes never are.
 
 `sync_collection` is the RFC 6578 REPORT (Depth 0, sync-level 1, getetag only): the hrefs
 changed and removed since a token, following truncated (507) pages. A server that refuses it
@@ -30,8 +31,15 @@ from caldav.lib import error as caldav_error
 from lxml import etree
 
 from syncd.dav_failures import (
-    body_text, connection_reason, dav_reason, dropped, is_connection_error, is_timeout, not_dav,
-    phrase, precondition,
+    body_text,
+    connection_reason,
+    dav_reason,
+    dropped,
+    is_connection_error,
+    is_timeout,
+    not_dav,
+    phrase,
+    precondition,
 )
 
 log = logging.getLogger(__name__)
@@ -149,7 +157,7 @@ class DavSession:
                 # by about a second); a server whose 401 offers Digest only (Baikal's default,
                 # sabre/dav's Digest backend) gets Digest instead, asked for by its challenge.
                 offered = self.extract_auth_types(response.headers.get("WWW-Authenticate", ""))
-                if (response.status_code == 401 and self.auth_type == "basic"
+                if (response.status_code == HTTPStatus.UNAUTHORIZED and self.auth_type == "basic"
                         and "digest" in offered and "basic" not in offered):
                     log.debug("%s offers Digest authentication only: using it", session.url)
                     self.auth_type, self.auth = "digest", None
@@ -188,11 +196,14 @@ class DavSession:
         except caldav_error.RateLimitError as error:
             status = error.status or 429
             wait = error.retry_after_seconds
-            reason = "rate limited by the server" if status == 429 else phrase(status)
+            reason = ("rate limited by the server" if status == HTTPStatus.TOO_MANY_REQUESTS
+                      else phrase(status))
             failure = self.error(
                 f"{where}: {status} {reason}" + (f" (retry after {wait:g} s)" if wait else ""),
                 status=status, retry_after=wait)
-            raise (Transient(failure) if status >= 500 else failure) from error
+            if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+                raise Transient(failure) from error
+            raise failure from error
         except caldav_error.DAVError as error:
             raise self.error(f"{where}: {dav_reason(error)}",
                              status=getattr(error, "status", None)) from error
@@ -213,10 +224,11 @@ class DavSession:
 
     def auth_error(self, where: str, error: Any) -> Exception:
         status = getattr(error, "status", None) or 401
-        reason = getattr(error, "reason", "") or ("Unauthorized" if status == 401 else "Forbidden")
+        unauthorized = status == HTTPStatus.UNAUTHORIZED
+        reason = getattr(error, "reason", "") or ("Unauthorized" if unauthorized else "Forbidden")
         if reason == "None given":
             reason = HTTPStatus(status).phrase
-        if status == 401:
+        if unauthorized:
             return self.error(f"{where}: {status} {reason}: authentication failed; "
                               "check the user name and password", status=status)
         said = precondition(getattr(error, "body", None))
@@ -238,7 +250,8 @@ class DavSession:
         for delay in (*self.retry_delays, None):
             try:
                 response = self.send(method, url, body, headers)
-                if response.status >= 500 and response.status not in ok and delay is not None:
+                failing = response.status >= HTTPStatus.INTERNAL_SERVER_ERROR
+                if failing and response.status not in ok and delay is not None:
                     raise Transient(self.status_error(url, response))
             except Transient as transient:
                 asked = getattr(transient.error, "retry_after", None) or 0.0
@@ -255,9 +268,10 @@ class DavSession:
     def status_error(self, url: str, response: Any, expected: tuple[int, ...] = ()) -> Exception:
         reason = response.reason or ""
         message = f"{public_url(url)}: {response.status} {reason}".rstrip()
-        if 200 <= response.status < 300 and expected:
+        if HTTPStatus.OK <= response.status < HTTPStatus.MULTIPLE_CHOICES and expected:
             # A success, but not the one a DAV server gives: a web page, a login portal, ...
-            message += f" instead of {expected[0]} {phrase(expected[0])}: " + not_dav(response, self.service)
+            message += (f" instead of {expected[0]} {phrase(expected[0])}: "
+                        + not_dav(response, self.service))
         elif said := precondition(body_text(response)):
             message += f": {said}"
         return self.error(message, status=response.status)
@@ -306,7 +320,7 @@ def members(tree: Any) -> list[Member]:
             continue
         member = Member(normalize_href(href), _status_code(element.findtext(f"{DAV}status")))
         for propstat in element.iterchildren(f"{DAV}propstat"):
-            if _status_code(propstat.findtext(f"{DAV}status")) != 200:
+            if _status_code(propstat.findtext(f"{DAV}status")) != HTTPStatus.OK:
                 continue
             member.status = 200
             prop = propstat.find(f"{DAV}prop")
@@ -372,7 +386,7 @@ def _sync_collection(session: DavSession, url: str, token: str | None) -> SyncRe
     for _ in range(MAX_SYNC_PAGES):
         response = session.read("REPORT", url, sync_body(current), {"Depth": "0", **XML},
                                 ok=(207, *_REPORT_REFUSALS))
-        if response.status != 207:
+        if response.status != HTTPStatus.MULTI_STATUS:
             refused = bool(current) and response.status in _TOKEN_REFUSALS
             raise SyncRefused(url, response.status, response.reason or "", refused)
         found = session.multistatus(response, url)
@@ -382,11 +396,11 @@ def _sync_collection(session: DavSession, url: str, token: str | None) -> SyncRe
         truncated = False
         for member in found:
             if member.href.rstrip("/") == own:
-                truncated = truncated or member.status == 507
+                truncated = truncated or member.status == HTTPStatus.INSUFFICIENT_STORAGE
                 continue
             if member.href.endswith("/"):
                 continue  # a member collection
-            if member.status == 404 and not member.etag:
+            if member.status == HTTPStatus.NOT_FOUND and not member.etag:
                 changed.pop(member.href, None)
                 removed.add(member.href)
             elif member.etag:

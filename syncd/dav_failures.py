@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
+from caldav.lib.http_sync import requests as http
 from lxml import etree
 
 DAV = "{DAV:}"
@@ -97,15 +98,11 @@ def phrase(status: int) -> str:
 
 
 def is_timeout(error: OSError) -> bool:
-    from caldav.lib.http_sync import requests as http
-
     return isinstance(error, (TimeoutError, getattr(http.exceptions, "Timeout", TimeoutError)))
 
 
 def is_connection_error(error: OSError, timeouts: bool = False) -> bool:
     """A failure to connect; a connect timeout only with `timeouts`."""
-    from caldav.lib.http_sync import requests as http
-
     if not timeouts and is_timeout(error):
         return False
     if isinstance(error, http.exceptions.SSLError):  # a bad certificate stays bad: no retry

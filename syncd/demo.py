@@ -27,7 +27,10 @@ from typing import IO
 
 import icalendar
 
+from syncd import cycle
+from syncd.config import load_config
 from syncd.errors import SyncdError
+from syncd.state import State
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ class RadicaleServer:
     def _start_once(self) -> None:
         # A restart keeps its port, so that clients see the same server come back.
         self.port = self.port or free_port()
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (open while the server runs)
         env = dict(os.environ, RADICALE_CONFIG="")  # "" = no configuration files at all
         self._process = subprocess.Popen(
             self._command(), stdin=subprocess.DEVNULL, stdout=self._stderr,
@@ -222,10 +225,6 @@ state: {folder}/syncd.sqlite
 
 def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None:
     """Start a throwaway Radicale, sync the sample contacts into it twice, show what it holds."""
-    from syncd import cycle
-    from syncd.config import load_config
-    from syncd.state import State
-
     if not (samples / "contacts").is_dir():
         raise SyncdError(f"{samples / 'contacts'}: no sample contacts here; run the demo from "
                          "the syncd source folder or pass --samples")
@@ -245,7 +244,7 @@ def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None
             for person in people:
                 echo(f"  {person.name:<16} " + " ".join(f"#{t}" for t in person.interests))
             target = cycle.make_target(config.calendar)
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             with State(config.state) as state:
                 echo(f"\nsyncd sync --today {today}: "
                      + cycle.sync(config, state, target, today, now).summary())
@@ -258,5 +257,6 @@ def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None
                     echo(f"\n  {todo['DUE'].dt}  {todo['SUMMARY']}")
                     for line in str(todo["DESCRIPTION"]).splitlines():
                         echo(f"      {line}")
-                echo("\nsyncd sync again: " + cycle.sync(config, state, target, today, now).summary())
+                again = cycle.sync(config, state, target, today, now)
+                echo("\nsyncd sync again: " + again.summary())
         echo("Radicale stopped; the temporary folder is gone.")

@@ -3,9 +3,10 @@
 Reads the three tools' own configuration files where they look for them (`$KHARD_CONFIG`,
 `$VDIRSYNCER_CONFIG`, `~/.vdirsyncer/config`, `$XDG_CONFIG_HOME/...`, `~/.khal/khal.conf`) and the
 home folder, and never writes anything. khard's and khal's files are configobj ini
-(`[addressbooks]`, then `[[name]]` and `path = ...`); vdirsyncer's are `[storage NAME]` sections whose values are JSON (`path = "~/.contacts/"`). A
-file that cannot be read or parsed is one problem naming it (and the line), and the rest of the
-discovery goes on. The parsers take text and return values; `discover` does the reading.
+(`[addressbooks]`, then `[[name]]` and `path = ...`); vdirsyncer's are `[storage NAME]`
+sections whose values are JSON (`path = "~/.contacts/"`). A file that cannot be read or parsed
+is one problem naming it (and the line), and the rest of the discovery goes on. The parsers
+take text and return values; `discover` does the reading.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ class Found:
 
 @dataclass(frozen=True)
 class Discovery:
-    addressbooks: tuple[Found, ...]  # the best first: khard's, vdirsyncer's, khal's birthdays, ~/*.vcf
+    # The best first: khard's, vdirsyncer's, khal's birthdays, ~/*.vcf.
+    addressbooks: tuple[Found, ...]
     calendars: tuple[Found, ...]
-    calendar_homes: tuple[Path, ...]  # folders holding one folder per calendar (khal's `~/.calendars`)
+    # Folders holding one folder per calendar (khal's `~/.calendars`).
+    calendar_homes: tuple[Path, ...]
     khal_config: Path | None
     khal_globs: tuple[str, ...]  # khal `type = discover` paths: a new folder there shows in khal
     vdirsyncer_calendar_roots: tuple[Path, ...]  # storages with `collections`: a new folder syncs
@@ -54,7 +57,8 @@ class Discovery:
             return ()
         first = _tool(self.addressbooks[0])
         if first == "home":
-            return (max((f for f in self.addressbooks if _tool(f) == first), key=lambda f: f.items),)
+            vcf_files = (f for f in self.addressbooks if _tool(f) == first)
+            return (max(vcf_files, key=lambda f: f.items),)
         return tuple(f for f in self.addressbooks if _tool(f) == first)
 
     def followups_folder(self) -> Path | None:
@@ -66,7 +70,8 @@ class Discovery:
         home = self.calendar_homes[0]
         for name in (FOLLOWUPS, f"syncd-{FOLLOWUPS}", f"syncd-{FOLLOWUPS}-2"):
             folder = home / name
-            if not folder.exists() or (folder.is_dir() and ((folder / MARKER).exists() or _empty(folder))):
+            ours_or_empty = folder.is_dir() and ((folder / MARKER).exists() or _empty(folder))
+            if not folder.exists() or ours_or_empty:
                 return folder
         return None
 
@@ -90,13 +95,15 @@ def _tool(found: Found) -> str:
 
 _SECTION = re.compile(r"\s*(\[+)\s*(.*?)\s*(\]+)\s*(#.*)?$")
 _OPTION = re.compile(r"\s*([^=\s][^=]*?)\s*=\s*(.*?)\s*$")
+Option = tuple[tuple[str, ...], str, str, int]  # (section path, key, value, line)
+Problems = list[tuple[int, str]]  # (line, problem)
 
 
-def read_configobj(text: str) -> tuple[list[tuple[tuple[str, ...], str, str, int]], list[tuple[int, str]]]:
+def read_configobj(text: str) -> tuple[list[Option], Problems]:
     """(section path, key, value, line) for every `key = value` of a configobj ini text, and
     (line, problem) for the lines that are neither. Values lose their quotes and inline comments."""
-    options: list[tuple[tuple[str, ...], str, str, int]] = []
-    problems: list[tuple[int, str]] = []
+    options: list[Option] = []
+    problems: Problems = []
     path: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -104,7 +111,8 @@ def read_configobj(text: str) -> tuple[list[tuple[tuple[str, ...], str, str, int
         if section := _SECTION.match(line):
             depth = len(section[1])
             if depth != len(section[3]) or depth > len(path) + 1:
-                problems.append((number, f"a section header that does not fit here: {line.strip()}"))
+                problems.append(
+                    (number, f"a section header that does not fit here: {line.strip()}"))
                 continue
             path[depth - 1:] = [section[2]]
         elif option := _OPTION.match(line):
@@ -120,7 +128,7 @@ def _unquote(value: str) -> str:
     return value.split(" #", 1)[0].split("\t#", 1)[0].strip()
 
 
-def _subsections(options: list[tuple[tuple[str, ...], str, str, int]], parent: str) -> dict[str, dict[str, str]]:
+def _subsections(options: list[Option], parent: str) -> dict[str, dict[str, str]]:
     """{name: {key: value}} of the `[[name]]` subsections of `[parent]`."""
     found: dict[str, dict[str, str]] = {}
     for section, key, value, _ in options:
@@ -129,34 +137,39 @@ def _subsections(options: list[tuple[tuple[str, ...], str, str, int]], parent: s
     return found
 
 
-def khard_addressbooks(text: str) -> tuple[list[tuple[str, str, bool]], list[tuple[int, str]]]:
-    """(name, path, is a glob) for each `[addressbooks]` `[[name]]`; `type = discover` paths are globs."""
+def khard_addressbooks(text: str) -> tuple[list[tuple[str, str, bool]], Problems]:
+    """(name, path, is a glob) for each `[addressbooks]` `[[name]]`; `type = discover` paths
+    are globs."""
     options, problems = read_configobj(text)
     books = _subsections(options, "addressbooks")
-    return [(name, o["path"], o.get("type") == "discover") for name, o in books.items() if "path" in o], problems
+    found = [(name, o["path"], o.get("type") == "discover")
+             for name, o in books.items() if "path" in o]
+    return found, problems
 
 
-def khal_calendars(text: str) -> tuple[list[tuple[str, str, str]], str | None, list[tuple[int, str]]]:
+def khal_calendars(text: str) -> tuple[list[tuple[str, str, str]], str | None, Problems]:
     """(name, path, type) for each `[calendars]` `[[name]]` (type: calendar, birthdays or
     discover, whose path is a glob), and `[locale] local_timezone`."""
     options, problems = read_configobj(text)
     calendars = _subsections(options, "calendars")
     timezone = next((value for section, key, value, _ in options
                      if section == ("locale",) and key == "local_timezone" and value), None)
-    found = [(name, o["path"], o.get("type", "calendar")) for name, o in calendars.items() if "path" in o]
+    found = [(name, o["path"], o.get("type", "calendar"))
+             for name, o in calendars.items() if "path" in o]
     return found, timezone, problems
 
 
 # -- vdirsyncer ----------------------------------------------------------------------------------
 
-def vdirsyncer_storages(text: str) -> tuple[list[tuple[str, str, str, bool]], list[tuple[int, str]]]:
+def vdirsyncer_storages(text: str) -> tuple[list[tuple[str, str, str, bool]], Problems]:
     """(name, path, fileext, has collections) for each `type = "filesystem"` storage; a storage
     named by a pair with `collections` other than null holds one folder per collection."""
     parser = configparser.RawConfigParser(interpolation=None)
     try:
         parser.read_string(text)
     except configparser.ParsingError as error:
-        return [], [(line, f"cannot parse {shown_line.strip()}") for line, shown_line in error.errors]
+        return [], [(line, f"cannot parse {shown_line.strip()}")
+                    for line, shown_line in error.errors]
     except configparser.Error as error:
         return [], [(getattr(error, "lineno", 1) or 1, error.message.splitlines()[0])]
     sections = {name: {k: _json(v) for k, v in parser.items(name)} for name in parser.sections()}
@@ -169,7 +182,8 @@ def vdirsyncer_storages(text: str) -> tuple[list[tuple[str, str, str, bool]], li
         kind, _, storage = name.partition(" ")
         path = options.get("path")
         if kind == "storage" and options.get("type") == "filesystem" and isinstance(path, str):
-            storages.append((storage, path, str(options.get("fileext", "")), storage in with_collections))
+            ext = str(options.get("fileext", ""))
+            storages.append((storage, path, ext, storage in with_collections))
     return storages, []
 
 
@@ -217,12 +231,14 @@ def _collections(root: Path) -> list[Path]:
 
 def _count(folder: Path, ext: str) -> int:
     try:
-        return sum(1 for entry in os.scandir(folder) if entry.name.endswith(ext) and entry.is_file())
+        return sum(1 for entry in os.scandir(folder)
+                   if entry.name.endswith(ext) and entry.is_file())
     except OSError:
         return 0
 
 
-def _config_file(env: Mapping[str, str], home: Path, variable: str | None, *candidates: str) -> Path | None:
+def _config_file(env: Mapping[str, str], home: Path, variable: str | None,
+                 *candidates: str) -> Path | None:
     """The tool's configuration file where the tool looks: `$variable`, else the first candidate
     that exists (`$XDG` is `$XDG_CONFIG_HOME`, `~` the home folder)."""
     config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
@@ -261,7 +277,8 @@ class _Finds:
         try:
             return file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            self.problems.append(f"{file}: cannot read it: {getattr(error, 'strerror', None) or error}")
+            reason = getattr(error, "strerror", None) or error
+            self.problems.append(f"{file}: cannot read it: {reason}")
             return None
 
     def report(self, file: Path, found: list[tuple[int, str]]) -> None:
@@ -280,7 +297,8 @@ def _from_khard(finds: _Finds, config: Path) -> None:
         path = finds.expand(raw, config)
         for folder in _folders(path) if is_glob else [path]:
             if folder.is_dir():
-                finds.add(finds.books, "vdir", folder, f"khard address book {name}", _count(folder, CONTACTS_EXT))
+                finds.add(finds.books, "vdir", folder, f"khard address book {name}",
+                          _count(folder, CONTACTS_EXT))
 
 
 def _from_vdirsyncer(finds: _Finds, config: Path) -> None:
@@ -315,21 +333,26 @@ def _from_khal(finds: _Finds, config: Path) -> None:
             finds.homes.insert(0, _glob_base(str(path)))  # khal shows a new folder there by itself
         for folder in _folders(path) if kind == "discover" else [path] if path.is_dir() else []:
             if kind == "birthdays":  # khal reads the birthdays of a folder of cards
-                finds.add(finds.books, "vdir", folder, f"khal birthdays {name}", _count(folder, CONTACTS_EXT))
+                finds.add(finds.books, "vdir", folder, f"khal birthdays {name}",
+                          _count(folder, CONTACTS_EXT))
                 continue
-            finds.add(finds.calendars, "calendar", folder, f"khal calendar {name}", _count(folder, CALENDAR_EXT))
+            finds.add(finds.calendars, "calendar", folder, f"khal calendar {name}",
+                      _count(folder, CALENDAR_EXT))
             if kind != "discover":
                 finds.homes.append(folder.parent)
 
 
 def discover(home: Path, env: Mapping[str, str]) -> Discovery:
-    """Everything found in `home`'s khard, vdirsyncer and khal configurations and the home folder."""
+    """Everything found in `home`'s khard, vdirsyncer and khal configurations and the home
+    folder."""
     finds = _Finds(home, env)
     if khard := _config_file(env, home, "KHARD_CONFIG", "$XDG/khard/khard.conf"):
         _from_khard(finds, khard)
-    if vdirsyncer := _config_file(env, home, "VDIRSYNCER_CONFIG", "~/.vdirsyncer/config", "$XDG/vdirsyncer/config"):
+    if vdirsyncer := _config_file(env, home, "VDIRSYNCER_CONFIG", "~/.vdirsyncer/config",
+                                  "$XDG/vdirsyncer/config"):
         _from_vdirsyncer(finds, vdirsyncer)
-    if khal := _config_file(env, home, None, "$XDG/khal/config", "$XDG/khal/khal.conf", "~/.khal/khal.conf"):
+    if khal := _config_file(env, home, None, "$XDG/khal/config", "$XDG/khal/khal.conf",
+                            "~/.khal/khal.conf"):
         _from_khal(finds, khal)
     for file in sorted(home.glob("*" + CONTACTS_EXT)):
         if file.is_file():

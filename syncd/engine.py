@@ -218,11 +218,11 @@ def decide(inputs: Inputs) -> Decision:
 
 
 def _guard(action: Action, inputs: Inputs) -> Action:
-    if action.kind in (reconcile.DELETE, reconcile.FORGET) and inputs.deletable is not None:
-        # Forgetting what the person did (an edit, a dismissal) is a deletion too: the follow-up
-        # would come back when the contact is read again.
-        if action.written is None or action.written.contact_uid not in inputs.deletable:
-            return replace(action, kind=reconcile.SKIP)
+    # Forgetting what the person did (an edit, a dismissal) is a deletion too: the follow-up
+    # would come back when the contact is read again.
+    if (action.kind in (reconcile.DELETE, reconcile.FORGET) and inputs.deletable is not None
+            and (action.written is None or action.written.contact_uid not in inputs.deletable)):
+        return replace(action, kind=reconcile.SKIP)
     if action.kind == reconcile.DISMISS and not inputs.listing_complete:
         return replace(action, kind=reconcile.SKIP)
     if action.kind == reconcile.UPDATE and inputs.hold_updates and action.written is not None:

@@ -6,6 +6,8 @@ of lines for a `ConfigError`) and an exit code. Anything else escaping is a bug.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 
 class SyncdError(Exception):
     """Base of every error syncd reports to a person."""
@@ -38,7 +40,10 @@ class ServerError(SyncdError):
     @property
     def transient(self) -> bool:
         """Worth retrying later: unreachable, overloaded or failing server."""
-        return self.connection or (self.status is not None and (self.status >= 500 or self.status == 429))
+        if self.connection:
+            return True
+        return self.status is not None and (self.status >= HTTPStatus.INTERNAL_SERVER_ERROR
+                                            or self.status == HTTPStatus.TOO_MANY_REQUESTS)
 
     @property
     def auth(self) -> bool:

@@ -152,7 +152,7 @@ def read_contacts(config: Config, state: State | None = None, now: dt.datetime |
                                        "cycle" for where in reader.changed_during_read)]
         if state is not None:
             verdict = _judge(reader.description, len(found), reader.complete, state,
-                             now or dt.datetime.now(dt.timezone.utc), config.daemon.poll)
+                             now or dt.datetime.now(dt.UTC), config.daemon.poll)
             if isinstance(verdict, SourceError):
                 log.error("%s", verdict)
                 result.failed.append(verdict)
@@ -196,8 +196,8 @@ def with_ledgers(read: Contacts, state: State | None, today: dt.date, *,
                                      since=(today - GONE_LATELY).isoformat())
             for link in found:
                 moved = ledger.relink(link.old, link.new.uid, link.why, today)
-                log.warning("%s: the ledger of id %s is now %s's (id %s), by %s: %s", link.new.where,
-                            link.old, link.new.name, link.new.uid, link.why,
+                log.warning("%s: the ledger of id %s is now %s's (id %s), by %s: %s",
+                            link.new.where, link.old, link.new.name, link.new.uid, link.why,
                             ", ".join(f"{count} {what}" for what, count in moved.items() if count)
                             or "no rows")
                 owners.add(link.new.uid)
@@ -245,7 +245,7 @@ def _memory(saved: str | None, legacy: str | None) -> rules.SourceMemory:
 
 def _duration(span: dt.timedelta) -> str:
     seconds = int(span.total_seconds())
-    return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
+    return f"{seconds // 60} min" if seconds >= 2 * 60 else f"{seconds} s"
 
 
 def note_exchanges(config: Config, contacts: list[Contact]) -> list[Exchange]:

@@ -17,12 +17,15 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+
 from syncd.config_types import FrozenMap
 from syncd.interests import normalise
 from syncd.model import Contact, Introduction
 from syncd.questions import question_bank, questions
 
-__all__ = ["IntroductionIndex", "Vocabulary", "common_ground", "question_bank", "questions", "ring_point"]
+__all__ = [
+    "IntroductionIndex", "Vocabulary", "common_ground", "question_bank", "questions", "ring_point",
+]
 
 # --- the vocabulary -------------------------------------------------------------------------
 
@@ -36,7 +39,8 @@ class Vocabulary:
     synonyms: Mapping[str, str] = field(default_factory=FrozenMap)
     neighbours: Mapping[str, frozenset[str]] = field(default_factory=FrozenMap)
     # tag as written -> (normalised, canonical); matching meets the same few hundred tags often
-    _forms: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _forms: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False,
+                                               compare=False)
 
     @classmethod
     def build(cls, synonyms: Mapping[str, str], related: Mapping[str, Iterable[str]]) -> Vocabulary:
@@ -52,7 +56,8 @@ class Vocabulary:
                 if a and b and a != b:
                     near[a].add(b)
                     near[b].add(a)
-        return cls(FrozenMap(resolved), FrozenMap({tag: frozenset(near[tag]) for tag in sorted(near)}))
+        return cls(FrozenMap(resolved),
+                   FrozenMap({tag: frozenset(near[tag]) for tag in sorted(near)}))
 
     def canonical(self, tag: str) -> str:
         """`#Vela` → `sailing`; a tag that is no alias is returned normalised."""
@@ -80,7 +85,8 @@ def _follow(alias: str, table: Mapping[str, str]) -> str:
     return tag
 
 
-def common_ground(contact_tags: Iterable[str], my_tags: Iterable[str], vocabulary: Vocabulary) -> tuple[str, ...]:
+def common_ground(contact_tags: Iterable[str], my_tags: Iterable[str],
+                  vocabulary: Vocabulary) -> tuple[str, ...]:
     """The interests a contact shares with me after synonyms, in the contact's order and words
     (`#vela` for someone who wrote it, though I wrote `sailing`)."""
     mine = {vocabulary.canonical(tag) for tag in my_tags}
@@ -140,14 +146,15 @@ class IntroductionIndex:
     """Who holds which interest, built once from every contact, so that `suggest` never compares
     every pair.
 
-    People are numbered in the order of a hash of their uid (a ring), and each tag maps to the set of their numbers as one
-    Python integer used as a bitset. For a contact with k tags, adding up k bitsets bit-sliced
-    (one integer per binary digit of the count) gives everyone's number of shared tags at once;
-    then, from the highest count down, the groups of people sharing the same tags are read
-    rarest tags first, clockwise on the ring from the contact, until `limit` people are found. All of
-    this is C-level arithmetic on integers of one bit per person, so no tag has to be skipped for
-    speed, however common: 100,000 contacts with 3-8 of 500 tags each, uniform or Zipf-popular,
-    take about a second to index and a quarter of a millisecond per contact to answer.
+    People are numbered in the order of a hash of their uid (a ring), and each tag maps to the
+    set of their numbers as one Python integer used as a bitset. For a contact with k tags,
+    adding up k bitsets bit-sliced (one integer per binary digit of the count) gives everyone's
+    number of shared tags at once; then, from the highest count down, the groups of people
+    sharing the same tags are read rarest tags first, clockwise on the ring from the contact,
+    until `limit` people are found. All of this is C-level arithmetic on integers of one bit
+    per person, so no tag has to be skipped for speed, however common: 100,000 contacts with
+    3-8 of 500 tags each, uniform or Zipf-popular, take about a second to index and a quarter of
+    a millisecond per contact to answer.
     """
 
     _EAGER = 256  # a tag held by at least 1/_EAGER of the people keeps its bitset built
@@ -158,7 +165,8 @@ class IntroductionIndex:
         people: dict[str, Contact] = {}
         for contact in contacts:
             people.setdefault(contact.uid, contact)  # the first card with a uid wins
-        tagged = [(ring_point(c.uid), c.name, c.uid, self._canonical(c.interests)) for c in people.values()]
+        tagged = [(ring_point(c.uid), c.name, c.uid, self._canonical(c.interests))
+                  for c in people.values()]
         tagged = sorted(entry for entry in tagged if entry[3])  # numbered around the ring
         self._points = [point for point, _, _, _ in tagged]
         self._uids = [uid for _, _, uid, _ in tagged]  # number -> uid
@@ -178,7 +186,8 @@ class IntroductionIndex:
 
     def holders(self, tag: str) -> tuple[str, ...]:
         """The uids of the people holding `tag` (after synonyms), sorted."""
-        return tuple(sorted(self._uids[n] for n in self._positions.get(self._vocabulary.canonical(tag), ())))
+        holders = self._positions.get(self._vocabulary.canonical(tag), ())
+        return tuple(sorted(self._uids[n] for n in holders))
 
     def suggest(
         self, contact: Contact, *, excluded_pairs: Collection[frozenset[str]], limit: int = 2
@@ -188,7 +197,8 @@ class IntroductionIndex:
         ring of uid hashes (stable when others join). `excluded_pairs` are
         pairs of uids already introduced; pass a set."""
         rarity = self._rarity
-        tags = sorted((t for t in self._canonical(contact.interests) if t in self._positions), key=rarity)
+        tags = sorted((t for t in self._canonical(contact.interests) if t in self._positions),
+                      key=rarity)
         if limit <= 0 or not tags:
             return []
         me = self._number.get(contact.uid)
@@ -203,11 +213,13 @@ class IntroductionIndex:
                     break
             if carry:
                 planes.append(carry)
-        excluded = excluded_pairs if isinstance(excluded_pairs, (set, frozenset)) else set(excluded_pairs)
+        excluded = (excluded_pairs if isinstance(excluded_pairs, (set, frozenset))
+                    else set(excluded_pairs))
         # Within a group of equals, people are taken clockwise from the contact's own point on a
         # ring of uid hashes: a newcomer displaces someone's choice only if it lands right after
         # them, so adding one contact rewrites about `limit` other follow-ups, not everyone's.
-        start = me + 1 if me is not None else bisect.bisect_left(self._points, ring_point(contact.uid))
+        start = (me + 1 if me is not None
+                 else bisect.bisect_left(self._points, ring_point(contact.uid)))
         chosen: list[int] = []
         for level in range(len(tags), 0, -1):
             exactly = self._exactly(planes, level)
@@ -225,8 +237,9 @@ class IntroductionIndex:
         self, exactly: int, level: int, tags: list[str], bitsets: list[int]
     ) -> Iterator[int | list[int]]:
         """The people sharing exactly `level` of `tags`, in groups of equal rarity (rarest
-        first), each group a bitset or an ascending list of numbers. Either the subsets of `level` tags are walked (few
-        tags) or the people are (few people), whichever is cheaper."""
+        first), each group a bitset or an ascending list of numbers. Either the subsets of
+        `level` tags are walked (few tags) or the people are (few people), whichever is
+        cheaper."""
         df = [len(self._positions[tag]) for tag in tags]
         if math.comb(len(tags), level) * (level + 1) <= exactly.bit_count():
             # Tags are sorted rarest first, so index tuples sorted by their tags' counts come
@@ -247,12 +260,14 @@ class IntroductionIndex:
         else:
             index = {tag: i for i, tag in enumerate(tags)}
             mine = frozenset(tags)
-            keyed = sorted((sorted(df[index[t]] for t in self._tags[n] & mine), n) for n in _members(exactly))
+            keyed = sorted((sorted(df[index[t]] for t in self._tags[n] & mine), n)
+                           for n in _members(exactly))
             for _, group in itertools.groupby(keyed, key=lambda pair: pair[0]):
                 yield [n for _, n in group]
 
     def _take(
-        self, numbers: Iterable[int], me: str, excluded: Collection[frozenset[str]], limit: int, chosen: list[int]
+        self, numbers: Iterable[int], me: str, excluded: Collection[frozenset[str]], limit: int,
+        chosen: list[int],
     ) -> None:
         for number in numbers:
             if len(chosen) >= limit:

@@ -33,6 +33,7 @@ CLOSE_NAME = 0.9
 # Above this many orphan × newcomer pairs the close-name pass is skipped (a whole address book
 # re-imported: its people match by email, phone or exact name, and the pass would be slow).
 _MAX_PAIRS = 250_000
+_PHONE_DIGITS = 5  # fewer digits are an extension or a typo, not a number to match on
 
 
 def name_key(name: str) -> str:
@@ -52,7 +53,7 @@ def email_key(email: str) -> str:
 def phone_key(phone: str) -> str:
     """The last nine digits: "+39 333 123 4567", "0039 3331234567" and "333-1234567" agree."""
     digits = _NOT_A_DIGIT.sub("", phone)
-    return digits[-9:] if len(digits) >= 5 else ""
+    return digits[-9:] if len(digits) >= _PHONE_DIGITS else ""
 
 
 def derived_uid(name: str, emails: Iterable[str], phones: Iterable[str]) -> str:
@@ -74,9 +75,9 @@ NO_DETAILS = details_digest([])  # a card without UID and without any of the det
 
 
 def legacy_uids(contacts: Iterable[Contact]) -> dict[str, str]:
-    """The id that syncd, before state schema 8, gave each card without UID (from the file it was in and its name,
-    a second card of that name in that file suffixed "-2"), to the contact's id now: the state
-    files of those versions keep their ledgers on upgrade."""
+    """The id that syncd, before state schema 8, gave each card without UID (from the file it
+    was in and its name, a second card of that name in that file suffixed "-2"), to the
+    contact's id now: the state files of those versions keep their ledgers on upgrade."""
     found: dict[str, str] = {}
     seen: dict[str, int] = defaultdict(int)
     for contact in contacts:
@@ -130,7 +131,8 @@ def relinks(orphans: Mapping[str, Known | None], newcomers: Iterable[Contact],
         ("same name", lambda k: {name_key(k.name)}, lambda c: {name_key(c.name)}),
     ]
     matched = _unique(legacy_of, {uid: {uid} for uid in pool})
-    found += [Relink(old, pool.pop(new), "the id an earlier syncd gave it from its file") for old, new, _ in matched]
+    found += [Relink(old, pool.pop(new), "the id an earlier syncd gave it from its file")
+              for old, new, _ in matched]
     for old, _, _ in matched:
         left.pop(old)
     for why, of_known, of_contact in passes:

@@ -83,7 +83,8 @@ class Inspiration:
     @cached_property
     def catalog_tags(self) -> frozenset[str]:
         """Every canonical tag some catalog idea carries."""
-        return frozenset(self.vocabulary.canonical(tag) for idea in self.catalog for tag in idea.tags)
+        return frozenset(self.vocabulary.canonical(tag)
+                         for idea in self.catalog for tag in idea.tags)
 
 
 def enrich(followups: Iterable[FollowUp], inspiration: Inspiration) -> list[FollowUp]:
@@ -148,11 +149,12 @@ def occasion(followup: FollowUp, inspiration: Inspiration,
 # (`Inspiration.build`), and a new catalog or vocabulary object (a reload) starts afresh.
 _MATCHED: dict[tuple, tuple[Suggestion, ...]] = {}
 _MATCHED_FOR: list[tuple] = [()]
+_MATCHED_MAX = 200_000  # entries before the cache starts afresh: a bound on its memory
 
 
 def _cache_for(inspiration: Inspiration) -> None:
     owner = (id(inspiration.catalog_source), id(inspiration.vocabulary), inspiration.crowded)
-    if _MATCHED_FOR[0] != owner or len(_MATCHED) > 200_000:
+    if _MATCHED_FOR[0] != owner or len(_MATCHED) > _MATCHED_MAX:
         _MATCHED.clear()
         _MATCHED_FOR[0] = owner
 

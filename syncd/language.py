@@ -24,12 +24,13 @@ _ITALIAN_WORDS = frozenset("""
     suoi sue mio mia un una uno ed o ma come dove quando ama adora piace piacciono appassionato
     appassionata appassionati passione figlio figlia moglie marito collega amico amica sempre
     lavora vive ogni anni
-""".split())
+""".split())  # noqa: SIM905 (a list of words reads best as text)
 _ENGLISH_WORDS = frozenset("""
     the a an and of to in on at for with from by is are was has have he she they his her
     their loves likes enjoys into fan very also who works lives son daughter wife husband
     colleague friend always every years
-""".split())
+""".split())  # noqa: SIM905 (a list of words reads best as text)
+_SHORT_WORD = 2  # letters; "la", "in": too short for an ending to tell the language
 # Endings of Italian nouns that English tags do not have (an alias ending so is Italian).
 _ITALIAN_ENDING = re.compile(r"(?:[aio]|ione|ioni|are|ere|ire|ale|ali|ente|enti|ismo|ismi)$")
 
@@ -60,7 +61,8 @@ def card_language(note: str, tags: Iterable[tuple[str, str]],
     for written, canonical in tags:
         if written == canonical and written in known:
             english += 1
-        elif any(_ITALIAN_ENDING.search(word) for word in written.split("-") if len(word) > 2):
+        elif any(_ITALIAN_ENDING.search(word) for word in written.split("-")
+                 if len(word) > _SHORT_WORD):
             italian += 1
     if italian > english:
         return "it"

@@ -24,7 +24,8 @@ FILES = (
     ("~/.config/syncd/config.yaml", "The configuration (`$XDG_CONFIG_HOME/syncd/config.yaml`; "
      "`$SYNCD_CONFIG` or `--config` name another). `syncd init` writes a first one."),
     ("~/.config/syncd/NAME.yaml", "The configuration of the profile run as `syncd@NAME.service`."),
-    ("~/.local/state/syncd/syncd.sqlite", "The state (`state:`, under `$XDG_STATE_HOME`): the ledger "
+    ("~/.local/state/syncd/syncd.sqlite",
+     "The state (`state:`, under `$XDG_STATE_HOME`): the ledger "
      "and what syncd wrote where; `syncd.cache.sqlite` beside it holds what was read from the "
      "servers, and can be emptied with `syncd state reset-cache`."),
     ("~/.local/share/syncd/calendar/", "The calendar folder when `calendar.type` is `local` and "
@@ -95,7 +96,8 @@ def _options(command: click.Command, ctx: click.Context,
 
 
 def _home_as_tilde(text: str) -> str:
-    """A default under the home folder (`install-service --dest`) as `~/...`, the same for everyone."""
+    """A default under the home folder (`install-service --dest`) as `~/...`, the same for
+    everyone."""
     home = str(Path.home())
     if home == "/":
         return text

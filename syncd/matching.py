@@ -18,8 +18,8 @@ with me and a kind that suits the purpose; ideas proposed to many people lately 
 much. Ties break by a per-contact seed, so that people with the same interests get different
 ideas. A gift follow-up (give-back, birthday) proposes gifts only, and a give-back answers in
 kind first (after a book, a book); events only in the months before they happen. Picks serve
-each of their interests before a second idea for one, then vary the kinds. Never an idea already exchanged with them, matched by title
-(`title_key`).
+each of their interests before a second idea for one, then vary the kinds. Never an idea
+already exchanged with them, matched by title (`title_key`).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ PURPOSE = 0.5
 CROWDED = 0.1  # taken off per person it was proposed to lately, at most MAX_CROWDED
 MAX_CROWDED = 0.9
 SEASON_MONTHS = 3  # an event is proposed in the three months before it
+SEASON_UNTIL_DAY = 10  # and in its own month until this day
 
 KEPT, DIRECT, DIRECT_OTHER_LANGUAGE, RELATED_TIER, RELATED_OTHER_LANGUAGE = range(5)
 PROPOSED_BEFORE = 4  # added to the tier of an idea proposed to them in another follow-up
@@ -159,7 +160,7 @@ def index_for(catalog: Sequence[Idea], vocabulary: Vocabulary) -> CatalogIndex:
     for index in _INDEXES:
         if index.catalog is catalog and index.vocabulary is vocabulary:
             return index
-    _INDEXES[:] = _INDEXES[-3:] + [CatalogIndex(catalog, vocabulary)]
+    _INDEXES[:] = [*_INDEXES[-3:], CatalogIndex(catalog, vocabulary)]
     return _INDEXES[-1]
 
 
@@ -305,7 +306,8 @@ def _fits(idea: Idea, occasion: Occasion) -> bool:
     if idea.kind == "event" and idea.months and occasion.day is not None:
         day = occasion.day
         ahead = [(month - day.month) % 12 for month in idea.months]
-        return any(1 <= n <= SEASON_MONTHS or (n == 0 and day.day <= 10) for n in ahead)
+        return any(1 <= n <= SEASON_MONTHS or (n == 0 and day.day <= SEASON_UNTIL_DAY)
+                   for n in ahead)
     return True
 
 
@@ -322,7 +324,7 @@ class _Scoring:
     crowded: Mapping[str, int]
     seed: int
 
-    def score(self, entry: _Entry) -> Candidate | None:
+    def score(self, entry: _Entry) -> Candidate | None:  # noqa: PLR0912 (each way to match)
         """What the idea scores for the contact, or None when it shares nothing with them, not
         even a related tag."""
         best: dict[str, tuple[float, str, tuple[str, ...]]] = {}  # their tag -> its reason
@@ -375,7 +377,8 @@ def pick(pool: list[Candidate], limit: int, occasion: Occasion) -> list[Candidat
     picks (`_varied`). An idea proposed to them in another follow-up within a year is never
     picked again: fewer ideas rather than the same one twice."""
     ranked = sorted(pool, key=rank)
-    chosen = sorted((found for found in pool if found.tier == KEPT), key=lambda f: f.tiebreak)[:limit]
+    kept = sorted((found for found in pool if found.tier == KEPT), key=lambda f: f.tiebreak)
+    chosen = kept[:limit]
     rest = [found for found in ranked if found.tier != KEPT and not proposed_before(found.tier)]
     if occasion.in_kind and not chosen and limit > 0:
         first = next((found for found in rest if found.idea.kind == occasion.in_kind), None)

@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+_LEAP_DAY = (2, 29)  # (month, day)
+
 
 @dataclass(frozen=True, order=True)
 class PartialDate:
@@ -27,7 +29,7 @@ class PartialDate:
         common years, as most calendar apps show it."""
         for year in (today.year, today.year + 1):
             day = self.day
-            if self.month == 2 and day == 29 and not _is_leap(year):
+            if (self.month, day) == _LEAP_DAY and not _is_leap(year):
                 day = 28
             occurrence = dt.date(year, self.month, day)
             if occurrence >= today:
@@ -174,7 +176,8 @@ class Idea:
 @dataclass(frozen=True)
 class Suggestion:
     idea: Idea
-    why: str  # short English reason: "#sailing", "related to #sailing via #ocean; also yours: #history"
+    # A short English reason: "#sailing", "related to #sailing via #ocean; also yours: #history".
+    why: str
     score: float
 
 

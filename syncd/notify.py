@@ -29,11 +29,13 @@ class Notifier:
         """`send(READY=1, STATUS="3 created")` → `READY=1\\nSTATUS=3 created`."""
         if not self.address:
             return False
-        text = "\n".join(f"{key}={str(value).replace(chr(10), ' ')}" for key, value in fields.items())
+        text = "\n".join(f"{key}={str(value).replace(chr(10), ' ')}"
+                         for key, value in fields.items())
         target = "\0" + self.address[1:] if self.address.startswith("@") else self.address
         try:
             if self._socket is None:
-                self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                self._socket = socket.socket(socket.AF_UNIX,
+                                             socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
             self._socket.sendto(text.encode("utf-8"), target)
             return True
         except OSError as error:

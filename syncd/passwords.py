@@ -41,7 +41,8 @@ def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calend
             return _COMMAND_PASSWORDS[settings.password_command]
         try:
             done = subprocess.run(
-                settings.password_command, shell=True, capture_output=True, text=True, timeout=60
+                settings.password_command, shell=True, capture_output=True, text=True, timeout=60,
+                check=False,  # the exit status is read below, for a message of its own
             )
         except (OSError, subprocess.TimeoutExpired) as failure:
             raise error(f"{key}.password_command failed: {failure}") from failure
@@ -60,7 +61,7 @@ def resolve_password(settings: CalendarConfig | SourceConfig, key: str = "calend
 def _keyring_password(url: str, key: str) -> str | None:
     """`keyring.get_password("syncd", url)` if the optional `keyring` package is installed."""
     try:
-        import keyring  # type: ignore[import-not-found]
+        import keyring  # type: ignore[import-not-found]  # noqa: PLC0415 (an optional package)
     except ImportError:
         return None
     try:

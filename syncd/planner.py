@@ -49,11 +49,13 @@ class _Candidate(NamedTuple):
     earliest: dt.date
 
 
-def cadence(contact: Contact, rules: Rules, by_category: Mapping[str, dt.timedelta]) -> dt.timedelta:
+def cadence(contact: Contact, rules: Rules,
+            by_category: Mapping[str, dt.timedelta]) -> dt.timedelta:
     """The shortest cadence among the contact's categories, else the default.
     `by_category` is `rules.keep_in_touch_categories` by `group_key` (the names compared as
     `interests` compares groups: `Close Friends`, `close-friends`, `close_friends` are one)."""
-    matches = [by_category[key] for key in map(_category_key, contact.categories) if key in by_category]
+    matches = [by_category[key] for key in map(_category_key, contact.categories)
+               if key in by_category]
     return min(matches, default=rules.keep_in_touch_default)
 
 
@@ -65,8 +67,9 @@ def _category_key(name: str) -> str:
 
 def kept_out(contacts: Sequence[Contact], rules: Rules) -> tuple[frozenset[str], list[str]]:
     """The contacts that get no follow-up and are introduced to no one: those without a name,
-    those in one of `rules.skip_categories` (compared as the cadence categories are) and those `rules.skip`
-    names (a UID, an email or a name, found as `syncd log` finds one). Returns their uids and,
+    those in one of `rules.skip_categories` (compared as the cadence categories are) and those
+    `rules.skip` names (a UID, an email or a name, found as `syncd log` finds one). Returns
+    their uids and,
     for each entry of `rules.skip` that names no one or several contacts (then none is kept
     out: say which), what is wrong with it."""
     skipped = {key for key in map(_category_key, rules.skip_categories) if key}
@@ -87,7 +90,7 @@ def kept_out(contacts: Sequence[Contact], rules: Rules) -> tuple[frozenset[str],
     return frozenset(out), problems
 
 
-def plan(
+def plan(  # noqa: PLR0915 (the whole plan, step by step, in one place)
     contacts: Iterable[Contact],
     rules: Rules,
     today: dt.date,
@@ -103,8 +106,9 @@ def plan(
     `last_contact` maps a contact UID to the day the keep-in-touch clock last restarted (an
     exchange, a completed or dismissed follow-up); `pinned` maps a follow-up UID already written
     to the due date it was written with; `standings` is the ledger as of today; `excluded` the
-    uids of the contacts that get none (default: `kept_out` of the rules). A follow-up of theirs already
-    written is then not wanted: the reconciliation deletes it as a removed contact's.
+    uids of the contacts that get none (default: `kept_out` of the rules). A follow-up of
+    theirs already written is then not wanted: the reconciliation deletes it as a removed
+    contact's.
     """
     contacts = list(contacts)
     if excluded is None:

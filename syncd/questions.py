@@ -49,7 +49,8 @@ def shipped_bank() -> Bank:
     text = resources.files("syncd").joinpath("data/questions.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     return Bank(
-        FrozenMap({code: tuple(map(_question, items)) for code, items in data["get_to_know"].items()}),
+        FrozenMap({code: tuple(map(_question, items))
+                   for code, items in data["get_to_know"].items()}),
         FrozenMap({code: tuple(map(str, items)) for code, items in data["about_a_tag"].items()}),
         FrozenMap({code: str(line) for code, line in data["look_for"].items()}),
     )

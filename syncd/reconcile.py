@@ -14,9 +14,10 @@
 (`meaning.py`: a server that re-serialises, splits CATEGORIES, adds CLASS:PUBLIC or restamps an
 object has not changed it, nor has a client that saved it unchanged). Rows and objects of syncd
 before 0.2 carry the legacy content-line hash: they count as unchanged by either hash, and a row
-whose object still means what is wanted is given the new hash without a write (REFRESH). An object at a syncd href that the
-state file does not know (a crash after the PUT, before the state write) is adopted when it is
-still exactly as syncd wrote it, by the hash syncd embedded in it; anything else is left alone.
+whose object still means what is wanted is given the new hash without a write (REFRESH). An
+object at a syncd href that the state file does not know (a crash after the PUT, before the
+state write) is adopted when it is still exactly as syncd wrote it, by the hash syncd embedded
+in it; anything else is left alone.
 An object that another syncd instance wrote (its `X-SYNCD-INSTANCE` mark names another state
 file: the person's other laptop) is never adopted, updated, dismissed or deleted: it is
 remembered as the other instance's, and looked at again only when its etag changes or it goes.
@@ -89,7 +90,7 @@ def to_fetch(
 ) -> set[str]:
     """Hrefs whose content must be read before deciding."""
     hrefs = set()
-    for uid, entry in written.items():
+    for entry in written.values():
         if (entry.owner in (OURS, DELETING, OTHER_INSTANCE, DONE) and entry.href in listing
                 and listing[entry.href] != entry.etag):
             hrefs.add(entry.href)
@@ -132,8 +133,9 @@ def _other(stored: Stored | None, instance: str) -> bool:
             and bool(stored.instance) and stored.instance != instance)
 
 
-def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored],
-         instance: str) -> Action:
+def _new(  # noqa: PLR0911 (the decision table: a return per row)
+    want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored], instance: str
+) -> Action:
     if want.href not in listing:
         return Action(CREATE, want.uid, want.href, want)
     stored = fetched.get(want.href)
@@ -154,7 +156,7 @@ def _new(want: Desired, listing: Mapping[str, str], fetched: Mapping[str, Stored
     return Action(UPDATE, want.uid, want.href, want, etag=etag)
 
 
-def _known(
+def _known(  # noqa: PLR0911, PLR0912 (the decision table: a return per row)
     want: Desired | None,
     entry: Written,
     listing: Mapping[str, str],
@@ -211,7 +213,7 @@ def _known(
                           writer=stored.instance)
         if stored.status == "COMPLETED":
             return Action(COMPLETED, uid, href, want, etag=etag, hash=stored.hash, written=entry)
-        if not stored.means(entry.hash):
+        if not stored.means(entry.hash):  # noqa: SIM102 (the comment below is the other case)
             if not (stored.is_ours and _names(stored, uid) and stored.untouched):
                 return Action(PERSON_EDITED, uid, href, want, etag=etag, hash=stored.hash,
                               written=entry)

@@ -74,7 +74,8 @@ def description(followup: FollowUp, language: str) -> str:
     if contact.interests:
         lines.append(f"{text['interests']}: " + " ".join(f"#{tag}" for tag in contact.interests))
     if followup.common_ground:
-        lines.append(f"{text['common_ground']}: " + " ".join(f"#{t}" for t in followup.common_ground))
+        tags = " ".join(f"#{t}" for t in followup.common_ground)
+        lines.append(f"{text['common_ground']}: {tags}")
     if followup.ideas:
         lines.append(f"{text['ideas']}:")
         lines.extend(wording.idea_line(s.idea, wording.why(s.why, language), language)
@@ -142,6 +143,11 @@ _NUMBER = re.compile(r"(\+?[\d\s().\-/]+)"
                      r"(?:(?:;ext=|\s*(?:ext\.?|x)\s*)(\d+))?", re.IGNORECASE)
 
 
+_PHONE_DIGITS = 3  # fewer are not a number a phone can call
+_FOLD_OCTETS = 75  # RFC 5545 §3.1: the longest physical line
+_UTF8_CONTINUATION = 0x80  # 10xxxxxx (under the mask 0xC0): a byte inside a UTF-8 sequence
+
+
 def tel_link(value: str) -> str | None:
     """The RFC 3966 `tel:` URI of a phone number (`+39 333 123 4567` → `tel:+393331234567`;
     a TEL that is a URI already is read as one), None when it is not a number: only digits,
@@ -153,7 +159,7 @@ def tel_link(value: str) -> str | None:
     if found is None:
         return None
     digits = re.sub(r"\D", "", found.group(1))
-    if len(digits) < 3:
+    if len(digits) < _PHONE_DIGITS:
         return None
     plus = "+" if found.group(1).lstrip().startswith("+") else ""
     return f"tel:{plus}{digits}" + (f";ext={found.group(2)}" if found.group(2) else "")
@@ -208,7 +214,7 @@ def render_with_hash(
     cleaned = {key: clean(value) for key, value in values.items()}
     reason = _text(cleaned[MARK_REASON])
     props: list[tuple[str, str, tuple[str, str]]] = [  # (name, parameters, (written, hashed))
-        ("DTSTAMP", "", _plain(now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))),
+        ("DTSTAMP", "", _plain(now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))),
         ("CATEGORIES", "", ("syncd," + reason[0], "syncd," + reason[1])),
         *((key, "", _text(value) if not key.startswith("X-") else _mark(value))
           for key, value in cleaned.items()),
@@ -302,12 +308,12 @@ def _legacy_digest(calendar: list[tuple[str, str, tuple[str, str]]], name: str,
 def _fold(line: str) -> str:
     """RFC 5545 folding: physical lines of at most 75 octets, never inside a UTF-8 sequence."""
     data = line.encode()
-    if len(data) <= 75:
+    if len(data) <= _FOLD_OCTETS:
         return line
-    chunks, start, limit = [], 0, 75
+    chunks, start, limit = [], 0, _FOLD_OCTETS
     while start < len(data):
         end = min(start + limit, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte
+        while end < len(data) and (data[end] & 0xC0) == _UTF8_CONTINUATION:
             end -= 1
         chunks.append(data[start:end].decode())
         start, limit = end, 74  # a continuation line starts with the folding space
@@ -391,7 +397,8 @@ def _read(item: str) -> Stored:
     completed = get("COMPLETED")
     completed_day = None
     if completed is not None and isinstance(completed.dt, dt.date):
-        completed_day = completed.dt.date() if isinstance(completed.dt, dt.datetime) else completed.dt
+        completed_day = (completed.dt.date() if isinstance(completed.dt, dt.datetime)
+                         else completed.dt)
     return Stored(
         uid=str(uid) if uid is not None else None,
         hash=meaning.of_calendar(calendar),

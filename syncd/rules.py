@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 
 from syncd import reciprocity
 from syncd.config_types import Rules
-from syncd.model import GAVE, Contact, Exchange, Idea, Proposal
 from syncd.inspire import EXCHANGE_KIND_OF_IDEA
+from syncd.model import GAVE, Contact, Exchange, Idea, Proposal
 from syncd.planner import GIVE_BACK
 
 
@@ -94,8 +94,9 @@ def completion_exchanges(done: Completed, today: dt.date, ideas: Mapping[str, Id
       ticked)`, of kind other and weight 0 — they were in touch, which restarts the clock and
       settles nothing.
 
-    A give-back ticked off (or a follow-up a give-back was merged into) settles what was owed: its first exchange weighs at least the
-    balance less the others (a give-back that names nothing weighs at least `other`'s weight).
+    A give-back ticked off (or a follow-up a give-back was merged into) settles what was owed:
+    its first exchange weighs at least the balance less the others (a give-back that names
+    nothing weighs at least `other`'s weight).
     """
     day = min(done.day or today, today)
     note = f"completed {done.reason} follow-up {done.followup_uid}"
@@ -133,7 +134,7 @@ def idea_left(done: Completed, ideas: Mapping[str, Idea]) -> Idea | None:
     (every line kept, none kept, or an idea no longer in the catalog, whose line cannot be
     told). An idea's line starts with its title, in any of its languages (wording.idea_line)."""
     proposed = [ideas.get(uid) for uid in dict.fromkeys(done.ideas)]
-    if len(proposed) < 2 or None in proposed:
+    if len(proposed) <= 1 or None in proposed:
         return None
     starts = [reciprocity.item_key(_BULLET.sub("", line)) for line in done.description.splitlines()]
     starts = [line for line in starts if line]
@@ -156,6 +157,7 @@ COMPLETE = "complete"  # every card read: missing contacts are gone
 INCOMPLETE = "incomplete"  # some card unreadable, or a file changed while read
 SUSPECT = "suspect"  # far fewer cards than the last complete read: wait for a second look
 EMPTIED = "emptied"  # no card, where there were some: an error
+_FEW_CARDS = 3  # a fall of this many cards or fewer is never suspect
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def source_verdict(memory: SourceMemory, cards: int, complete: bool, now: dt.dat
         return EMPTIED, memory
     if not complete:
         return INCOMPLETE, memory
-    fell = cards * 2 < memory.cards and memory.cards - cards > 3
+    fell = cards * 2 < memory.cards and memory.cards - cards > _FEW_CARDS
     if fell:
         if memory.pending == cards and memory.pending_since is not None:
             if now - memory.pending_since >= poll:

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from syncd.config import Config, load_config
 from syncd.config_types import (
-    PROFILE_VARIABLE, checked_profile, default_calendar_path, default_state_path,
+    PROFILE_VARIABLE,
+    checked_profile,
+    default_calendar_path,
+    default_state_path,
 )
 from syncd.errors import SyncdError
 from syncd.state import create_private_folders
@@ -116,7 +119,7 @@ def _word(text: str, exec_line: bool = False) -> str:
     for char in escaped:
         if char in '\\"':
             out.append("\\" + char)
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
+        elif char < " " or char == "\x7f":
             out.append(f"\\x{ord(char):02x}")
         else:
             out.append(char)

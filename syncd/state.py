@@ -19,7 +19,7 @@ import socket
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,7 +208,7 @@ def _instance_id(path: str) -> str:
 
 class State(CacheTables):
     def __init__(self, path: Path | str):
-        from syncd import backups
+        from syncd import backups  # noqa: PLC0415 (backups imports this module)
 
         self.path = str(path)
         new = False
@@ -230,7 +230,7 @@ class State(CacheTables):
 
     def close(self) -> None:
         """Closes the file, after a backup when the ledger changed (`syncd.backups`)."""
-        from syncd import backups
+        from syncd import backups  # noqa: PLC0415 (backups imports this module)
 
         if self.path != ":memory:" and backups.fingerprint(self.db) != self._ledger_when_opened:
             try:
@@ -261,10 +261,8 @@ class State(CacheTables):
             self.db.execute("COMMIT")
         except BaseException as error:
             if self.db.in_transaction:  # a failed COMMIT (disk full) leaves it open
-                try:
+                with suppress(sqlite3.Error):
                     self.db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
             if isinstance(error, sqlite3.Error):
                 raise self.storage_error(error) from error
             raise

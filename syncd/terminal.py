@@ -25,7 +25,7 @@ def _escape(match: re.Match[str]) -> str:
     if char in _SHORT:
         return _SHORT[char]
     code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if char <= "\xff" else f"\\u{code:04x}"
 
 
 def shown(text: str) -> str:

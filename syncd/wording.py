@@ -102,6 +102,9 @@ TEXT: dict[str, dict] = {
 LANGUAGES = tuple(TEXT)
 
 
+_MONTHS = 12
+
+
 def month_name(month: int, language: str) -> str:
     return TEXT[language]["months"].split()[month - 1]
 
@@ -154,7 +157,7 @@ def idea_line(idea: Idea, why_text: str, language: str) -> str:
     months = tuple(getattr(idea, "months", ()) or ())
     if idea.kind == "event" and months:
         facts.append(_and(language, [month_name(m, language) for m in sorted(set(months))
-                                      if 1 <= m <= 12]))
+                                      if 1 <= m <= _MONTHS]))
     city = getattr(idea, "city", None)
     city = _CITIES.get(language, {}).get(city or "", city)
     if idea.kind == "event" and city and city not in idea.by:
@@ -174,7 +177,7 @@ _CITIES = {"it": {"Rome": "Roma", "Milan": "Milano", "Turin": "Torino", "Venice"
 
 
 def _and(language: str, words: list[str]) -> str:
-    if len(words) < 2:
+    if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + (" e " if language == "it" else " and ") + words[-1]
 

@@ -22,8 +22,8 @@ from syncd.errors import SourceError
 from syncd.model import Contact
 
 if TYPE_CHECKING:
-    from syncd.config_types import SourceConfig
     from syncd.cache import ListingCache
+    from syncd.config_types import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def tell_apart(contacts: list[Contact]) -> list[Contact]:
         if contact.details and not contact.emails and not contact.phones:
             groups.setdefault(contact.uid, []).append(index)
     for members in groups.values():
-        if len(members) < 2:
+        if len(members) <= 1:
             continue
         taken: dict[str, int] = {}
         for index in members:

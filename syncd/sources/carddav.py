@@ -32,18 +32,19 @@ import json
 import logging
 import re
 from dataclasses import fields
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 from syncd import dav
+from syncd.cache import ListingCache, MemoryListingCache
 from syncd.dav import CARDDAV, DAV, XML, normalize_href, public_url
 from syncd.errors import SourceError
 from syncd.model import Contact, PartialDate
 from syncd.passwords import resolve_password
 from syncd.sources import SOURCE_TYPES, ContactSource, dedupe
 from syncd.sources.vcard import parse_checked
-from syncd.cache import ListingCache, MemoryListingCache
 
 if TYPE_CHECKING:
     from syncd.config_types import SourceConfig
@@ -196,7 +197,7 @@ class CardDAVSource(ContactSource, dav.OnSession):
                 continue
             if member.etag:
                 listing[member.href] = member.etag
-            elif member.status == 200:
+            elif member.status == HTTPStatus.OK:
                 log.warning("%s: the server gave no etag; ignored", self._origin + member.href)
         return listing
 
@@ -221,9 +222,9 @@ class CardDAVSource(ContactSource, dav.OnSession):
             answered: set[str] = set()
             for member in self._session.multistatus(response, self.url):
                 text = member.text(f"{CARDDAV}address-data")
-                if member.status == 404:
+                if member.status == HTTPStatus.NOT_FOUND:
                     gone.add(member.href)
-                elif member.status == 200 and member.etag and text.strip():
+                elif member.status == HTTPStatus.OK and member.etag and text.strip():
                     fetched[member.href] = _card(member.etag, text, self._origin + member.href,
                                                  known.get(member.href))
                 else:

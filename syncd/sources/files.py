@@ -18,8 +18,8 @@ from syncd.sources import SOURCE_TYPES, ContactSource, dedupe
 from syncd.sources.vcard import parse_checked
 
 if TYPE_CHECKING:
-    from syncd.config_types import SourceConfig
     from syncd.cache import ListingCache
+    from syncd.config_types import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +169,8 @@ class VcfFileSource(ContactSource):
 class VdirSource(ContactSource):
     """Every `*.vcf` file directly in one folder, in name order; dotfiles and `*.tmp` (files
     being written by a sync tool) are ignored. A file that cannot be read, or is a FIFO, device
-    or socket, is skipped with a warning and named in `damaged`; one listed that is gone when read is named in
-    `changed_during_read`; a folder that cannot be listed is a SourceError."""
+    or socket, is skipped with a warning and named in `damaged`; one listed that is gone when
+    read is named in `changed_during_read`; a folder that cannot be listed is a SourceError."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -190,7 +190,8 @@ class VdirSource(ContactSource):
         except NotADirectoryError:
             raise SourceError(f"{self.description}: cannot read contacts: not a folder") from None
         except OSError as error:
-            raise SourceError(f"{self.description}: cannot read contacts: {_reason(error)}") from None
+            raise SourceError(
+                f"{self.description}: cannot read contacts: {_reason(error)}") from None
         return [self.path / name for name in sorted(names)]
 
     def read(self) -> list[Contact]:
@@ -205,7 +206,8 @@ class VdirSource(ContactSource):
                 self.changed_during_read.append(where)
                 continue
             except NotRegularFile as error:
-                self.damaged.append(f"{where}: skipped: {_reason(error)}")  # warned of by the caller
+                # Warned of by the caller.
+                self.damaged.append(f"{where}: skipped: {_reason(error)}")
                 continue
             except OSError as error:
                 log.warning("%s: cannot read: %s; skipped", where, _reason(error))

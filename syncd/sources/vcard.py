@@ -141,7 +141,7 @@ class RawCard:
                 chunk.replace("\n ", "").replace("\n\t", "") if "\n" in chunk else chunk
                 for chunk in chunks
             ]
-            return zip(numbers, lines)
+            return zip(numbers, lines, strict=False)
         return self._qp_logical_lines(chunks)
 
     def _qp_logical_lines(self, chunks: list[str]) -> Iterator[tuple[int, str]]:
@@ -166,7 +166,8 @@ class RawCard:
                 line = line[:-1] + following
             yield start, line
 
-    def properties(self, source: str | None, names: Collection[str] | None = None) -> list[Property]:
+    def properties(self, source: str | None,
+                   names: Collection[str] | None = None) -> list[Property]:
         """Every property (or only those named, upper case). A line with no `:` or no name is
         skipped, with a warning unless `source` is None."""
         found: list[Property] = []
@@ -230,7 +231,7 @@ def _param_values(raw: str) -> tuple[str, ...]:
     if '"' not in raw:
         return tuple(raw.split(","))
     return tuple(
-        value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+        value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
         for value in _split_outside_quotes(raw, ",")
     )
 
@@ -278,8 +279,8 @@ def iter_cards(text: str, source: str, unread: list[int] | None = None) -> Itera
     is part of the outer one, never a card of its own. A card without its END:VCARD and text
     outside cards are skipped with a warning; blank lines between cards are not. `unread`, when
     given, gets the line of every card skipped: unterminated, or whose BEGIN:VCARD line is
-    mangled or lost (text outside cards with one, or with lines before an END:VCARD). Lazy, so that a caller reading each card as it
-    comes logs every warning in line order."""
+    mangled or lost (text outside cards with one, or with lines before an END:VCARD). Lazy, so
+    that a caller reading each card as it comes logs every warning in line order."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:  # CR CR LF (iOS 5 and 6) is one line end too
@@ -364,7 +365,8 @@ def _check_outside(text: str, source: str, line: int, unread: list[int] | None) 
         unread.append(lines[0])  # a card whose BEGIN:VCARD line is mangled or lost
 
 
-def card_to_contact(card: RawCard, source: str) -> Contact | None:
+# Exempt from the size rules: a branch per vCard property, in one pass over the card (the hot loop).
+def card_to_contact(card: RawCard, source: str) -> Contact | None:  # noqa: PLR0912, PLR0915
     """One card's used properties to a `Contact`; None for a group card (Apple's
     X-ADDRESSBOOKSERVER-KIND:group, vCard 4 KIND:group), which lists people but is none."""
     uid = fn = ""
@@ -419,10 +421,9 @@ def card_to_contact(card: RawCard, source: str) -> Contact | None:
                                         f"{source}:{prop.line}")
         elif name == "X-ABDATE":
             abdates.append(prop)
-        elif name in _KIND_PROPERTIES:
-            if prop.text().strip().lower() == "group":
-                log.debug("%s:%d: a group card, not a contact; skipped", source, card.line)
-                return None
+        elif name in _KIND_PROPERTIES and prop.text().strip().lower() == "group":
+            log.debug("%s:%d: a group card, not a contact; skipped", source, card.line)
+            return None
     # Rarer properties are read only for the cards that need them (a second look at the card,
     # where reading them for every card made the reader 10% slower).
     labels: dict[str, str] = {}  # group → X-ABLabel, for Apple's and Google's dated X-ABDATE

@@ -130,10 +130,8 @@ def decode_value(value: str, params: Mapping[str, tuple[str, ...]]) -> str:
     data = value.encode("utf-8", "surrogateescape")
     if qp:
         data = _QP_BYTE.sub(lambda m: bytes.fromhex(m.group(1).decode()), data)
-    if codec is None:  # warned when the property was read
-        text = data.decode("utf-8", "replace")
-    else:
-        text = _decode_bytes(data, codec)
+    # Without a codec: warned when the property was read.
+    text = data.decode("utf-8", "replace") if codec is None else _decode_bytes(data, codec)
     return text.replace("\r\n", "\n") if qp else text
 
 

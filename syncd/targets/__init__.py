@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from syncd.cache import ListingCache
 from syncd.config_types import CalendarConfig
 from syncd.errors import PreconditionFailed, TargetError
-from syncd.cache import ListingCache
+from syncd.passwords import resolve_password
 
 
 class Target(ABC):
@@ -29,7 +30,7 @@ class Target(ABC):
     absence: str = ""  # after `identity()` gave None: why (for messages)
     read_only: bool = False  # a dry run: nothing is made, not even a missing calendar
 
-    def use_cache(self, cache: ListingCache) -> None:
+    def use_cache(self, cache: ListingCache) -> None:  # noqa: B027 (by default: no cache)
         """Keep listings, tokens and discoveries in `cache` (the state file during a sync)."""
 
     def place(self) -> str:
@@ -73,14 +74,12 @@ class Target(ABC):
 def make_target(calendar: CalendarConfig, cache: ListingCache | None = None) -> Target:
     """The target of the `calendar` configuration, by its `type:` (the schema allows only the
     types here); `sync` hands it the state file as its `cache`."""
-    from syncd.passwords import resolve_password
-
     if calendar.type == "local":
-        from syncd.targets.local import LocalTarget
+        from syncd.targets.local import LocalTarget  # noqa: PLC0415 (it imports Target from here)
 
         return LocalTarget(calendar.path)
     if calendar.type == "caldav":
-        from syncd.targets.caldav import CalDAVTarget
+        from syncd.targets.caldav import CalDAVTarget  # noqa: PLC0415 (caldav, lxml: on use)
 
         return CalDAVTarget(
             calendar.url or "", calendar.calendar, calendar.username, resolve_password(calendar),

@@ -37,6 +37,7 @@ import logging
 import re
 from collections.abc import Callable
 from functools import wraps
+from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
@@ -45,9 +46,9 @@ from caldav.lib.url import URL
 from lxml import etree
 
 from syncd import dav
+from syncd.cache import ListingCache, MemoryListingCache
 from syncd.dav import normalize_href, public_url
 from syncd.errors import PreconditionFailed, TargetError, TargetMissing
-from syncd.cache import ListingCache, MemoryListingCache
 from syncd.targets import Target
 from syncd.targets.local import safe_name
 
@@ -171,7 +172,7 @@ class CalDAVTarget(dav.OnSession, Target):
             self.description = public_url(collection)
         return self._collection
 
-    def _find(self) -> str:
+    def _find(self) -> str:  # noqa: PLR0912 (a branch per step of calendar discovery)
         """The calendar at `url` when that is a calendar collection; else the one named
         `self.calendar_name`, created if the principal has none."""
         name = self.calendar_name
@@ -254,7 +255,7 @@ class CalDAVTarget(dav.OnSession, Target):
             response = self._session.read("PROPFIND", url, _PROPFIND_TYPE, {"Depth": "0"},
                                           ok=tuple(range(200, 500)))  # 5xx: retried, raised
             location = response.headers.get("Location")
-            if response.status == 207 and response.tree is not None:
+            if response.status == HTTPStatus.MULTI_STATUS and response.tree is not None:
                 # Followed already: the one member's href is where the answer came from.
                 found = [m.href for m in dav.members(response.tree)]
                 own = normalize_href(urlsplit(url).path)
@@ -274,10 +275,11 @@ class CalDAVTarget(dav.OnSession, Target):
 
     def _is_calendar(self, url: str, response: Any) -> bool:
         """Whether `url` is a calendar collection itself, by its PROPFIND `response`."""
-        if response.status // 100 == 2 and response.status != 207:
+        if (HTTPStatus.OK <= response.status < HTTPStatus.MULTIPLE_CHOICES
+                and response.status != HTTPStatus.MULTI_STATUS):
             # A success that is no WebDAV answer (a web page): the wrong URL.
             raise self._session.status_error(url, response, (207,))
-        if response.status != 207:
+        if response.status != HTTPStatus.MULTI_STATUS:
             return False  # a server root or a principal that will not say: found by name
         own = normalize_href(urlsplit(url).path).rstrip("/")
         for member in self._session.multistatus(response, url):
@@ -381,7 +383,7 @@ class CalDAVTarget(dav.OnSession, Target):
         url = self._url(href)
         headers = {"If-None-Match": "*", "Content-Type": "text/calendar; charset=utf-8"}
         response = self._session.write("PUT", url, item, headers)
-        if response.status == 412:
+        if response.status == HTTPStatus.PRECONDITION_FAILED:
             self._cache.forget_token(self._calendar_url())
             raise PreconditionFailed(f"{public_url(url)}: already exists (412 Precondition Failed)",
                                      status=412)
