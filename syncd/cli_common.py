@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ config_option = click.option(
 )
 
 
-class Day(click.ParamType):
+class Day(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 only
     """A day as `YYYY-MM-DD`, given as a midnight `datetime` (what click.DateTime gave). A day
     the calendar does not have (`2026-02-30`) is named as such, not as a format error."""
 
@@ -74,7 +75,7 @@ def resolve_today(value: dt.datetime | None, config: Config | None = None) -> dt
     return clock.today(config.timezone if config else None)
 
 
-def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     """Columns of text; every cell `shown` (a card's control characters escaped, so a name
     can neither forge a row nor send the terminal an escape sequence)."""
     rows = [tuple(shown(cell) for cell in row) for row in rows]

@@ -4,6 +4,7 @@ syncd proposes what it does (an I/O edge over `syncd.matching`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ def tier_name(tier: int) -> str:
 @click.option("--all", "show_all", is_flag=True, help=f"Every candidate, not the first {SHOWN}.")
 @click.argument("contact")
 @click.pass_context
-def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, today,
+def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool,
+                  today: dt.datetime | None,
                   show_all: bool, contact: str) -> None:
     """Every idea for CONTACT, ranked, with its score and the reason: as a gift (give-back,
     birthday) and as something to share (keep-in-touch); the ones a follow-up would propose
@@ -79,7 +81,7 @@ def ideas_command(ctx: click.Context, config_path: Path | None, as_json: bool, t
         results[label] = [_candidate_json(c, c.idea.id in picked)
                           for c in sorted(pool, key=matching.rank)]
     [enriched] = enrich([FollowUp(person, "give-back", "", day, received=received)], inspiration)
-    extra = {"common_ground": list(enriched.common_ground),
+    extra: dict[str, Any] = {"common_ground": list(enriched.common_ground),
              "introductions": [{"uid": i.other_uid, "name": i.other_name, "shared": list(i.shared)}
                                for i in enriched.introductions],
              "questions": list(enriched.questions)}

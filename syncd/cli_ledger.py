@@ -23,7 +23,7 @@ from syncd.state import State
 from syncd.terminal import shown
 
 
-class _Word(click.ParamType):
+class _Word(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 only
     """A word of one of reciprocity's tables (a kind, a direction), as NOTE lines take it:
     `libro` is book, case ignored."""
 

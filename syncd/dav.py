@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
-import caldav
+from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 from lxml import etree
 
@@ -143,7 +143,7 @@ class DavSession:
         self.requests = 0  # every HTTP request sent
         session = self
 
-        class _CountingClient(caldav.DAVClient):  # type: ignore[misc]
+        class _CountingClient(DAVClient):
             def request(self, *args: Any, **kwargs: Any) -> Any:
                 session.requests += 1
                 try:

@@ -262,8 +262,8 @@ class IntroductionIndex:
             mine = frozenset(tags)
             keyed = sorted((sorted(df[index[t]] for t in self._tags[n] & mine), n)
                            for n in _members(exactly))
-            for _, group in itertools.groupby(keyed, key=lambda pair: pair[0]):
-                yield [n for _, n in group]
+            for _, equals in itertools.groupby(keyed, key=lambda pair: pair[0]):
+                yield [n for _, n in equals]
 
     def _take(
         self, numbers: Iterable[int], me: str, excluded: Collection[frozenset[str]], limit: int,

@@ -401,7 +401,7 @@ def _varied(ranked: list[Candidate], limit: int, preferred: Collection[str],
     per_kind: Counter[str] = Counter(found.idea.kind for found in before)
     served: set[str] = set().union(*(found.serves for found in before))
     while len(chosen) < limit:
-        choice: tuple | None = None
+        choice: tuple[tuple[object, ...], str, int] | None = None
         for kind, candidates_of_kind in by_kind.items():
             at, repeats = _best_of_kind(candidates_of_kind, served)
             if at < 0:

@@ -43,7 +43,7 @@ _SKIPPED_COMPONENTS = frozenset({"VCALENDAR", "VTIMEZONE", "STANDARD", "DAYLIGHT
 CATEGORY_SEPARATOR = "\x1f"  # no TEXT value can hold it: control characters are dropped
 
 
-def digest(components: Iterable[tuple[str, Iterable[tuple[str, str]]]]) -> str:
+def digest(components: Iterable[tuple[str | None, Iterable[tuple[str, str]]]]) -> str:
     """The hash of components given as (name, [(property, canonical value), ...]), without
     what `IGNORED` and `DEFAULTS` leave out."""
     blocks = []

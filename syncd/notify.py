@@ -21,9 +21,10 @@ class Notifier:
         self._socket: socket.socket | None = None
         watchdog = os.environ.get("WATCHDOG_USEC")
         watchdog_pid = os.environ.get("WATCHDOG_PID")
-        usable = watchdog and (not watchdog_pid or watchdog_pid == str(os.getpid()))
+        usable = bool(watchdog) and (not watchdog_pid or watchdog_pid == str(os.getpid()))
         # Ping at half the interval systemd waits for, as sd_watchdog_enabled(3) advises.
-        self.watchdog_interval = int(watchdog) / 2e6 if usable and watchdog.isdigit() else None
+        self.watchdog_interval = (int(watchdog) / 2e6 if watchdog and usable and watchdog.isdigit()
+                                  else None)
 
     def send(self, **fields: str | int) -> bool:
         """`send(READY=1, STATUS="3 created")` → `READY=1\\nSTATUS=3 created`."""

@@ -179,7 +179,7 @@ def given_lines(text: str) -> tuple[list[LedgerLine], list[str]]:
 
 def merge(*groups: Iterable[Exchange]) -> list[Exchange]:
     """All exchanges, each identity once (the first one seen wins), in date order."""
-    seen: dict[tuple, Exchange] = {}
+    seen: dict[tuple[str, str, str, str, dt.date], Exchange] = {}
     for group in groups:
         for exchange in group:
             seen.setdefault(identity(exchange), exchange)

@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, cast
 from urllib.parse import quote
 
 import icalendar
@@ -280,7 +280,9 @@ def _mark(value: str) -> tuple[str, str]:
     return written, written
 
 
-def _canonical_order(first: tuple[str, ...]) -> Callable[[tuple[str, str, object]], tuple]:
+def _canonical_order(
+    first: tuple[str, ...],
+) -> Callable[[tuple[str, str, object]], tuple[int, str]]:
     """icalendar's order of properties (its canonical ones first, then by name), so that the
     text reads as icalendar would have written it."""
     rank = {name: index for index, name in enumerate(first)}
@@ -372,6 +374,15 @@ def read(item: str) -> Stored:
         raise ValueError(f"{type(error).__name__}: {error}") from error
 
 
+class _IcalValue(Protocol):
+    def to_ical(self) -> bytes: ...
+
+
+def _ical(value: object) -> _IcalValue:
+    """A property value as icalendar parsed it: every one of its types has `to_ical`."""
+    return cast(_IcalValue, value)
+
+
 def _first(value: object) -> object:
     return value[0] if isinstance(value, list) and value else value
 
@@ -390,15 +401,16 @@ def _read(item: str) -> Stored:
 
     def mark(name: str) -> str | None:
         value = get(name)
-        return None if value is None else meaning.unescape_text(value.to_ical().decode())
+        if value is None:
+            return None
+        return meaning.unescape_text(_ical(value).to_ical().decode())
 
     status, uid = get("STATUS"), get("UID")
     first, every = mark(MARK_IDEA), mark(MARK_IDEAS)
-    completed = get("COMPLETED")
+    completed = getattr(get("COMPLETED"), "dt", None)
     completed_day = None
-    if completed is not None and isinstance(completed.dt, dt.date):
-        completed_day = (completed.dt.date() if isinstance(completed.dt, dt.datetime)
-                         else completed.dt)
+    if isinstance(completed, dt.date):
+        completed_day = completed.date() if isinstance(completed, dt.datetime) else completed
     return Stored(
         uid=str(uid) if uid is not None else None,
         hash=meaning.of_calendar(calendar),
@@ -433,7 +445,7 @@ def _legacy_hash(calendar: icalendar.Calendar) -> str:
     """
     lines: list[bytes] = []
     for component in calendar.walk():
-        lines.append(b"BEGIN:" + component.name.encode())
+        lines.append(f"BEGIN:{component.name}".encode())
         props: list[bytes] = []
         categories: list[bytes] = []
         for name, value in component.items():

@@ -313,8 +313,9 @@ class State(CacheTables):
 
     def _rows(self, where: str, args: tuple[str, ...]) -> dict[str, Written]:
         return {
-            row[0]: Written(*row[:7], due=dt.date.fromisoformat(row[7]), owner=row[8],
-                            target=row[9], writer=row[10])
+            row[0]: Written(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                            due=dt.date.fromisoformat(row[7]), owner=row[8], target=row[9],
+                            writer=row[10])
             for row in self.db.execute(f"SELECT {_COLUMNS} FROM written {where}", args)
         }
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 from syncd.model import Idea
 
-TEXT: dict[str, dict] = {
+TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "summary": {
             "keep-in-touch": "Get in touch with {name}",
@@ -106,7 +107,7 @@ _MONTHS = 12
 
 
 def month_name(month: int, language: str) -> str:
-    return TEXT[language]["months"].split()[month - 1]
+    return str(TEXT[language]["months"].split()[month - 1])
 
 
 def format_date(day: dt.date, language: str, *, year: bool = False) -> str:
@@ -135,7 +136,7 @@ def number(value: float, language: str) -> str:
 
 def kind_name(kind: str, language: str) -> str:
     """An exchange kind (model.EXCHANGE_KINDS) in the follow-up's language."""
-    return TEXT[language]["kinds"].get(kind, kind)
+    return str(TEXT[language]["kinds"].get(kind, kind))
 
 
 def idea_title(idea: Idea, language: str) -> str:

@@ -193,9 +193,9 @@ class RawCard:
                 colon = _colon_outside_quotes(text, semi, colon)
             params = parse_params(text[semi + 1 : colon])
             if "CHARSET" in params and source is not None:
-                problem = charset_problem(params)
-                if problem:
-                    log.warning("%s:%d: %s %s", source, number, name, problem)
+                charset = charset_problem(params)
+                if charset:
+                    log.warning("%s:%d: %s %s", source, number, name, charset)
             found.append(Property(name, text[colon + 1 :], params, group or None, number))
         return found
 

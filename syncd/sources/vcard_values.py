@@ -117,7 +117,7 @@ def decode_value(value: str, params: Mapping[str, tuple[str, ...]]) -> str:
     """The value with quoted-printable and CHARSET undone; escapes still in place."""
     charsets = params.get("CHARSET")
     encodings = params.get("ENCODING")
-    qp = bool(encodings) and encodings[0].upper() == "QUOTED-PRINTABLE"
+    qp = bool(encodings) and encodings is not None and encodings[0].upper() == "QUOTED-PRINTABLE"
     if not qp and (charsets is None or value.isascii()):
         return value
     codec = text_codec(charsets[0]) if charsets else "utf-8"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -48,6 +48,7 @@ from lxml import etree
 from syncd import dav
 from syncd.cache import ListingCache, MemoryListingCache
 from syncd.dav import normalize_href, public_url
+from syncd.dav_failures import body_text, connection_reason, dav_reason
 from syncd.errors import PreconditionFailed, TargetError, TargetMissing
 from syncd.targets import Target
 from syncd.targets.local import safe_name
@@ -79,6 +80,7 @@ _PROPFIND_ETAG = (
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+_Answer = TypeVar("_Answer")
 
 
 def _noting_failure(method: _Method) -> _Method:
@@ -96,6 +98,12 @@ def _noting_failure(method: _Method) -> _Method:
             raise
 
     return noted  # type: ignore[return-value]
+
+
+def _synchronous(answer: _Answer | Coroutine[Any, Any, _Answer]) -> _Answer:
+    """What caldav's synchronous client answered (its types allow the async client's too)."""
+    assert not isinstance(answer, Coroutine)
+    return answer
 
 
 def _slug(name: str) -> str:
@@ -182,7 +190,7 @@ class CalDAVTarget(dav.OnSession, Target):
             return where
         try:
             principal = self._client.get_principal()
-            calendars = principal.get_calendars()
+            calendars = _synchronous(principal.get_calendars())
             for calendar in calendars:
                 if calendar.get_display_name() == name:
                     log.debug("calendar %r found at %s", name, calendar.url)
@@ -203,27 +211,27 @@ class CalDAVTarget(dav.OnSession, Target):
             try:
                 # Both components, so that `calendar.component` can change later (Cyrus and
                 # sabre/dav refuse a VEVENT in a calendar made for VTODOs).
-                calendar = principal.make_calendar(
+                calendar = _synchronous(principal.make_calendar(
                     name=name, cal_id=cal_id, supported_calendar_component_set=list(
-                        dict.fromkeys([COMPONENTS[self.component], *COMPONENTS.values()])))
+                        dict.fromkeys([COMPONENTS[self.component], *COMPONENTS.values()]))))
             except caldav_error.DAVError as error:
                 if isinstance(error, caldav_error.AuthorizationError):
                     raise
                 raise TargetError(
                     f"{where}: cannot create the calendar {name!r} at {cal_id}/ "
-                    f"({dav.dav_reason(error)}); create it yourself or name an existing one",
+                    f"({dav_reason(error)}); create it yourself or name an existing one",
                     status=getattr(error, "status", None)) from error
             log.info("created calendar %r at %s", name, public_url(str(calendar.url)))
             return str(calendar.url)
         except caldav_error.AuthorizationError as error:
             raise self._session.auth_error(where, error) from error
         except caldav_error.DAVError as error:
-            raise TargetError(f"{where}: {dav.dav_reason(error)}",
+            raise TargetError(f"{where}: {dav_reason(error)}",
                               status=getattr(error, "status", None)) from error
         except etree.XMLSyntaxError as error:
             raise TargetError(f"{where}: the server sent malformed XML ({error})") from error
         except OSError as error:
-            raise TargetError(f"{where}: cannot connect: {dav.connection_reason(error)}",
+            raise TargetError(f"{where}: cannot connect: {connection_reason(error)}",
                               connection=True) from error
         except (AttributeError, TypeError, KeyError, IndexError) as error:
             # The caldav library met an answer it cannot read (an empty 200 gave AttributeError).
@@ -374,7 +382,7 @@ class CalDAVTarget(dav.OnSession, Target):
     def get(self, href: str) -> tuple[str, str]:
         url = self._url(href)
         response = self._session.read("GET", url)
-        text = dav.body_text(response)
+        text = body_text(response)
         etag = response.headers.get("ETag") or self._etag_by_propfind(url)
         return text, etag
 
