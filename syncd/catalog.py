@@ -179,7 +179,7 @@ class Titles(ValueType):
 
     def parse(self, node: Node, key: str, ctx: Context) -> Any:
         titles = MapOf(Text(), self.doc).parse(node, key, ctx)
-        if titles is INVALID:
+        if titles is INVALID or not isinstance(node, MappingNode):
             return INVALID
         pairs = mapping_pairs(node, key, Context(ctx.file, ctx.base_dir))
         out: dict[str, str] = {}
@@ -325,7 +325,7 @@ def _id_node(node: Node) -> Node | None:
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.value == "id":
-                return value_node
+                return value_node if isinstance(value_node, Node) else None
     return None
 
 
@@ -378,6 +378,8 @@ VOCABULARY = Section(_VocabularyFile, (
 
 def _pairs(root: Node, name: str) -> list[tuple[Node, Node]]:
     """(key node, value node) of each entry of the `name` mapping, for line numbers."""
+    if not isinstance(root, MappingNode):
+        return []
     section = mapping_pairs(root, "", Context("", Path()))  # problems were reported by the parse
     node = section.get(name, (None, None))[1]
     if not isinstance(node, MappingNode):
@@ -461,6 +463,6 @@ def load_vocabulary(
         for tag, others in part.related.items():
             related.setdefault(tag, []).extend(others)
     synonyms.update(extra_synonyms or {})
-    for tag, others in (extra_related or {}).items():
-        related.setdefault(tag, []).extend(others)
+    for tag, close in (extra_related or {}).items():
+        related.setdefault(tag, []).extend(close)
     return Vocabulary.build(synonyms, related)

@@ -115,7 +115,7 @@ def balance(
     uids = sorted(
         view.standings.keys() | view.last_contact.keys(),
         key=lambda uid: (-(view.standings[uid].balance if uid in view.standings else 0.0),
-                         names.get(uid, uid).casefold()),
+                         (names.get(uid) or uid).casefold()),
     )
     rows = [_summary(uid, names.get(uid, uid), view) for uid in uids if uid in names]
     # Rows of an id no card has: a card removed, or one whose id changed and matched no card.

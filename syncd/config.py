@@ -86,7 +86,7 @@ def load_config(path: Path | str | None = None) -> Config:
     ctx = Context(file, base_dir=Path(os.path.abspath(real)).parent)
     root = _compose(text, ctx)
     config = INVALID if ctx.problems else SCHEMA.parse(root, "", ctx)
-    if ctx.problems or config is INVALID:
+    if ctx.problems or not isinstance(config, Config):
         raise ConfigError(clip(ctx.lines() or [f"{file}: invalid"]))  # INVALID is always reported
     return replace(config, path=Path(os.path.abspath(real)))
 

@@ -122,7 +122,7 @@ class Section:
     # Exempt from the size rules: the one parser of every section, a branch per schema rule.
     def parse(self, node: Node | None, key: str, ctx: Context) -> Any:  # noqa: PLR0912, PLR0915
         """The built dataclass (a dict of fields when flattened into the parent), or INVALID."""
-        if is_null(node):
+        if node is None or is_null(node):
             pairs: dict[str, tuple[Node, Node]] = {}
         elif isinstance(node, MappingNode):
             pairs = mapping_pairs(node, key, ctx)
@@ -131,11 +131,11 @@ class Section:
             return INVALID
         where: Node | int = node if node is not None else 1
         known = {k.name: k for k in self.keys}
-        for name, (key_node, _) in pairs.items():
+        for name, (name_node, _) in pairs.items():
             if name not in known:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                ctx.add(key_node, join(key, name), f"unknown key{hint}")
+                ctx.add(name_node, join(key, name), f"unknown key{hint}")
 
         values: dict[str, Any] = {}
         rejected: set[str] = set()  # keys of the wrong `type`: reported once, not again below
@@ -143,16 +143,18 @@ class Section:
         variant: Any = None  # the value of this section's `type`, once known
         for k in self.keys:
             path = join(key, k.name)
-            key_node, value_node = pairs.get(k.name, (None, None))
+            key_node: Node | None
+            value_node: Node | None
+            key_node, value_node = pairs.get(k.name) or (None, None)
             applies = k.applies(variant)
             if (k.only_for and value_node is not None and variant not in (None, INVALID)
                     and not applies):
-                ctx.add(key_node, path,
+                ctx.add(key_node or value_node, path,
                         f"only valid with type: {k.types_text} (this one is type: {variant})")
                 rejected.add(k.name)
                 ok = False
                 continue
-            if is_null(value_node):
+            if value_node is None or is_null(value_node):
                 if k.required and applies:
                     where_missing = where if value_node is None else value_node
                     message = "required key is missing" if value_node is None else "needs a value"

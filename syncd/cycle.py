@@ -31,6 +31,7 @@ from syncd.gather import (
 from syncd.identity import Known
 from syncd.ledger import Ledger
 from syncd.model import Contact
+from syncd.reconcile import Action
 from syncd.rules import LedgerView
 from syncd.sources import make_source
 from syncd.state import OTHER_INSTANCE, UNASSIGNED, State, Written
@@ -233,7 +234,8 @@ class _Cycle:
                 try:
                     outcome = apply(action, how)
                 except TargetError as error:
-                    outcome = _fail(report, str(error))
+                    _fail(report, str(error))  # counted there, as failed
+                    outcome = None
                 if outcome in ("completed", "dismissed", "reopened"):
                     settled.add(action.uid)
             if outcome and action.uid not in counted:
@@ -242,7 +244,7 @@ class _Cycle:
                 step()
         return counts, frozenset(settled)
 
-    def _guard_lost_ledger(self, written: dict[str, Written], actions: list) -> None:
+    def _guard_lost_ledger(self, written: dict[str, Written], actions: list[Action]) -> None:
         """A state file just made next to a calendar that holds this syncd's follow-ups: the
         ledger they belong to was lost. Nothing is decided over an empty ledger unless the
         person says so."""
@@ -276,7 +278,7 @@ class _Cycle:
                 _fail(self.report, f"{href}: not a valid iCalendar object ({error}); left alone")
         return fetched
 
-    def _tell_others(self, written: dict[str, Written], actions: list) -> None:
+    def _tell_others(self, written: dict[str, Written], actions: list[Action]) -> None:
         """Once per run: the calendar also holds follow-ups another syncd wrote."""
         writers = {a.uid: a.writer for a in actions if a.writer}
         writers.update({uid: w.writer for uid, w in written.items()

@@ -158,6 +158,10 @@ def _contact_file(path: Path) -> bool:
     return not name.startswith(".") and not name.endswith(".tmp")
 
 
+def _the_file(wanted: Path) -> Callable[[Path], bool]:
+    return lambda path: path.resolve() == wanted
+
+
 class Daemon:
     def __init__(self, config_path: Path | None, notifier: Notifier | None = None,
                  clock: Callable[[], float] = time.monotonic):
@@ -217,17 +221,16 @@ class Daemon:
             self._observer.join()
         observer = Observer()
         for source in self.config.contacts:
-            folder = source.path if source.type == "vdir" else source.path.parent
-            if source.type not in ("vdir", "vcf"):
+            path = source.path
+            if source.type not in ("vdir", "vcf") or path is None:
                 continue
+            folder = path if source.type == "vdir" else path.parent
             if above := _existing_above(folder):
                 observer.schedule(_Appears(folder, above, self._folders_changed), str(above))
-            if source.type == "vdir" and source.path.is_dir():
-                observer.schedule(_Changes(_contact_file, self.poke), str(source.path))
-            elif source.type == "vcf" and source.path.parent.is_dir():
-                wanted = source.path.resolve()
-                observer.schedule(_Changes(lambda p, w=wanted: p.resolve() == w, self.poke),
-                                  str(source.path.parent))
+            if source.type == "vdir" and path.is_dir():
+                observer.schedule(_Changes(_contact_file, self.poke), str(path))
+            elif source.type == "vcf" and path.parent.is_dir():
+                observer.schedule(_Changes(_the_file(path.resolve()), self.poke), str(path.parent))
         observer.daemon = True
         observer.start()
         self._observer = observer
@@ -422,7 +425,7 @@ def backoff(failures: int, retry_after: float | None,
             rand: Callable[[], float] = random.random) -> float:
     """Exponential backoff from 2 s with jitter (half fixed, half random), capped at 15 min, and
     never shorter than the server's Retry-After."""
-    ceiling = min(MAX_BACKOFF, 2.0 * 2 ** (failures - 1))
+    ceiling = min(MAX_BACKOFF, 2.0 ** min(failures, 30))  # 2 s, 4 s, 8 s, …; no overflow
     delay = ceiling / 2 + rand() * ceiling / 2
     if retry_after is not None:
         delay = max(delay, retry_after)

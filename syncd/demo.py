@@ -253,8 +253,8 @@ def run_demo(samples: Path, today: dt.date, echo: Callable[[str], None]) -> None
                     next(iter(icalendar.Calendar.from_ical(target.get(href)[0]).walk("VTODO")))
                     for href in target.list()
                 ]
-                for todo in sorted(todos, key=lambda t: (t["DUE"].dt, str(t["SUMMARY"]))):
-                    echo(f"\n  {todo['DUE'].dt}  {todo['SUMMARY']}")
+                for todo in sorted(todos, key=lambda t: (t.decoded("DUE"), str(t["SUMMARY"]))):
+                    echo(f"\n  {todo.decoded('DUE')}  {todo['SUMMARY']}")
                     for line in str(todo["DESCRIPTION"]).splitlines():
                         echo(f"      {line}")
                 again = cycle.sync(config, state, target, today, now)

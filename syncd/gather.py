@@ -40,11 +40,11 @@ _RENDERED_MAX = 200_000
 # are unchanged: parsing the shipped catalog costs about 0.3 s, which every `cycle.sync` of a test
 # and both halves of `syncd plan` paid again. A file edited (or a reload with other files) has
 # another key, so a reload still reads an edited catalog.
-_PARSED_IDEAS: dict[tuple, tuple[list[Idea], Vocabulary]] = {}
+_PARSED_IDEAS: dict[tuple[object, ...], tuple[list[Idea], Vocabulary]] = {}
 
 
-def _stats(paths: tuple[Path, ...]) -> tuple:
-    found = []
+def _stats(paths: tuple[Path, ...]) -> tuple[object, ...]:
+    found: list[tuple[object, ...]] = []
     for path in (*shipped_catalog_paths(), *paths):
         try:
             info = os.stat(Path(path).expanduser())
@@ -238,7 +238,7 @@ def _memory(saved: str | None, legacy: str | None) -> rules.SourceMemory:
         data = json.loads(saved) if saved else {"cards": int(legacy or 0)}
         since = data.get("pending_since")
         return rules.SourceMemory(int(data.get("cards", 0)), data.get("pending"),
-                                  dt.datetime.fromisoformat(since) if since else None)
+                                  dt.datetime.fromisoformat(str(since)) if since else None)
     except (ValueError, TypeError, AttributeError):
         return rules.SourceMemory()  # a damaged entry: judged afresh
 

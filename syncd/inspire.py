@@ -147,8 +147,8 @@ def occasion(followup: FollowUp, inspiration: Inspiration,
 # change, which made one edited card cost 1.7 s of matching for 1,000 follow-ups. Keyed by
 # everything the result depends on; the crowding counts change once a day
 # (`Inspiration.build`), and a new catalog or vocabulary object (a reload) starts afresh.
-_MATCHED: dict[tuple, tuple[Suggestion, ...]] = {}
-_MATCHED_FOR: list[tuple] = [()]
+_MATCHED: dict[tuple[object, ...], tuple[Suggestion, ...]] = {}
+_MATCHED_FOR: list[tuple[object, ...]] = [()]
 _MATCHED_MAX = 200_000  # entries before the cache starts afresh: a bound on its memory
 
 

@@ -43,7 +43,7 @@ A_WEEK = dt.timedelta(days=7)
 
 
 class _Candidate(NamedTuple):
-    sort_key: tuple
+    sort_key: tuple[int, str, str]
     contact: Contact
     cycle: str
     earliest: dt.date
@@ -196,10 +196,10 @@ def one_a_week(followups: Iterable[FollowUp]) -> list[FollowUp]:
                 kept.append(followup)
                 continue
             strong = kept[into]
-            more = {"also": (*strong.also, followup.reason)}
+            strong = replace(strong, also=(*strong.also, followup.reason))
             if followup.reason == GIVE_BACK:
-                more |= {"balance": followup.balance, "received": followup.received}
-            kept[into] = replace(strong, **more)
+                strong = replace(strong, balance=followup.balance, received=followup.received)
+            kept[into] = strong
         merged.extend(kept)
     return merged
 
